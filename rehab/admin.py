@@ -1,0 +1,252 @@
+"""Django admin for support staff. Clinical records (screenings, plans, logs, decisions, scores,
+audit) are read-only here: they are made by the services, which apply the clinical rules and
+write the audit trail; an edit in the admin would bypass both."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+
+from rehab import services
+from rehab.audit import audit_record
+from rehab.models import (
+    AuditEvent,
+    Clinic,
+    Clinician,
+    OutcomeScore,
+    Patient,
+    Plan,
+    ProgressionDecision,
+    Protocol,
+    ProtocolLevel,
+    Screening,
+    SessionLog,
+    User,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(User)
+class RehabUserAdmin(UserAdmin):
+    list_display = (
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "is_staff",
+        "is_active",
+        "last_login",
+    )
+
+
+@admin.register(Clinic)
+class ClinicAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "timezone", "created_at")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Clinician)
+class ClinicianAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "user", "clinic", "title", "is_clinic_admin")
+    list_filter = ("clinic", "is_clinic_admin")
+    search_fields = ("user__username", "user__first_name", "user__last_name", "user__email")
+    list_select_related = ("user", "clinic")
+    autocomplete_fields = ("user",)
+
+
+@admin.register(Patient)
+class PatientAdmin(admin.ModelAdmin):
+    list_display = (
+        "__str__",
+        "clinic",
+        "condition",
+        "external_id",
+        "timezone",
+        "reminder_channel",
+        "archived_at",
+        "updated_at",
+    )
+    list_filter = (
+        "clinic",
+        "condition",
+        "reminder_channel",
+        ("archived_at", admin.EmptyFieldListFilter),
+    )
+    search_fields = ("first_name", "last_name", "email", "external_id")
+    list_select_related = ("clinic",)
+    readonly_fields = ("archived_at", "created_by", "created_at", "updated_at")
+    autocomplete_fields = ("user",)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        audit_record(
+            actor=request.user,
+            action="patient.update" if change else "patient.create",
+            obj=obj,
+            patient=obj,
+            detail={"fields": sorted(form.changed_data), "via": "admin"},
+        )
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None and request.method == "GET":
+            audit_record(
+                actor=request.user,
+                action="patient.read",
+                obj=obj,
+                patient=obj,
+                detail={"via": "admin"},
+            )
+        return obj
+
+
+class ProtocolLevelInline(admin.TabularInline):
+    model = ProtocolLevel
+    extra = 0
+    ordering = ("position",)
+
+
+@admin.register(Protocol)
+class ProtocolAdmin(admin.ModelAdmin):
+    list_display = ("name", "condition", "clinic", "version", "level_count", "updated_at")
+    list_filter = ("condition", ("clinic", admin.EmptyFieldListFilter), "clinic")
+    search_fields = ("name", "code", "summary")
+    inlines = [ProtocolLevelInline]
+    actions = ["reload_library"]
+
+    @admin.display(description="levels")
+    def level_count(self, obj):
+        return obj.levels.count()
+
+    def has_change_permission(self, request, obj=None):
+        # Built-ins are read-only everywhere, here too.
+        if obj is not None and obj.is_builtin:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_builtin:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    @admin.action(description="Reload the built-in protocol library")
+    def reload_library(self, request, queryset):
+        services.protocol_library_load()
+        self.message_user(request, "The built-in library is up to date.")
+
+
+@admin.register(Screening)
+class ScreeningAdmin(ReadOnlyAdmin):
+    list_display = (
+        "patient",
+        "condition",
+        "status",
+        "referral",
+        "screened_on",
+        "valid_until",
+        "invalidated_at",
+    )
+    list_filter = ("status", "referral", "condition", "clinic")
+    search_fields = ("patient__first_name", "patient__last_name", "patient__external_id")
+    list_select_related = ("patient",)
+    date_hierarchy = "screened_on"
+
+
+@admin.register(Plan)
+class PlanAdmin(ReadOnlyAdmin):
+    list_display = (
+        "patient",
+        "protocol_name",
+        "status",
+        "current_level_display",
+        "start_date",
+        "auto_apply",
+        "overridden",
+    )
+    list_filter = ("status", "condition", "auto_apply", "clinic")
+    search_fields = (
+        "patient__first_name",
+        "patient__last_name",
+        "protocol_name",
+        "override_reason",
+    )
+    list_select_related = ("patient",)
+
+    @admin.display(description="level")
+    def current_level_display(self, obj):
+        return f"{obj.current_level + 1} of {len(obj.levels)}"
+
+    @admin.display(boolean=True, description="override")
+    def overridden(self, obj):
+        return bool(obj.override_reason)
+
+
+@admin.register(SessionLog)
+class SessionLogAdmin(ReadOnlyAdmin):
+    list_display = (
+        "patient",
+        "date",
+        "level_index",
+        "minutes_done",
+        "pain_worst",
+        "pain_next_morning",
+        "effort",
+        "fall",
+        "near_fall",
+    )
+    list_filter = ("fall", "near_fall", "dizziness", "chest_pain", "swelling", "setting")
+    search_fields = ("patient__first_name", "patient__last_name")
+    list_select_related = ("patient",)
+    date_hierarchy = "date"
+
+
+@admin.register(ProgressionDecision)
+class ProgressionDecisionAdmin(ReadOnlyAdmin):
+    list_display = (
+        "plan",
+        "evaluated_on",
+        "outcome",
+        "status",
+        "from_level",
+        "to_level",
+        "alert",
+        "trigger",
+    )
+    list_filter = ("outcome", "status", "alert", "trigger")
+    search_fields = ("plan__patient__first_name", "plan__patient__last_name")
+    list_select_related = ("plan__patient",)
+    date_hierarchy = "evaluated_on"
+
+
+@admin.register(OutcomeScore)
+class OutcomeScoreAdmin(ReadOnlyAdmin):
+    list_display = ("patient", "measure", "taken_on", "scores")
+    list_filter = ("measure",)
+    search_fields = ("patient__first_name", "patient__last_name")
+    list_select_related = ("patient",)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = (
+        "at",
+        "actor_label",
+        "action",
+        "object_type",
+        "object_id",
+        "patient_ref",
+        "clinic",
+        "ip_address",
+    )
+    list_filter = ("action", "object_type", "clinic")
+    search_fields = ("actor_label", "action", "object_id")
+    date_hierarchy = "at"

@@ -1,0 +1,664 @@
+"""Progression and regression rules (docs/clinical.md §4): one pure function, `evaluate`.
+
+Given the plan's levels, its screening constraints and the sessions logged at the current level,
+`evaluate` suggests pause, regress, hold or advance, with every reason that fired in plain words.
+Pure Python, no Django: the plan service decides whether a decision applies itself or waits for a
+clinician. Every [I] figure is a field of `ProgressionSettings` so a protocol can change it.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
+from datetime import date, timedelta
+from typing import Any
+
+from rehab.clinical.levels import Constraints, Level, cap_level
+
+OUTCOMES = ("advance", "hold", "regress", "pause")  # least to most severe
+SWELLING = ("none", "same", "more")
+ADVERSE_EVENTS = ("fall", "near_fall", "dizziness", "chest_pain")
+
+ADVANCE, HOLD, REGRESS, PAUSE = OUTCOMES
+
+REASON_CODES: dict[str, str] = {
+    # pause
+    "fall": "A fall was reported: pause and alert the clinician.",
+    "chest_pain": "Chest pain was reported: pause and alert the clinician.",
+    "severe_pain": "A pain score reached the pause threshold: pause and alert the clinician.",
+    # regress
+    "worst_pain_high": "Worst pain during exercise was above the regress threshold.",
+    "pain_not_settled": "Next-morning pain was above the pain before that session.",
+    "effort_high": "Effort (Borg CR10) reached the regress threshold.",
+    # hold
+    "near_fall": "A near fall was reported: hold and alert the clinician.",
+    "dizziness": "Dizziness was reported: hold and alert the clinician.",
+    "lowest_level": "Regression was indicated at the first level: hold, the clinician reviews.",
+    "too_few_sessions": "Fewer sessions in the window than the minimum needed to judge progress.",
+    "low_adherence": "Fewer than the required share of prescribed sessions were logged.",
+    "swelling_more": "Knee swelling was more than usual.",
+    "hold_progression": "The screening constraints hold progression.",
+    "min_days": "The minimum number of days at this level has not been reached.",
+    "top_level": "This is the last level: the protocol is finished.",
+    "next_level_capped": "The next level would go beyond the screening constraints.",
+    "step_limit": "The maximum number of advances in 7 days has been reached.",
+    "worst_pain_above_advance": "Worst pain was above the advance limit (not the regress one).",
+    "next_morning_unknown": "Next-morning pain was not recorded, so settling cannot be confirmed.",
+    "median_effort_high": "Median effort was above the advance threshold.",
+    "minutes_short": "A session's minutes fell short of the share of the target needed to advance.",
+    # advance
+    "criteria_met": "Every advance criterion was met.",
+}
+
+# These hold or regress but still need a clinician's eyes; pause always alerts.
+_ALERT_CODES = frozenset({"near_fall", "dizziness", "lowest_level"})
+
+# Thresholds multiply floats (0.8 x 5 sessions, 0.9 x 100 min); without a tolerance a session at
+# exactly the threshold could land a hair below it and hold for no clinical reason.
+_EPSILON = 1e-9
+
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def _severity(outcome: str) -> int:
+    return OUTCOMES.index(outcome)
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+# field -> (kind, lowest, highest, what a valid value is in words); None means unbounded.
+_SETTING_RULES: dict[str, tuple[type, float | None, float | None, str]] = {
+    "pause_pain": (int, 0, 10, "a pain score from 0 to 10"),
+    "regress_worst_pain_above": (int, 0, 10, "a pain score from 0 to 10"),
+    "regress_effort": (int, 0, 10, "an effort score (Borg CR10) from 0 to 10"),
+    "hold_adherence_ratio": (float, 0, 1, "a ratio from 0 to 1"),
+    "hold_min_sessions": (int, 1, None, "a whole number of sessions, at least 1"),
+    "advance_max_worst_pain": (int, 0, 10, "a pain score from 0 to 10"),
+    "advance_max_median_effort": (float, 0, 10, "an effort score (Borg CR10) from 0 to 10"),
+    "advance_min_minutes_ratio": (float, 0, 1, "a ratio from 0 to 1"),
+    "max_advances_per_7_days": (int, 0, None, "a whole number of advances, 0 or more"),
+    "window_days": (int, 1, None, "a whole number of days, at least 1"),
+}
+
+
+def _coerce_setting(name: str, value: Any) -> int | float:
+    kind, low, high, meaning = _SETTING_RULES[name]
+    # bool is an int in Python, but `true` for a threshold is always a mistake in the input.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"Progression setting '{name}' must be {meaning}; got {value!r}.")
+    if kind is int:
+        # JSON clients may send 8.0 for 8; a fractional count or score is a real error.
+        if isinstance(value, float) and not value.is_integer():
+            raise ValueError(f"Progression setting '{name}' must be {meaning}; got {value!r}.")
+        value = int(value)
+    else:
+        value = float(value)
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"Progression setting '{name}' must be {meaning}; got {value!r}.")
+    return value
+
+
+@dataclass(frozen=True)
+class ProgressionSettings:
+    """The §4 thresholds for one protocol; every default is an [I] figure a clinic can change."""
+
+    pause_pain: int = 8
+    regress_worst_pain_above: int = 5
+    regress_effort: int = 7
+    hold_adherence_ratio: float = 0.8
+    hold_min_sessions: int = 2
+    advance_max_worst_pain: int = 5
+    advance_max_median_effort: float = 4.0
+    advance_min_minutes_ratio: float = 0.9
+    max_advances_per_7_days: int = 2
+    window_days: int = 7
+
+    def __post_init__(self) -> None:
+        # Validating here as well as in from_dict keeps settings built in code just as safe.
+        for f in fields(self):
+            object.__setattr__(self, f.name, _coerce_setting(f.name, getattr(self, f.name)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> ProgressionSettings:
+        """Defaults overridden by `data`; an unknown key or a value out of range is a ValueError."""
+        data = data or {}
+        if not isinstance(data, dict):
+            raise ValueError(f"Progression settings must be a mapping; got {type(data).__name__}.")
+        unknown = sorted(set(data) - set(_SETTING_RULES))
+        if unknown:
+            known = ", ".join(_SETTING_RULES)
+            raise ValueError(
+                f"Unknown progression setting(s): {', '.join(map(str, unknown))}. "
+                f"Known settings: {known}."
+            )
+        return cls(**{name: _coerce_setting(name, value) for name, value in data.items()})
+
+
+# --- inputs and outputs ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """One logged session, as far as the rules need it (pain NRS 0-10, effort Borg CR10 0-10)."""
+
+    day: date
+    minutes_done: int
+    pain_before: int
+    pain_worst: int
+    pain_after: int
+    pain_next_morning: int | None
+    effort: int
+    swelling: str = "none"
+    fall: bool = False
+    near_fall: bool = False
+    dizziness: bool = False
+    chest_pain: bool = False
+
+    def __post_init__(self) -> None:
+        # Out-of-range scores would silently dodge or trip a threshold; better to fail loudly.
+        for name in ("pain_before", "pain_worst", "pain_after", "pain_next_morning", "effort"):
+            value = getattr(self, name)
+            if value is None and name == "pain_next_morning":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
+                raise ValueError(
+                    f"Session {name} must be a whole number from 0 to 10; got {value!r}."
+                )
+        if isinstance(self.minutes_done, bool) or not isinstance(self.minutes_done, int):
+            raise ValueError(
+                f"Session minutes_done must be a whole number; got {self.minutes_done!r}."
+            )
+        if self.minutes_done < 0:
+            raise ValueError(f"Session minutes_done cannot be negative; got {self.minutes_done}.")
+        if self.swelling not in SWELLING:
+            raise ValueError(
+                f"Session swelling must be one of {', '.join(SWELLING)}; got {self.swelling!r}."
+            )
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    text: str
+    outcome: str  # the outcome tier this reason argues for
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "text": self.text, "outcome": self.outcome}
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: str
+    from_level: int
+    to_level: int
+    reasons: tuple[Reason, ...]
+    alert: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "outcome": self.outcome,
+            "from_level": self.from_level,
+            "to_level": self.to_level,
+            "alert": self.alert,
+            "reasons": [r.to_dict() for r in self.reasons],
+        }
+
+
+# --- wording helpers -------------------------------------------------------------------------
+
+
+def _day(d: date) -> str:
+    # Spelled out by hand: strftime's %B follows the server locale.
+    return f"{d.day} {_MONTHS[d.month - 1]}"
+
+
+def _num(x: float) -> str:
+    return f"{round(x, 1):g}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _days_list(sessions: Sequence[SessionRecord]) -> str:
+    days = [_day(s.day) for s in sessions]
+    if len(days) == 1:
+        return days[0]
+    return ", ".join(days[:-1]) + " and " + days[-1]
+
+
+def _also(count: int, what: str) -> str:
+    return "" if count <= 1 else f" This happened in {count} {what}."
+
+
+def _below(value: float, threshold: float) -> bool:
+    return value < threshold - _EPSILON
+
+
+def _pain_scores(session: SessionRecord) -> list[tuple[int, str]]:
+    """Every pain score of a session, each with how to say when it was felt."""
+    day = _day(session.day)
+    scores = [
+        (session.pain_before, f"before the session on {day}"),
+        (session.pain_worst, f"during exercise on {day}"),
+        (session.pain_after, f"after the session on {day}"),
+    ]
+    if session.pain_next_morning is not None:
+        scores.append((session.pain_next_morning, f"the morning after the session on {day}"))
+    return scores
+
+
+# --- the rules ---------------------------------------------------------------------------------
+
+
+def _pause_and_alert_reasons(
+    window: Sequence[SessionRecord], settings: ProgressionSettings
+) -> list[Reason]:
+    reasons: list[Reason] = []
+    falls = [s for s in window if s.fall]
+    if falls:
+        reasons.append(
+            Reason(
+                "fall",
+                f"A fall was reported on {_days_list(falls)}. The plan is paused until the "
+                "clinician has reviewed it.",
+                PAUSE,
+            )
+        )
+    chest = [s for s in window if s.chest_pain]
+    if chest:
+        reasons.append(
+            Reason(
+                "chest_pain",
+                f"Chest pain was reported on {_days_list(chest)}. The plan is paused until the "
+                "clinician has reviewed it.",
+                PAUSE,
+            )
+        )
+    severe = [
+        (score, s.day, when)
+        for s in window
+        for score, when in _pain_scores(s)
+        if score >= settings.pause_pain
+    ]
+    if severe:
+        # The highest score, earliest first among equals, is the one worth naming.
+        score, _, when = max(severe, key=lambda t: (t[0], -t[1].toordinal()))
+        count = sum(1 for s in window if any(p >= settings.pause_pain for p, _ in _pain_scores(s)))
+        reasons.append(
+            Reason(
+                "severe_pain",
+                f"Pain reached {score}/10 {when} (pause at {settings.pause_pain}/10 or more)."
+                f"{_also(count, 'sessions')}",
+                PAUSE,
+            )
+        )
+    near = [s for s in window if s.near_fall]
+    if near:
+        reasons.append(
+            Reason(
+                "near_fall",
+                f"A near fall was reported on {_days_list(near)}. Staying at this level; the "
+                "clinician has been alerted.",
+                HOLD,
+            )
+        )
+    dizzy = [s for s in window if s.dizziness]
+    if dizzy:
+        reasons.append(
+            Reason(
+                "dizziness",
+                f"Dizziness was reported on {_days_list(dizzy)}. Staying at this level; the "
+                "clinician has been alerted.",
+                HOLD,
+            )
+        )
+    return reasons
+
+
+def _regress_reasons(
+    window: Sequence[SessionRecord], settings: ProgressionSettings
+) -> list[Reason]:
+    reasons: list[Reason] = []
+    limit = settings.regress_worst_pain_above
+    high = [s for s in window if s.pain_worst > limit]
+    if high:
+        worst = max(high, key=lambda s: (s.pain_worst, -s.day.toordinal()))
+        reasons.append(
+            Reason(
+                "worst_pain_high",
+                f"Worst pain during exercise reached {worst.pain_worst}/10 on {_day(worst.day)} "
+                f"(regress above {limit}/10).{_also(len(high), 'sessions')}",
+                REGRESS,
+            )
+        )
+    unsettled = [
+        s for s in window if s.pain_next_morning is not None and s.pain_next_morning > s.pain_before
+    ]
+    if unsettled:
+        worst = max(
+            unsettled,
+            key=lambda s: ((s.pain_next_morning or 0) - s.pain_before, -s.day.toordinal()),
+        )
+        reasons.append(
+            Reason(
+                "pain_not_settled",
+                f"Pain had not settled by the next morning after the session on "
+                f"{_day(worst.day)}: {worst.pain_next_morning}/10, above the "
+                f"{worst.pain_before}/10 before that session.{_also(len(unsettled), 'sessions')}",
+                REGRESS,
+            )
+        )
+    hard = [s for s in window if s.effort >= settings.regress_effort]
+    if hard:
+        worst = max(hard, key=lambda s: (s.effort, -s.day.toordinal()))
+        reasons.append(
+            Reason(
+                "effort_high",
+                f"Effort reached {worst.effort}/10 on {_day(worst.day)} "
+                f"(regress at {settings.regress_effort}/10 or more).{_also(len(hard), 'sessions')}",
+                REGRESS,
+            )
+        )
+    return reasons
+
+
+def _hold_reasons(
+    *,
+    levels: Sequence[Level],
+    current: int,
+    constraints: Constraints,
+    window: Sequence[SessionRecord],
+    first_day: date,
+    today: date,
+    level_started_on: date,
+    recent_advances: Sequence[date],
+    settings: ProgressionSettings,
+) -> list[Reason]:
+    reasons: list[Reason] = []
+    level = levels[current]
+    count = len(window)
+    window_words = f"since {_day(first_day)}"
+
+    if count < settings.hold_min_sessions:
+        reasons.append(
+            Reason(
+                "too_few_sessions",
+                f"{_plural(count, 'session')} logged {window_words}; at least "
+                f"{settings.hold_min_sessions} are needed to judge progress.",
+                HOLD,
+            )
+        )
+    window_length = max((today - first_day).days + 1, 0)
+    prescribed = level.sessions_per_week * window_length / 7
+    if prescribed > 0 and _below(count, settings.hold_adherence_ratio * prescribed):
+        reasons.append(
+            Reason(
+                "low_adherence",
+                f"{count} of about {_num(prescribed)} prescribed sessions logged {window_words} "
+                f"({round(100 * count / prescribed)} %); at least "
+                f"{_num(100 * settings.hold_adherence_ratio)} % are needed to move on.",
+                HOLD,
+            )
+        )
+    swollen = [s for s in window if s.swelling == "more"]
+    if swollen:
+        reasons.append(
+            Reason(
+                "swelling_more",
+                f"Knee swelling was more than usual after the session on {_days_list(swollen)}. "
+                "Staying at this level until it settles.",
+                HOLD,
+            )
+        )
+    if constraints.hold_progression:
+        reasons.append(
+            Reason(
+                "hold_progression",
+                "The screening says to hold progression, so the level stays the same until "
+                "the clinician lifts the hold.",
+                HOLD,
+            )
+        )
+    days_at_level = (today - level_started_on).days
+    if days_at_level < level.min_days:
+        reasons.append(
+            Reason(
+                "min_days",
+                f"{_plural(max(days_at_level, 0), 'day')} at this level so far; the level asks "
+                f"for at least {level.min_days} before moving on.",
+                HOLD,
+            )
+        )
+    if current == len(levels) - 1:
+        reasons.append(
+            Reason(
+                "top_level",
+                "This is the last level of the protocol: the protocol is finished and the "
+                "clinician may complete the plan.",
+                HOLD,
+            )
+        )
+    elif _distinct_neighbour(levels, current, constraints, +1) is None:
+        nxt = levels[current + 1]
+        caps = "; ".join(cap_level(nxt, constraints).caps)
+        reasons.append(
+            Reason(
+                "next_level_capped",
+                f"Under the screening limits the next levels prescribe nothing more than this "
+                f"one ({caps}). Staying at the cap; the clinician may review the limits.",
+                HOLD,
+            )
+        )
+    week_start = today - timedelta(days=6)
+    advances = sum(1 for d in recent_advances if week_start <= d <= today)
+    if advances >= settings.max_advances_per_7_days:
+        reasons.append(
+            Reason(
+                "step_limit",
+                f"{_plural(advances, 'level advance')} already in the last 7 days; at most "
+                f"{settings.max_advances_per_7_days} are allowed in 7 days.",
+                HOLD,
+            )
+        )
+
+    # The advance criteria that are not already regress rules: failing one means hold.
+    # A protocol may set the advance pain limit below the regress limit; pain between the two
+    # holds. Sessions that already regress are left to that reason rather than said twice.
+    sore = [
+        s
+        for s in window
+        if settings.advance_max_worst_pain < s.pain_worst <= settings.regress_worst_pain_above
+    ]
+    if sore:
+        worst = max(sore, key=lambda s: (s.pain_worst, -s.day.toordinal()))
+        reasons.append(
+            Reason(
+                "worst_pain_above_advance",
+                f"Worst pain during exercise reached {worst.pain_worst}/10 on {_day(worst.day)} "
+                f"(moving on needs {settings.advance_max_worst_pain}/10 or less)."
+                f"{_also(len(sore), 'sessions')}",
+                HOLD,
+            )
+        )
+    unknown = [s for s in window if s.pain_next_morning is None]
+    if unknown:
+        reasons.append(
+            Reason(
+                "next_morning_unknown",
+                f"Next-morning pain was not recorded after the session on {_days_list(unknown)}, "
+                "so we cannot yet confirm the pain settled.",
+                HOLD,
+            )
+        )
+    if window:
+        median = statistics.median(s.effort for s in window)
+        if median > settings.advance_max_median_effort + _EPSILON:
+            reasons.append(
+                Reason(
+                    "median_effort_high",
+                    f"Median effort was {_num(median)}/10 (moving on needs "
+                    f"{_num(settings.advance_max_median_effort)}/10 or less).",
+                    HOLD,
+                )
+            )
+    target = settings.advance_min_minutes_ratio * level.minutes
+    short = [s for s in window if _below(s.minutes_done, target)]
+    if short:
+        least = min(short, key=lambda s: (s.minutes_done, s.day))
+        reasons.append(
+            Reason(
+                "minutes_short",
+                f"Only {least.minutes_done} of {level.minutes} minutes done on {_day(least.day)} "
+                f"(moving on needs {_num(100 * settings.advance_min_minutes_ratio)} %, "
+                f"{_num(target)} min, in every session).{_also(len(short), 'sessions')}",
+                HOLD,
+            )
+        )
+    return reasons
+
+
+def _prescription(level: Level, constraints: Constraints) -> tuple:
+    """What a level asks of the patient once capped: the fields a step can change."""
+    capped = cap_level(level, constraints).level
+    return (
+        capped.minutes,
+        capped.sessions_per_week,
+        capped.speed_kmh,
+        capped.incline_pct,
+        capped.setting,
+        capped.interval,
+        capped.supervised,
+    )
+
+
+def _distinct_neighbour(
+    levels: Sequence[Level], current: int, constraints: Constraints, direction: int
+) -> int | None:
+    """The nearest level up (+1) or down (-1) whose capped prescription differs from the
+    current one's, or None.
+
+    Under a cap several written levels can prescribe the same thing (a speed step above the
+    speed cap, a setting the constraints forbid). Moving onto one of those would be a step in
+    name only, so progression moves past them; one real change is still one step.
+    """
+    here = _prescription(levels[current], constraints)
+    index = current + direction
+    while 0 <= index < len(levels):
+        if _prescription(levels[index], constraints) != here:
+            return index
+        index += direction
+    return None
+
+
+def _criteria_met(
+    levels: Sequence[Level],
+    target: int,
+    window: Sequence[SessionRecord],
+    settings: ProgressionSettings,
+) -> Reason:
+    median = statistics.median(s.effort for s in window)
+    return Reason(
+        "criteria_met",
+        f"All {_plural(len(window), 'session')} in the window stayed at or below "
+        f"{settings.advance_max_worst_pain}/10 worst pain and settled by the next morning, "
+        f"median effort was {_num(median)}/10 and at least "
+        f"{_num(100 * settings.advance_min_minutes_ratio)} % of the minutes were done: "
+        f"ready for the next level ({levels[target].name}).",
+        ADVANCE,
+    )
+
+
+def evaluate(
+    *,
+    levels: Sequence[Level],
+    current: int,
+    constraints: Constraints,
+    sessions: Sequence[SessionRecord],
+    today: date,
+    window_start: date,
+    level_started_on: date,
+    recent_advances: Sequence[date],
+    settings: ProgressionSettings | None = None,
+) -> Decision:
+    """Suggest pause, regress, hold or advance from the sessions logged at the current level.
+
+    Only sessions from max(window_start, today - window_days + 1) to today count. Every rule
+    that fires gives a reason; the most severe tier among them is the outcome.
+    """
+    if not levels:
+        raise ValueError("A plan needs at least one level to evaluate progression.")
+    if not 0 <= current < len(levels):
+        raise ValueError(f"Current level {current} is not one of the plan's {len(levels)} levels.")
+    settings = settings or ProgressionSettings()
+
+    first_day = max(window_start, today - timedelta(days=settings.window_days - 1))
+    window = sorted((s for s in sessions if first_day <= s.day <= today), key=lambda s: s.day)
+
+    reasons = _pause_and_alert_reasons(window, settings)
+    reasons += _regress_reasons(window, settings)
+    reasons += _hold_reasons(
+        levels=levels,
+        current=current,
+        constraints=constraints,
+        window=window,
+        first_day=first_day,
+        today=today,
+        level_started_on=level_started_on,
+        recent_advances=recent_advances,
+        settings=settings,
+    )
+    if not reasons:
+        # Nothing fired, and with hold_min_sessions >= 1 the window cannot be empty here.
+        # No hold fired, so a distinct next level exists (next_level_capped would have held).
+        target = _distinct_neighbour(levels, current, constraints, +1)
+        assert target is not None
+        reasons.append(_criteria_met(levels, target, window, settings))
+
+    reasons.sort(key=lambda r: -_severity(r.outcome))  # stable: rule order within a tier
+    outcome = reasons[0].outcome
+    lower = _distinct_neighbour(levels, current, constraints, -1)
+    if outcome == REGRESS and lower is None:
+        # Nowhere easier to go: the regress reasons now argue for holding (so the outcome stays
+        # the most severe tier among the reasons), and lowest_level follows them to explain why.
+        regress = [Reason(r.code, r.text, HOLD) for r in reasons if r.outcome == REGRESS]
+        lowest = Reason(
+            "lowest_level",
+            "There is no easier level to step back to under the screening limits. "
+            "Staying here; the clinician should review the plan.",
+            HOLD,
+        )
+        reasons = [*regress, lowest, *(r for r in reasons if r.outcome != REGRESS)]
+        outcome = HOLD
+
+    if outcome == ADVANCE:
+        to_level = _distinct_neighbour(levels, current, constraints, +1)
+    elif outcome == REGRESS:
+        to_level = lower
+    else:
+        to_level = current
+    alert = outcome == PAUSE or any(r.code in _ALERT_CODES for r in reasons)
+    return Decision(
+        outcome=outcome,
+        from_level=current,
+        to_level=to_level,
+        reasons=tuple(reasons),
+        alert=alert,
+    )

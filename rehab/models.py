@@ -1,0 +1,522 @@
+"""The tables. Rules live in rehab/clinical/ and services.py; models hold data and small
+read-only conveniences that turn stored JSON back into the clinical dataclasses."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import date, datetime
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from rehab.clinical import levels as clinical_levels
+from rehab.clinical.levels import CappedLevel, Constraints, Level, cap_level
+
+CONDITION_CHOICES = list(clinical_levels.CONDITIONS.items())
+SETTING_CHOICES = list(clinical_levels.SETTINGS.items())
+PAIN_VALIDATORS = [MinValueValidator(0), MaxValueValidator(10)]
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            f"{value!r} is not a known time zone (use a name like Europe/London)."
+        )
+
+
+class User(AbstractUser):
+    """Every person who signs in: clinicians, patients (portal) and administrators."""
+
+
+class Clinic(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    # Overrides of the [I] screening defaults (rehab.clinical.screening.ScreeningSettings).
+    screening_settings = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Clinician(models.Model):
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="clinician")
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="clinicians")
+    is_clinic_admin = models.BooleanField(default=False)
+    title = models.CharField(max_length=100, blank=True, default="Physiotherapist")
+
+    class Meta:
+        ordering = ["user__last_name", "user__first_name"]
+
+    def __str__(self) -> str:
+        return self.user.get_full_name() or self.user.username
+
+
+class Patient(models.Model):
+    class Channel(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        SMS = "sms", "SMS"
+        NONE = "none", "No reminders"
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")
+    user = models.OneToOneField(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="patient"
+    )
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField(null=True, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    condition = models.CharField(max_length=40, choices=CONDITION_CHOICES)
+    # The clinic's own record number, for integrations; unique within the clinic when given.
+    external_id = models.CharField(max_length=64, blank=True)
+    reminder_channel = models.CharField(max_length=10, choices=Channel, default=Channel.EMAIL)
+    reminder_time = models.TimeField(default="09:00")
+    reminders_enabled = models.BooleanField(default=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "external_id"],
+                condition=~Q(external_id=""),
+                name="patient_external_id_unique_per_clinic",
+            )
+        ]
+        indexes = [models.Index(fields=["clinic", "last_name", "first_name"])]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def local_today(self, now: datetime | None = None) -> date:
+        """The patient's calendar day: what 'today' and 'no future dates' mean for them."""
+        now = now or timezone.now()
+        return now.astimezone(zoneinfo.ZoneInfo(self.timezone)).date()
+
+
+class Protocol(models.Model):
+    """A protocol of the library: built-in (clinic empty, read-only) or a clinic's own copy."""
+
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.CASCADE, null=True, blank=True, related_name="protocols"
+    )
+    code = models.SlugField(max_length=80)
+    condition = models.CharField(max_length=40, choices=CONDITION_CHOICES)
+    name = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    citations = models.JSONField(default=list, blank=True)
+    retest_weeks = models.PositiveSmallIntegerField(null=True, blank=True)
+    outcome_measures = models.JSONField(default=list, blank=True)
+    # Overrides of the progression thresholds (rehab.clinical.progression.ProgressionSettings).
+    progression_settings = models.JSONField(default=dict, blank=True)
+    # Bumped on every edit of the levels; a plan records the version it snapshotted.
+    version = models.PositiveIntegerField(default=1)
+    based_on = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="copies"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["condition", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code"],
+                condition=Q(clinic__isnull=True),
+                name="protocol_builtin_code_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["clinic", "code"], name="protocol_code_unique_per_clinic"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_builtin(self) -> bool:
+        return self.clinic_id is None
+
+
+class ProtocolLevel(models.Model):
+    protocol = models.ForeignKey(Protocol, on_delete=models.CASCADE, related_name="levels")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=120)
+    minutes = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(120)]
+    )
+    sessions_per_week = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(7)]
+    )
+    # Empty means the patient's own comfortable speed.
+    speed_kmh = models.DecimalField(
+        max_digits=3,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.1), MaxValueValidator(8)],
+    )
+    incline_pct = models.DecimalField(
+        max_digits=3,
+        decimal_places=1,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(15)],
+    )
+    setting = models.CharField(max_length=40, choices=SETTING_CHOICES)
+    min_days = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(60)]
+    )
+    interval_backward_seconds = models.PositiveSmallIntegerField(null=True, blank=True)
+    interval_forward_seconds = models.PositiveSmallIntegerField(null=True, blank=True)
+    supervised = models.BooleanField(default=False)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["protocol", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["protocol", "position"], name="protocol_level_position_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def to_level(self) -> Level:
+        interval = None
+        if self.interval_backward_seconds and self.interval_forward_seconds:
+            interval = clinical_levels.Interval(
+                self.interval_backward_seconds, self.interval_forward_seconds
+            )
+        return Level(
+            name=self.name,
+            minutes=self.minutes,
+            sessions_per_week=self.sessions_per_week,
+            speed_kmh=None if self.speed_kmh is None else float(self.speed_kmh),
+            incline_pct=float(self.incline_pct),
+            setting=self.setting,
+            min_days=self.min_days,
+            interval=interval,
+            supervised=self.supervised,
+            note=self.note,
+        )
+
+
+class Screening(models.Model):
+    class Status(models.TextChoices):
+        CLEARED = "cleared", "Cleared"
+        MODIFIED = "modified", "Cleared with modifications"
+        INCOMPLETE = "incomplete", "Incomplete"
+        BLOCKED = "blocked", "Blocked"
+
+    class Referral(models.TextChoices):
+        NONE = "none", "None"
+        ROUTINE = "routine", "Routine"
+        URGENT = "urgent", "Urgent"
+        EMERGENCY = "emergency", "Emergency"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="screenings")
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    condition = models.CharField(max_length=40, choices=CONDITION_CHOICES)
+    answers = models.JSONField()
+    status = models.CharField(max_length=12, choices=Status)
+    referral = models.CharField(max_length=12, choices=Referral)
+    reasons = models.JSONField(default=list)
+    missing = models.JSONField(default=list)
+    constraints = models.JSONField(default=dict)
+    # The thresholds in force when it was screened, so a later change of the clinic's settings
+    # never rewrites why this verdict was given.
+    settings_used = models.JSONField(default=dict)
+    screened_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    screened_at = models.DateTimeField(default=timezone.now)
+    screened_on = models.DateField()
+    valid_until = models.DateField()
+    invalidated_at = models.DateTimeField(null=True, blank=True)
+    invalidated_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-screened_at", "-id"]
+        indexes = [models.Index(fields=["patient", "-screened_at"])]
+
+    def __str__(self) -> str:
+        return f"Screening of {self.patient} on {self.screened_on}: {self.status}"
+
+    def verdict_dict(self) -> dict:
+        return {
+            "status": self.status,
+            "referral": self.referral,
+            "reasons": list(self.reasons),
+            "missing": list(self.missing),
+            "constraints": dict(self.constraints),
+        }
+
+    def is_valid_on(self, day: date) -> bool:
+        return self.invalidated_at is None and self.screened_on <= day <= self.valid_until
+
+
+class Plan(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        COMPLETED = "completed", "Completed"
+        DISCONTINUED = "discontinued", "Discontinued"
+
+    OPEN_STATUSES = (Status.ACTIVE, Status.PAUSED)
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="plans")
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    protocol = models.ForeignKey(Protocol, on_delete=models.PROTECT, related_name="plans")
+    # The snapshot: a later edit of the protocol never changes a live plan.
+    protocol_version = models.PositiveIntegerField()
+    protocol_name = models.CharField(max_length=200)
+    condition = models.CharField(max_length=40, choices=CONDITION_CHOICES)
+    levels = models.JSONField()
+    progression_settings = models.JSONField(default=dict)
+    screening = models.ForeignKey(Screening, on_delete=models.PROTECT, related_name="plans")
+    constraints = models.JSONField(default=dict)
+    override_reason = models.TextField(blank=True)
+    overridden_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=14, choices=Status, default=Status.ACTIVE)
+    status_reason = models.CharField(max_length=300, blank=True)
+    current_level = models.PositiveSmallIntegerField(default=0)
+    start_date = models.DateField()
+    level_started_on = models.DateField()
+    # Where progression starts counting sessions: the level's start or the last resume.
+    window_start = models.DateField()
+    schedule_days = models.JSONField(default=list)  # weekday numbers, Monday = 0
+    auto_apply = models.BooleanField(
+        default=False, help_text="Apply advance/regress decisions without waiting for approval."
+    )
+    assigned_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=Q(status__in=["active", "paused"]),
+                name="one_open_plan_per_patient",
+            )
+        ]
+        indexes = [models.Index(fields=["clinic", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.protocol_name} for {self.patient}"
+
+    @property
+    def constraints_obj(self) -> Constraints:
+        return Constraints.from_dict(self.constraints)
+
+    def level_objs(self) -> list[Level]:
+        return [Level.from_dict(data) for data in self.levels]
+
+    def capped_levels(self) -> list[CappedLevel]:
+        constraints = self.constraints_obj
+        return [cap_level(level, constraints) for level in self.level_objs()]
+
+    def current_prescription(self) -> CappedLevel:
+        return cap_level(Level.from_dict(self.levels[self.current_level]), self.constraints_obj)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class SessionLog(models.Model):
+    class Swelling(models.TextChoices):
+        NONE = "none", "None"
+        SAME = "same", "Same as usual"
+        MORE = "more", "More than usual"
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="sessions")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="sessions")
+    date = models.DateField()
+    level_index = models.PositiveSmallIntegerField()
+    minutes_done = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(180)]
+    )
+    speed_kmh = models.DecimalField(
+        max_digits=3,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(10)],
+    )
+    incline_pct = models.DecimalField(
+        max_digits=3,
+        decimal_places=1,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(20)],
+    )
+    setting = models.CharField(max_length=40, choices=SETTING_CHOICES)
+    pain_before = models.PositiveSmallIntegerField(validators=PAIN_VALIDATORS)
+    pain_worst = models.PositiveSmallIntegerField(validators=PAIN_VALIDATORS)
+    pain_after = models.PositiveSmallIntegerField(validators=PAIN_VALIDATORS)
+    pain_next_morning = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=PAIN_VALIDATORS
+    )
+    pain_next_morning_at = models.DateTimeField(null=True, blank=True)
+    effort = models.PositiveSmallIntegerField(
+        validators=PAIN_VALIDATORS, help_text="Borg CR10, 0-10"
+    )
+    swelling = models.CharField(max_length=8, choices=Swelling, default=Swelling.NONE)
+    fall = models.BooleanField(default=False)
+    near_fall = models.BooleanField(default=False)
+    dizziness = models.BooleanField(default=False)
+    chest_pain = models.BooleanField(default=False)
+    notes = models.TextField(blank=True, max_length=2000)
+    logged_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        constraints = [
+            # One log a day per plan keeps "that session's next-morning pain" unambiguous.
+            models.UniqueConstraint(fields=["plan", "date"], name="one_session_log_per_plan_day"),
+            models.CheckConstraint(
+                condition=Q(pain_before__lte=10)
+                & Q(pain_worst__lte=10)
+                & Q(pain_after__lte=10)
+                & Q(effort__lte=10),
+                name="session_scores_within_0_10",
+            ),
+        ]
+        indexes = [models.Index(fields=["plan", "date"]), models.Index(fields=["patient", "date"])]
+
+    def __str__(self) -> str:
+        return f"Session of {self.patient} on {self.date}"
+
+    @property
+    def adverse_events(self) -> list[str]:
+        return [
+            name for name in ("fall", "near_fall", "dizziness", "chest_pain") if getattr(self, name)
+        ]
+
+
+class ProgressionDecision(models.Model):
+    class Outcome(models.TextChoices):
+        ADVANCE = "advance", "Advance"
+        HOLD = "hold", "Hold"
+        REGRESS = "regress", "Regress"
+        PAUSE = "pause", "Pause"
+
+    class Status(models.TextChoices):
+        APPLIED = "applied", "Applied"
+        PENDING = "pending", "Awaiting approval"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        SUPERSEDED = "superseded", "Superseded"
+        NOTED = "noted", "Noted (no change)"
+
+    class Trigger(models.TextChoices):
+        SESSION = "session", "Session logged"
+        NEXT_MORNING = "next_morning", "Next-morning pain added"
+        NIGHTLY = "nightly", "Nightly run"
+        MANUAL = "manual", "Clinician"
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="decisions")
+    evaluated_on = models.DateField()
+    trigger = models.CharField(max_length=14, choices=Trigger)
+    outcome = models.CharField(max_length=10, choices=Outcome)
+    from_level = models.PositiveSmallIntegerField()
+    to_level = models.PositiveSmallIntegerField()
+    reasons = models.JSONField(default=list)  # [{"code", "text", "outcome"}]
+    alert = models.BooleanField(default=False)
+    status = models.CharField(max_length=12, choices=Status)
+    applied_on = models.DateField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["plan", "-created_at"]),
+            models.Index(fields=["status", "plan"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} ({self.get_status_display()}) for {self.plan}"
+
+    @property
+    def reason_codes(self) -> list[str]:
+        return [reason["code"] for reason in self.reasons]
+
+
+class OutcomeScore(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="outcome_scores")
+    plan = models.ForeignKey(
+        Plan, on_delete=models.SET_NULL, null=True, blank=True, related_name="outcome_scores"
+    )
+    measure = models.CharField(max_length=10)
+    taken_on = models.DateField()
+    answers = models.JSONField()
+    scores = models.JSONField()  # subscale -> score (None where too few items were answered)
+    recorded_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["patient", "measure", "taken_on", "id"]
+        indexes = [models.Index(fields=["patient", "measure", "taken_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.measure.upper()} of {self.patient} on {self.taken_on}"
+
+
+class AuditEvent(models.Model):
+    """Who read or changed which patient's data, when, from where. Never holds clinical values:
+    `detail` names fields and codes, not what a patient wrote."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150)
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # A plain id as well as the link, so the trail survives a patient's deletion.
+    patient = models.ForeignKey(
+        Patient, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events"
+    )
+    patient_ref = models.BigIntegerField(null=True, blank=True, db_index=True)
+    action = models.CharField(max_length=60)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=40, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["clinic", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"

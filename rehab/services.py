@@ -1,0 +1,1125 @@
+"""Every write, one function each: keyword-only, typed, one transaction, an audit event.
+
+A door (view, serializer, command, task) parses input and calls one of these; the clinical rule
+itself lives in rehab/clinical/ and is only applied here. Refusals raise RehabError with a stable
+code, a message a person can act on, and field errors where a field is at fault.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from rehab import selectors
+from rehab.audit import audit_record
+from rehab.clinical import outcomes as clinical_outcomes
+from rehab.clinical import progression as clinical_progression
+from rehab.clinical import protocols as clinical_protocols
+from rehab.clinical import screening as clinical_screening
+from rehab.clinical.levels import Level
+from rehab.errors import RehabError, validation_error
+from rehab.models import (
+    Clinic,
+    OutcomeScore,
+    Patient,
+    Plan,
+    ProgressionDecision,
+    Protocol,
+    ProtocolLevel,
+    Screening,
+    SessionLog,
+    User,
+)
+
+# A written override must say something; a single word is not a clinical reason.
+MIN_OVERRIDE_REASON_LENGTH = 15
+DEFAULT_SCHEDULES = {1: [2], 2: [1, 4], 3: [0, 2, 4], 4: [0, 1, 3, 4], 5: [0, 1, 2, 3, 4]}
+
+
+def _full_clean(instance, *, exclude: list[str] | None = None) -> None:
+    try:
+        instance.full_clean(exclude=exclude)
+    except ValidationError as exc:
+        raise validation_error(exc.message_dict) from exc
+
+
+def _require_active_patient(patient: Patient) -> None:
+    if patient.archived_at is not None:
+        raise RehabError(
+            "patient_archived",
+            f"{patient.full_name} is archived; restore the record first.",
+            status=409,
+        )
+
+
+# --- Clinics ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def clinic_update_screening_settings(
+    *, clinic: Clinic, settings: dict[str, Any], actor: User | None
+) -> Clinic:
+    """Change the clinic's screening thresholds ([I] defaults of CLINICAL.md §3)."""
+    try:
+        parsed = clinical_screening.ScreeningSettings.from_dict(settings)
+    except (ValueError, TypeError) as exc:
+        raise validation_error({"screening_settings": str(exc)}) from exc
+    defaults = clinical_screening.ScreeningSettings().to_dict()
+    clinic.screening_settings = {k: v for k, v in parsed.to_dict().items() if defaults.get(k) != v}
+    clinic.save(update_fields=["screening_settings"])
+    audit_record(
+        actor=actor,
+        action="clinic.settings",
+        obj=clinic,
+        clinic=clinic,
+        detail={"fields": sorted(clinic.screening_settings)},
+    )
+    return clinic
+
+
+# --- Patients --------------------------------------------------------------------------------
+
+PATIENT_EDITABLE = (
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "email",
+    "phone",
+    "timezone",
+    "condition",
+    "external_id",
+    "reminder_channel",
+    "reminder_time",
+    "reminders_enabled",
+)
+
+
+def _check_patient(patient: Patient) -> None:
+    _full_clean(patient, exclude=["user", "created_by"])
+    if patient.date_of_birth and patient.date_of_birth > timezone.now().date():
+        raise validation_error({"date_of_birth": "The date of birth cannot be in the future."})
+
+
+@transaction.atomic
+def patient_create(
+    *,
+    clinic: Clinic,
+    actor: User | None,
+    first_name: str,
+    last_name: str,
+    condition: str,
+    date_of_birth: dt.date | None = None,
+    email: str = "",
+    phone: str = "",
+    timezone_name: str | None = None,
+    external_id: str = "",
+    reminder_channel: str = Patient.Channel.EMAIL,
+    reminder_time: dt.time | None = None,
+    reminders_enabled: bool = True,
+    user: User | None = None,
+) -> Patient:
+    patient = Patient(
+        clinic=clinic,
+        user=user,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        condition=condition,
+        date_of_birth=date_of_birth,
+        email=email,
+        phone=phone,
+        timezone=timezone_name or clinic.timezone,
+        external_id=external_id,
+        reminder_channel=reminder_channel,
+        reminder_time=reminder_time or dt.time(9, 0),
+        reminders_enabled=reminders_enabled,
+        created_by=actor if actor is not None and actor.pk else None,
+    )
+    _check_patient(patient)
+    patient.save()
+    audit_record(actor=actor, action="patient.create", obj=patient, patient=patient)
+    return patient
+
+
+@transaction.atomic
+def patient_update(*, patient: Patient, actor: User | None, **changes: Any) -> Patient:
+    unknown = sorted(set(changes) - set(PATIENT_EDITABLE))
+    if unknown:
+        raise validation_error(dict.fromkeys(unknown, "This field cannot be changed here."))
+    _require_active_patient(patient)
+    changes_condition = changes.get("condition", patient.condition) != patient.condition
+    if changes_condition and selectors.plan_open(patient=patient) is not None:
+        raise RehabError(
+            "plan_open",
+            "The condition cannot change while a plan is open; complete or discontinue it first.",
+            fields={"condition": ["A plan is open for the current condition."]},
+            status=409,
+        )
+    changed = [name for name, value in changes.items() if getattr(patient, name) != value]
+    for name, value in changes.items():
+        setattr(patient, name, value)
+    _check_patient(patient)
+    patient.save()
+    audit_record(
+        actor=actor,
+        action="patient.update",
+        obj=patient,
+        patient=patient,
+        detail={"fields": sorted(changed)},
+    )
+    return patient
+
+
+@transaction.atomic
+def patient_archive(*, patient: Patient, actor: User | None) -> Patient:
+    """Archive a patient: their open plan is discontinued, their record kept."""
+    if patient.archived_at is not None:
+        return patient
+    plan = selectors.plan_open(patient=patient)
+    if plan is not None:
+        plan_discontinue(plan=plan, actor=actor, reason="Patient archived.")
+    patient.archived_at = timezone.now()
+    patient.save(update_fields=["archived_at", "updated_at"])
+    audit_record(actor=actor, action="patient.archive", obj=patient, patient=patient)
+    return patient
+
+
+# --- Protocols -------------------------------------------------------------------------------
+
+
+def _level_rows(protocol: Protocol, levels: list[Level]) -> list[ProtocolLevel]:
+    rows = []
+    for position, level in enumerate(levels):
+        rows.append(
+            ProtocolLevel(
+                protocol=protocol,
+                position=position,
+                name=level.name,
+                minutes=level.minutes,
+                sessions_per_week=level.sessions_per_week,
+                speed_kmh=level.speed_kmh,
+                incline_pct=level.incline_pct,
+                setting=level.setting,
+                min_days=level.min_days,
+                interval_backward_seconds=level.interval.backward_seconds
+                if level.interval
+                else None,
+                interval_forward_seconds=level.interval.forward_seconds if level.interval else None,
+                supervised=level.supervised,
+                note=level.note,
+            )
+        )
+    return rows
+
+
+def _citations_data(definition: clinical_protocols.ProtocolDef) -> list[dict[str, str]]:
+    return [{"key": c.key, "text": c.text, "supports": c.supports} for c in definition.citations]
+
+
+@transaction.atomic
+def protocol_library_load() -> list[Protocol]:
+    """Load or refresh the built-in library; safe to run again (a changed built-in gets a new
+    version, an unchanged one is left alone)."""
+    loaded = []
+    for definition in clinical_protocols.LIBRARY:
+        protocol = Protocol.objects.filter(clinic__isnull=True, code=definition.code).first()
+        fields = {
+            "condition": definition.condition,
+            "name": definition.name,
+            "summary": definition.summary,
+            "citations": _citations_data(definition),
+            "retest_weeks": definition.retest_weeks,
+            "outcome_measures": list(definition.outcome_measures),
+            "progression_settings": dict(definition.progression),
+        }
+        if protocol is None:
+            protocol = Protocol.objects.create(clinic=None, code=definition.code, **fields)
+            ProtocolLevel.objects.bulk_create(_level_rows(protocol, list(definition.levels)))
+        else:
+            stored = [row.to_level() for row in protocol.levels.all()]
+            meta_changed = any(getattr(protocol, k) != v for k, v in fields.items())
+            if stored != list(definition.levels) or meta_changed:
+                for key, value in fields.items():
+                    setattr(protocol, key, value)
+                if stored != list(definition.levels):
+                    protocol.levels.all().delete()
+                    ProtocolLevel.objects.bulk_create(
+                        _level_rows(protocol, list(definition.levels))
+                    )
+                    protocol.version += 1
+                protocol.save()
+        loaded.append(protocol)
+    return loaded
+
+
+def _check_protocol_visible(protocol: Protocol, clinic: Clinic) -> None:
+    if protocol.clinic_id not in (None, clinic.pk):
+        raise RehabError(
+            "protocol_not_found", "No such protocol in this clinic's library.", status=404
+        )
+
+
+@transaction.atomic
+def protocol_copy(
+    *, protocol: Protocol, clinic: Clinic, actor: User | None, name: str | None = None
+) -> Protocol:
+    """Copy a built-in (or the clinic's own) protocol into the clinic's library for editing."""
+    _check_protocol_visible(protocol, clinic)
+    name = (name or f"{protocol.name} ({clinic.name})").strip()
+    base_code = slugify(name)[:70] or "protocol"
+    code, n = base_code, 1
+    while Protocol.objects.filter(clinic=clinic, code=code).exists():
+        n += 1
+        code = f"{base_code}-{n}"
+    copy = Protocol.objects.create(
+        clinic=clinic,
+        code=code,
+        condition=protocol.condition,
+        name=name,
+        summary=protocol.summary,
+        citations=protocol.citations,
+        retest_weeks=protocol.retest_weeks,
+        outcome_measures=protocol.outcome_measures,
+        progression_settings=protocol.progression_settings,
+        based_on=protocol,
+    )
+    ProtocolLevel.objects.bulk_create(
+        _level_rows(copy, [row.to_level() for row in protocol.levels.all()])
+    )
+    audit_record(
+        actor=actor, action="protocol.copy", obj=copy, clinic=clinic, detail={"from": protocol.pk}
+    )
+    return copy
+
+
+def _parse_levels(levels: list[dict[str, Any]]) -> list[Level]:
+    if not isinstance(levels, list) or not levels:
+        raise validation_error({"levels": "A protocol needs at least one level."})
+    parsed, errors = [], {}
+    for index, data in enumerate(levels):
+        try:
+            level = Level.from_dict(data)
+        except (KeyError, TypeError, ValueError) as exc:
+            errors[f"levels[{index}]"] = [f"Level {index + 1} is incomplete or malformed ({exc})."]
+            continue
+        row = _level_rows(Protocol(), [level])[0]
+        try:
+            row.full_clean(exclude=["protocol", "position"])
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                errors[f"levels[{index}].{field}"] = messages
+            continue
+        if bool(level.interval) and (
+            level.interval.backward_seconds <= 0 or level.interval.forward_seconds <= 0
+        ):
+            errors[f"levels[{index}].interval"] = ["Interval times must be positive."]
+            continue
+        parsed.append(level)
+    if errors:
+        raise validation_error(errors)
+    return parsed
+
+
+@transaction.atomic
+def protocol_update(
+    *,
+    protocol: Protocol,
+    actor: User | None,
+    name: str | None = None,
+    summary: str | None = None,
+    levels: list[dict[str, Any]] | None = None,
+    progression_settings: dict[str, Any] | None = None,
+) -> Protocol:
+    """Edit a clinic's own protocol. Built-ins are read-only; live plans keep their snapshot."""
+    if protocol.is_builtin:
+        raise RehabError(
+            "protocol_read_only",
+            "Built-in protocols are read-only; copy it into your clinic and edit the copy.",
+            status=403,
+        )
+    if name is not None:
+        if not name.strip():
+            raise validation_error({"name": "A protocol needs a name."})
+        protocol.name = name.strip()
+    if summary is not None:
+        protocol.summary = summary
+    if progression_settings is not None:
+        try:
+            clinical_progression.ProgressionSettings.from_dict(progression_settings)
+        except (ValueError, TypeError) as exc:
+            raise validation_error({"progression_settings": str(exc)}) from exc
+        protocol.progression_settings = dict(progression_settings)
+    if levels is not None:
+        parsed = _parse_levels(levels)
+        protocol.levels.all().delete()
+        ProtocolLevel.objects.bulk_create(_level_rows(protocol, parsed))
+        protocol.version += 1
+    protocol.save()
+    audit_record(
+        actor=actor,
+        action="protocol.update",
+        obj=protocol,
+        clinic=protocol.clinic,
+        detail={"version": protocol.version},
+    )
+    return protocol
+
+
+# --- Screening -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def screening_submit(
+    *, patient: Patient, answers: dict[str, Any], actor: User | None, today: dt.date | None = None
+) -> Screening:
+    """Screen a patient: the verdict of rehab.clinical.screening, stored with its thresholds."""
+    _require_active_patient(patient)
+    if not isinstance(answers, dict):
+        raise validation_error({"answers": "Answers must be an object of answer codes."})
+    answers = dict(answers)
+    condition = answers.get("condition")
+    if condition is None:
+        answers["condition"] = patient.condition
+    elif condition != patient.condition:
+        raise validation_error(
+            {"condition": f"The patient's condition is {patient.condition}, not {condition}."}
+        )
+    settings = clinical_screening.ScreeningSettings.from_dict(patient.clinic.screening_settings)
+    try:
+        verdict = clinical_screening.screen(answers, settings)
+    except clinical_screening.InvalidAnswers as exc:
+        raise validation_error(exc.errors, "Some screening answers are not valid.") from exc
+    today = today or patient.local_today()
+    result = verdict.to_dict()
+    screening = Screening.objects.create(
+        patient=patient,
+        clinic=patient.clinic,
+        condition=patient.condition,
+        answers=answers,
+        status=result["status"],
+        referral=result["referral"],
+        reasons=result["reasons"],
+        missing=result["missing"],
+        constraints=result["constraints"],
+        settings_used=settings.to_dict(),
+        screened_by=actor if actor is not None and actor.pk else None,
+        screened_on=today,
+        valid_until=clinical_screening.valid_until(today, settings),
+    )
+    audit_record(
+        actor=actor,
+        action="screening.submit",
+        obj=screening,
+        patient=patient,
+        detail={"status": screening.status, "referral": screening.referral},
+    )
+    return screening
+
+
+def _screenings_invalidate(*, patient: Patient, reason: str, actor: User | None) -> int:
+    count = Screening.objects.filter(patient=patient, invalidated_at__isnull=True).update(
+        invalidated_at=timezone.now(), invalidated_reason=reason
+    )
+    if count:
+        audit_record(
+            actor=actor,
+            action="screening.invalidate",
+            patient=patient,
+            detail={"count": count, "reason": "fall"},
+        )
+    return count
+
+
+# --- Plans -----------------------------------------------------------------------------------
+
+
+def _check_screening_allows(
+    screening: Screening | None, *, override_reason: str, doing: str
+) -> str:
+    """The refusal rules of CLINICAL.md §3 for starting or resuming a plan.
+
+    Returns the override reason to store ("" when none was needed).
+    """
+    if screening is None:
+        raise RehabError(
+            "screening_required",
+            f"A valid screening (within its validity period, not invalidated by a fall) is needed "
+            f"before a plan can be {doing}.",
+            status=409,
+        )
+    verdict = clinical_screening.Verdict.from_dict(screening.verdict_dict())
+    reason = (override_reason or "").strip()
+    if verdict.status == "incomplete":
+        raise RehabError(
+            "screening_incomplete",
+            "The screening is incomplete; answer " + ", ".join(verdict.missing) + " first.",
+            fields={"missing": list(verdict.missing)},
+            status=409,
+        )
+    if verdict.allows_plan:
+        if reason:
+            message = "Only a blocked screening needs an override; this one allows a plan."
+            raise validation_error({"override_reason": message})
+        return ""
+    # Blocked from here on.
+    explanations = "; ".join(text for _, text in verdict.explanations())
+    if not verdict.can_override:
+        raise RehabError(
+            "screening_blocked",
+            f"The screening blocks backward walking with an {verdict.referral} referral, which "
+            f"cannot be overridden: {explanations}",
+            status=409,
+        )
+    if len(reason) < MIN_OVERRIDE_REASON_LENGTH:
+        raise RehabError(
+            "screening_blocked",
+            "The screening blocks backward walking: "
+            f"{explanations}. A clinician may override this block with a written reason "
+            f"(at least {MIN_OVERRIDE_REASON_LENGTH} characters).",
+            fields={"override_reason": ["A written reason is required to override this block."]}
+            if reason
+            else {},
+            status=409,
+        )
+    return reason
+
+
+def _check_schedule(schedule_days: list[int]) -> list[int]:
+    if (
+        not isinstance(schedule_days, list | tuple)
+        or not schedule_days
+        or any(
+            not isinstance(d, int) or isinstance(d, bool) or not 0 <= d <= 6 for d in schedule_days
+        )
+        or len(set(schedule_days)) != len(schedule_days)
+    ):
+        raise validation_error(
+            {"schedule_days": "Give one to seven different weekdays as numbers, Monday = 0."}
+        )
+    return sorted(schedule_days)
+
+
+@transaction.atomic
+def plan_assign(
+    *,
+    patient: Patient,
+    protocol: Protocol,
+    actor: User | None,
+    start_date: dt.date | None = None,
+    schedule_days: list[int] | None = None,
+    auto_apply: bool = False,
+    override_reason: str = "",
+    today: dt.date | None = None,
+) -> Plan:
+    """Assign a protocol: needs a valid screening that allows it, or an allowed written override."""
+    _require_active_patient(patient)
+    _check_protocol_visible(protocol, patient.clinic)
+    today = today or patient.local_today()
+    if protocol.condition != patient.condition:
+        raise validation_error(
+            {
+                "protocol": f"This protocol is for {protocol.get_condition_display()}, "
+                f"not the patient's {patient.get_condition_display()}."
+            }
+        )
+    Patient.objects.select_for_update().filter(pk=patient.pk).first()  # serialise assignments
+    if selectors.plan_open(patient=patient) is not None:
+        raise RehabError(
+            "plan_already_open",
+            "The patient already has an open plan; complete or discontinue it first.",
+            status=409,
+        )
+    screening = selectors.screening_current(patient=patient, today=today)
+    reason = _check_screening_allows(screening, override_reason=override_reason, doing="assigned")
+    start_date = start_date or today
+    if start_date < screening.screened_on:
+        raise validation_error({"start_date": "A plan cannot start before its screening."})
+    if start_date > today + dt.timedelta(days=90):
+        raise validation_error({"start_date": "A plan must start within 90 days."})
+    levels = [row.to_level() for row in protocol.levels.all()]
+    if not levels:
+        raise validation_error({"protocol": "This protocol has no levels."})
+    schedule = _check_schedule(
+        schedule_days
+        if schedule_days is not None
+        else DEFAULT_SCHEDULES.get(levels[0].sessions_per_week, [0, 2, 4])
+    )
+    settings = clinical_progression.ProgressionSettings.from_dict(protocol.progression_settings)
+    plan = Plan(
+        patient=patient,
+        clinic=patient.clinic,
+        protocol=protocol,
+        protocol_version=protocol.version,
+        protocol_name=protocol.name,
+        condition=protocol.condition,
+        levels=[level.to_dict() for level in levels],
+        progression_settings=settings.to_dict(),
+        screening=screening,
+        constraints=dict(screening.constraints),
+        override_reason=reason,
+        overridden_by=actor if reason and actor is not None and actor.pk else None,
+        start_date=start_date,
+        level_started_on=start_date,
+        window_start=start_date,
+        schedule_days=schedule,
+        auto_apply=auto_apply,
+        assigned_by=actor if actor is not None and actor.pk else None,
+    )
+    try:
+        with transaction.atomic():
+            plan.save()
+    except IntegrityError as exc:  # a concurrent assignment won the race
+        raise RehabError(
+            "plan_already_open", "The patient already has an open plan.", status=409
+        ) from exc
+    audit_record(
+        actor=actor,
+        action="plan.assign",
+        obj=plan,
+        patient=patient,
+        detail={"protocol": protocol.code, "version": protocol.version, "override": bool(reason)},
+    )
+    return plan
+
+
+def _lock_plan(plan: Plan) -> Plan:
+    # Concurrent writers on one plan (a log and the nightly run) queue here instead of deciding
+    # on stale state. SQLite ignores the clause; its IMMEDIATE transactions serialise instead.
+    return Plan.objects.select_for_update().select_related("patient__clinic").get(pk=plan.pk)
+
+
+def _transition(
+    *,
+    plan: Plan,
+    to: str,
+    allowed_from: tuple[str, ...],
+    actor: User | None,
+    reason: str,
+    action: str,
+) -> Plan:
+    plan = _lock_plan(plan)
+    if plan.status not in allowed_from:
+        raise RehabError(
+            f"plan_{plan.status}",
+            f"The plan is {plan.get_status_display().lower()} and cannot be {action}.",
+            status=409,
+        )
+    plan.status = to
+    plan.status_reason = reason.strip()[:300]
+    if to in (Plan.Status.COMPLETED, Plan.Status.DISCONTINUED):
+        plan.ended_at = timezone.now()
+    plan.save()
+    audit_record(actor=actor, action=f"plan.{action}", obj=plan, patient=plan.patient)
+    return plan
+
+
+@transaction.atomic
+def plan_pause(*, plan: Plan, actor: User | None, reason: str = "") -> Plan:
+    return _transition(
+        plan=plan,
+        to=Plan.Status.PAUSED,
+        allowed_from=(Plan.Status.ACTIVE,),
+        actor=actor,
+        reason=reason or "Paused by the clinician.",
+        action="paused",
+    )
+
+
+@transaction.atomic
+def plan_resume(
+    *,
+    plan: Plan,
+    actor: User | None,
+    reason: str = "",
+    override_reason: str = "",
+    today: dt.date | None = None,
+) -> Plan:
+    """Resume a paused plan. It needs a valid screening again: a fall invalidates the old one,
+    so a patient who fell is re-screened before walking backwards again."""
+    plan = _lock_plan(plan)
+    if plan.status != Plan.Status.PAUSED:
+        raise RehabError(
+            "plan_not_paused",
+            f"The plan is {plan.get_status_display().lower()}, not paused.",
+            status=409,
+        )
+    today = today or plan.patient.local_today()
+    screening = selectors.screening_current(patient=plan.patient, today=today)
+    if screening is not None and screening.pk == plan.screening_id and plan.override_reason:
+        override = plan.override_reason  # the same blocked screening, already overridden
+    else:
+        override = _check_screening_allows(
+            screening, override_reason=override_reason, doing="resumed"
+        )
+    plan.screening = screening
+    plan.constraints = dict(screening.constraints)
+    plan.override_reason = override
+    plan.status = Plan.Status.ACTIVE
+    plan.status_reason = (reason or "Resumed by the clinician.").strip()[:300]
+    plan.window_start = today
+    plan.save()
+    audit_record(
+        actor=actor,
+        action="plan.resumed",
+        obj=plan,
+        patient=plan.patient,
+        detail={"screening": screening.pk},
+    )
+    return plan
+
+
+@transaction.atomic
+def plan_complete(*, plan: Plan, actor: User | None, reason: str = "") -> Plan:
+    return _transition(
+        plan=plan,
+        to=Plan.Status.COMPLETED,
+        allowed_from=Plan.OPEN_STATUSES,
+        actor=actor,
+        reason=reason or "Programme completed.",
+        action="completed",
+    )
+
+
+@transaction.atomic
+def plan_discontinue(*, plan: Plan, actor: User | None, reason: str) -> Plan:
+    if not reason or not reason.strip():
+        raise validation_error({"reason": "Say why the plan is discontinued."})
+    return _transition(
+        plan=plan,
+        to=Plan.Status.DISCONTINUED,
+        allowed_from=Plan.OPEN_STATUSES,
+        actor=actor,
+        reason=reason,
+        action="discontinued",
+    )
+
+
+@transaction.atomic
+def plan_set_auto_apply(*, plan: Plan, auto_apply: bool, actor: User | None) -> Plan:
+    plan = _lock_plan(plan)
+    plan.auto_apply = auto_apply
+    plan.save(update_fields=["auto_apply", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="plan.settings",
+        obj=plan,
+        patient=plan.patient,
+        detail={"auto_apply": auto_apply},
+    )
+    return plan
+
+
+@transaction.atomic
+def plan_set_level(
+    *, plan: Plan, level: int, actor: User | None, reason: str, today: dt.date | None = None
+) -> ProgressionDecision:
+    """A clinician moves the plan to another level; recorded as an applied decision."""
+    plan = _lock_plan(plan)
+    if plan.status != Plan.Status.ACTIVE:
+        raise RehabError(
+            "plan_not_active", "Only an active plan's level can be changed.", status=409
+        )
+    if not isinstance(level, int) or not 0 <= level < len(plan.levels):
+        raise validation_error({"level": f"Choose a level from 1 to {len(plan.levels)}."})
+    if level == plan.current_level:
+        raise validation_error({"level": "The plan is already at this level."})
+    if not reason or not reason.strip():
+        raise validation_error({"reason": "Say why the level is changed."})
+    today = today or plan.patient.local_today()
+    outcome = (
+        ProgressionDecision.Outcome.ADVANCE
+        if level > plan.current_level
+        else ProgressionDecision.Outcome.REGRESS
+    )
+    decision = ProgressionDecision.objects.create(
+        plan=plan,
+        evaluated_on=today,
+        trigger=ProgressionDecision.Trigger.MANUAL,
+        outcome=outcome,
+        from_level=plan.current_level,
+        to_level=level,
+        reasons=[{"code": "clinician_adjusted", "text": reason.strip(), "outcome": outcome}],
+        status=ProgressionDecision.Status.APPLIED,
+        applied_on=today,
+        decided_by=actor if actor is not None and actor.pk else None,
+        decided_at=timezone.now(),
+    )
+    _supersede_pending(plan, keep=decision)
+    _move_level(plan, level, today)
+    audit_record(
+        actor=actor,
+        action="plan.level",
+        obj=plan,
+        patient=plan.patient,
+        detail={"from": decision.from_level, "to": level},
+    )
+    return decision
+
+
+def _move_level(plan: Plan, level: int, today: dt.date) -> None:
+    plan.current_level = level
+    plan.level_started_on = today
+    plan.window_start = today
+    plan.save()
+
+
+def _supersede_pending(plan: Plan, *, keep: ProgressionDecision) -> None:
+    plan.decisions.filter(status=ProgressionDecision.Status.PENDING).exclude(pk=keep.pk).update(
+        status=ProgressionDecision.Status.SUPERSEDED
+    )
+
+
+# --- Session logs ----------------------------------------------------------------------------
+
+
+def _plan_accepts_logs(plan: Plan) -> None:
+    if plan.status == Plan.Status.PAUSED:
+        raise RehabError(
+            "plan_paused",
+            "The plan is paused"
+            + (f" ({plan.status_reason})" if plan.status_reason else "")
+            + "; sessions cannot be logged until the clinician resumes it.",
+            status=409,
+        )
+    if plan.status != Plan.Status.ACTIVE:
+        raise RehabError(
+            "plan_not_active",
+            f"The plan is {plan.get_status_display().lower()}; sessions cannot be logged on it.",
+            status=409,
+        )
+
+
+@transaction.atomic
+def session_log(
+    *,
+    plan: Plan,
+    actor: User | None,
+    date: dt.date,
+    minutes_done: int,
+    pain_before: int,
+    pain_worst: int,
+    pain_after: int,
+    effort: int,
+    setting: str,
+    speed_kmh: float | None = None,
+    incline_pct: float = 0,
+    swelling: str = SessionLog.Swelling.NONE,
+    fall: bool = False,
+    near_fall: bool = False,
+    dizziness: bool = False,
+    chest_pain: bool = False,
+    notes: str = "",
+    pain_next_morning: int | None = None,
+    today: dt.date | None = None,
+) -> SessionLog:
+    """Log a session, then evaluate progression at once: a fall, chest pain or severe pain
+    pauses the plan before this function returns."""
+    plan = _lock_plan(plan)
+    _plan_accepts_logs(plan)
+    patient = plan.patient
+    today = today or patient.local_today()
+    log = SessionLog(
+        plan=plan,
+        patient=patient,
+        date=date,
+        level_index=plan.current_level,
+        minutes_done=minutes_done,
+        speed_kmh=speed_kmh,
+        incline_pct=incline_pct,
+        setting=setting,
+        pain_before=pain_before,
+        pain_worst=pain_worst,
+        pain_after=pain_after,
+        pain_next_morning=pain_next_morning,
+        effort=effort,
+        swelling=swelling,
+        fall=fall,
+        near_fall=near_fall,
+        dizziness=dizziness,
+        chest_pain=chest_pain,
+        notes=notes or "",
+    )
+    _full_clean(log, exclude=["plan", "patient", "logged_by"])
+    if log.date > today:
+        raise validation_error({"date": "A session cannot be logged for a future date."})
+    if log.date < plan.start_date:
+        raise validation_error(
+            {"date": f"The plan started on {plan.start_date:%d %b %Y}; this date is before it."}
+        )
+    if log.pain_next_morning is not None:
+        if log.date >= today:
+            raise validation_error(
+                {"pain_next_morning": "Next-morning pain can be added from the next morning on."}
+            )
+        log.pain_next_morning_at = timezone.now()
+    if SessionLog.objects.filter(plan=plan, date=log.date).exists():
+        raise RehabError(
+            "session_duplicate",
+            f"A session is already logged for {log.date:%d %b %Y}.",
+            fields={"date": ["A session is already logged for this day."]},
+            status=409,
+        )
+    log.logged_by = actor if actor is not None and actor.pk else None
+    log.save()
+    audit_record(
+        actor=actor,
+        action="session.log",
+        obj=log,
+        patient=patient,
+        detail={"adverse_events": log.adverse_events},
+    )
+    if log.fall:
+        # CLINICAL.md §3: a reported fall invalidates the screening.
+        _screenings_invalidate(
+            patient=patient, reason=f"Fall logged on {log.date:%d %b %Y}.", actor=actor
+        )
+    _evaluate_locked(plan, trigger=ProgressionDecision.Trigger.SESSION, today=today, actor=actor)
+    return log
+
+
+@transaction.atomic
+def session_add_next_morning_pain(
+    *, session: SessionLog, pain: int, actor: User | None, today: dt.date | None = None
+) -> SessionLog:
+    plan = _lock_plan(session.plan)
+    session = SessionLog.objects.select_for_update().get(pk=session.pk)
+    today = today or plan.patient.local_today()
+    if session.pain_next_morning is not None:
+        raise RehabError(
+            "next_morning_already_recorded",
+            "Next-morning pain is already recorded for this session.",
+            status=409,
+        )
+    if today <= session.date:
+        raise validation_error(
+            {"pain_next_morning": "Next-morning pain can be added from the next morning on."}
+        )
+    if isinstance(pain, bool) or not isinstance(pain, int) or not 0 <= pain <= 10:
+        raise validation_error({"pain_next_morning": "Give a whole number from 0 to 10."})
+    session.pain_next_morning = pain
+    session.pain_next_morning_at = timezone.now()
+    session.save(update_fields=["pain_next_morning", "pain_next_morning_at", "updated_at"])
+    audit_record(actor=actor, action="session.next_morning", obj=session, patient=plan.patient)
+    if plan.status == Plan.Status.ACTIVE and session.level_index == plan.current_level:
+        _evaluate_locked(
+            plan, trigger=ProgressionDecision.Trigger.NEXT_MORNING, today=today, actor=actor
+        )
+    return session
+
+
+# --- Progression -----------------------------------------------------------------------------
+
+
+def _session_record(log: SessionLog) -> clinical_progression.SessionRecord:
+    return clinical_progression.SessionRecord(
+        day=log.date,
+        minutes_done=log.minutes_done,
+        pain_before=log.pain_before,
+        pain_worst=log.pain_worst,
+        pain_after=log.pain_after,
+        pain_next_morning=log.pain_next_morning,
+        effort=log.effort,
+        swelling=log.swelling,
+        fall=log.fall,
+        near_fall=log.near_fall,
+        dizziness=log.dizziness,
+        chest_pain=log.chest_pain,
+    )
+
+
+@transaction.atomic
+def progression_evaluate(
+    *, plan: Plan, trigger: str, today: dt.date | None = None, actor: User | None = None
+) -> ProgressionDecision | None:
+    """Evaluate CLINICAL.md §4 for an active plan and record the decision.
+
+    Returns None for a plan that is not active. Running it twice on the same data records one
+    decision: an unchanged result is not stored again.
+    """
+    plan = _lock_plan(plan)
+    if plan.status != Plan.Status.ACTIVE:
+        return None
+    return _evaluate_locked(
+        plan, trigger=trigger, today=today or plan.patient.local_today(), actor=actor
+    )
+
+
+def _evaluate_locked(
+    plan: Plan, *, trigger: str, today: dt.date, actor: User | None
+) -> ProgressionDecision:
+    settings = clinical_progression.ProgressionSettings.from_dict(plan.progression_settings)
+    since = max(plan.window_start, today - dt.timedelta(days=settings.window_days - 1))
+    logs = SessionLog.objects.filter(
+        plan=plan, level_index=plan.current_level, date__gte=since, date__lte=today
+    ).order_by("date")
+    recent_advances = selectors.plan_recent_advance_dates(plan=plan, today=today)
+    result = clinical_progression.evaluate(
+        levels=plan.level_objs(),
+        current=plan.current_level,
+        constraints=plan.constraints_obj,
+        sessions=[_session_record(log) for log in logs],
+        today=today,
+        window_start=plan.window_start,
+        level_started_on=plan.level_started_on,
+        recent_advances=recent_advances,
+        settings=settings,
+    )
+    reasons = [{"code": r.code, "text": r.text, "outcome": r.outcome} for r in result.reasons]
+    last = plan.decisions.order_by("-created_at", "-id").first()
+    if (
+        last is not None
+        and last.status in (ProgressionDecision.Status.PENDING, ProgressionDecision.Status.NOTED)
+        and last.outcome == result.outcome
+        and last.from_level == result.from_level
+        and last.to_level == result.to_level
+        and last.reasons == reasons
+    ):
+        return last  # nothing new to say; keep one row per distinct decision
+
+    Outcome, Status = ProgressionDecision.Outcome, ProgressionDecision.Status
+    if result.outcome == Outcome.PAUSE:
+        status = Status.APPLIED  # pause always applies at once
+    elif result.outcome in (Outcome.ADVANCE, Outcome.REGRESS):
+        status = Status.APPLIED if plan.auto_apply else Status.PENDING
+    else:
+        status = Status.NOTED
+    decision = ProgressionDecision.objects.create(
+        plan=plan,
+        evaluated_on=today,
+        trigger=trigger,
+        outcome=result.outcome,
+        from_level=result.from_level,
+        to_level=result.to_level,
+        reasons=reasons,
+        alert=result.alert,
+        status=status,
+        applied_on=today if status == Status.APPLIED else None,
+    )
+    if result.outcome != Outcome.HOLD:
+        _supersede_pending(plan, keep=decision)
+    if result.outcome == Outcome.PAUSE:
+        plan.status = Plan.Status.PAUSED
+        plan.status_reason = result.reasons[0].text[:300]
+        plan.save()
+    elif status == Status.APPLIED:
+        _move_level(plan, result.to_level, today)
+    audit_record(
+        actor=actor,
+        action="progression.decision",
+        obj=decision,
+        patient=plan.patient,
+        detail={
+            "outcome": decision.outcome,
+            "status": decision.status,
+            "reasons": [r["code"] for r in reasons],
+        },
+    )
+    return decision
+
+
+def _lock_pending(decision: ProgressionDecision) -> ProgressionDecision:
+    decision = (
+        ProgressionDecision.objects.select_for_update().select_related("plan").get(pk=decision.pk)
+    )
+    if decision.status != ProgressionDecision.Status.PENDING:
+        raise RehabError(
+            "decision_not_pending",
+            f"This decision is {decision.get_status_display().lower()}, not awaiting approval.",
+            status=409,
+        )
+    return decision
+
+
+@transaction.atomic
+def decision_approve(
+    *,
+    decision: ProgressionDecision,
+    actor: User | None,
+    note: str = "",
+    today: dt.date | None = None,
+) -> ProgressionDecision:
+    decision = _lock_pending(decision)
+    plan = _lock_plan(decision.plan)
+    if plan.status != Plan.Status.ACTIVE or plan.current_level != decision.from_level:
+        raise RehabError(
+            "decision_stale",
+            "The plan has changed since this decision was made; it can only be rejected.",
+            status=409,
+        )
+    today = today or plan.patient.local_today()
+    decision.status = ProgressionDecision.Status.APPROVED
+    decision.applied_on = today
+    decision.decided_by = actor if actor is not None and actor.pk else None
+    decision.decided_at = timezone.now()
+    decision.note = note.strip()
+    decision.save()
+    _move_level(plan, decision.to_level, today)
+    audit_record(actor=actor, action="progression.approve", obj=decision, patient=plan.patient)
+    return decision
+
+
+@transaction.atomic
+def decision_reject(
+    *, decision: ProgressionDecision, actor: User | None, note: str = ""
+) -> ProgressionDecision:
+    decision = _lock_pending(decision)
+    decision.status = ProgressionDecision.Status.REJECTED
+    decision.decided_by = actor if actor is not None and actor.pk else None
+    decision.decided_at = timezone.now()
+    decision.note = note.strip()
+    decision.save()
+    audit_record(
+        actor=actor, action="progression.reject", obj=decision, patient=decision.plan.patient
+    )
+    return decision
+
+
+# --- Outcome measures ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def outcome_record(
+    *,
+    patient: Patient,
+    measure: str,
+    answers: dict[str, Any],
+    actor: User | None,
+    taken_on: dt.date | None = None,
+    today: dt.date | None = None,
+) -> OutcomeScore:
+    _require_active_patient(patient)
+    if measure not in clinical_outcomes.MEASURES:
+        raise validation_error(
+            {"measure": f"Unknown measure; use one of {', '.join(clinical_outcomes.MEASURES)}."}
+        )
+    today = today or patient.local_today()
+    taken_on = taken_on or today
+    if taken_on > today:
+        raise validation_error({"taken_on": "An outcome cannot be dated in the future."})
+    if not isinstance(answers, dict):
+        raise validation_error({"answers": "Answers must be an object."})
+    try:
+        scores = clinical_outcomes.score(measure, answers)
+    except clinical_outcomes.InvalidAnswers as exc:
+        raise validation_error(exc.errors, "Some answers are not valid.") from exc
+    record = OutcomeScore.objects.create(
+        patient=patient,
+        plan=selectors.plan_open(patient=patient),
+        measure=measure,
+        taken_on=taken_on,
+        answers=answers,
+        scores=scores,
+        recorded_by=actor if actor is not None and actor.pk else None,
+    )
+    audit_record(
+        actor=actor,
+        action="outcome.record",
+        obj=record,
+        patient=patient,
+        detail={"measure": measure},
+    )
+    return record

@@ -1,0 +1,57 @@
+"""Celery tasks: thin, take ids, call services, safe to run twice.
+
+progression_evaluate records at most one decision per distinct result, so a task redelivered
+after a worker died (acks_late) does not duplicate anything.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.db import OperationalError
+
+from rehab import selectors, services
+from rehab.models import Plan, ProgressionDecision
+
+log = logging.getLogger(__name__)
+
+NIGHTLY_BATCH_SIZE = 500
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError,),  # a locked or restarting database is transient
+    retry_backoff=True,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
+def progression_evaluate_batch(
+    plan_ids: list[int], trigger: str = ProgressionDecision.Trigger.NIGHTLY
+) -> int:
+    """Evaluate each plan that is still active; returns how many decisions were looked at."""
+    evaluated = 0
+    for plan in Plan.objects.filter(pk__in=plan_ids, status=Plan.Status.ACTIVE):
+        services.progression_evaluate(plan=plan, trigger=trigger)
+        evaluated += 1
+    return evaluated
+
+
+@shared_task(acks_late=True)
+def progression_nightly(batch_size: int = NIGHTLY_BATCH_SIZE) -> int:
+    """Fan the nightly run out in batches of ids, so many workers share it and a failure costs
+    one batch, not the night."""
+    batches = 0
+    batch: list[int] = []
+    for plan_id in selectors.plan_ids_active().iterator(chunk_size=batch_size):
+        batch.append(plan_id)
+        if len(batch) == batch_size:
+            progression_evaluate_batch.delay(batch)
+            batches += 1
+            batch = []
+    if batch:
+        progression_evaluate_batch.delay(batch)
+        batches += 1
+    log.info("progression_nightly queued %d batches", batches)
+    return batches

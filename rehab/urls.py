@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.http import JsonResponse
+from django.urls import path
+from django.views.generic import RedirectView
+
+
+def health(request):
+    """Liveness for load balancers and docker compose: no database query, no patient data."""
+    return JsonResponse({"status": "ok"})
+
+
+admin.site.site_header = "Retrowalk administration"
+admin.site.site_title = "Retrowalk"
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("healthz", health, name="health"),
+    path("admin/", admin.site.urls),
+]

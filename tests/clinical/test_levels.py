@@ -1,0 +1,113 @@
+"""The shared vocabulary: constraint merging and level capping (CLINICAL.md §3, constraints)."""
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from rehab.clinical import levels as L
+from rehab.clinical.levels import Constraints, Interval, Level, cap_level, within
+
+FREE = Level("Free", 20, 3, None, 5, L.OVERGROUND, min_days=7, interval=Interval(60, 60))
+
+
+def test_merge_takes_the_most_restrictive_of_each_field():
+    a = Constraints(
+        supervised_only=True,
+        max_speed_kmh=2.0,
+        allowed_settings=frozenset({L.PARALLEL_BARS, L.TREADMILL_BOTH_HANDRAILS}),
+    )
+    b = Constraints(
+        handrails_required=True,
+        max_speed_kmh=1.5,
+        max_incline_pct=0,
+        allowed_settings=frozenset({L.TREADMILL_BOTH_HANDRAILS, L.OVERGROUND}),
+    )
+    merged = a.merge(b)
+    assert merged == Constraints(
+        supervised_only=True,
+        handrails_required=True,
+        max_speed_kmh=1.5,
+        max_incline_pct=0,
+        allowed_settings=frozenset({L.TREADMILL_BOTH_HANDRAILS}),
+    )
+
+
+def test_comfortable_speed_under_a_cap_becomes_the_cap_and_says_so():
+    capped = cap_level(FREE, Constraints(max_speed_kmh=1.5))
+    assert capped.level.speed_kmh == 1.5
+    assert capped.caps == ("speed capped at 1.5 km/h (was comfortable speed)",)
+
+
+def test_handrails_move_overground_to_the_treadmill_with_both_rails_and_drop_intervals():
+    capped = cap_level(FREE, Constraints(handrails_required=True))
+    assert capped.level.setting == L.TREADMILL_BOTH_HANDRAILS
+    assert capped.level.interval is None
+    assert len(capped.caps) == 2
+
+
+def test_capping_never_takes_support_away():
+    bars = Level("Bars", 5, 3, 0.5, 0, L.PARALLEL_BARS, min_days=7, supervised=True)
+    allowed = Constraints(allowed_settings=frozenset({L.PARALLEL_BARS, L.TREADMILL_BOTH_HANDRAILS}))
+    assert cap_level(bars, allowed).level.setting == L.PARALLEL_BARS
+    assert not cap_level(bars, allowed).is_capped
+
+
+def test_a_level_within_its_constraints_is_unchanged():
+    level = Level("Ok", 10, 3, 1.5, 0, L.TREADMILL_BOTH_HANDRAILS, min_days=7)
+    assert cap_level(level, Constraints(max_speed_kmh=2.0, handrails_required=True)).level == level
+
+
+def test_constraints_round_trip_through_their_dict():
+    c = Constraints(
+        supervised_only=True, max_incline_pct=0, allowed_settings=frozenset({L.PARALLEL_BARS})
+    )
+    assert Constraints.from_dict(c.to_dict()) == c
+    assert Constraints().to_dict() == {}
+
+
+@pytest.mark.parametrize("level", [FREE])
+def test_level_round_trips_through_its_dict(level):
+    assert Level.from_dict(level.to_dict()) == level
+
+
+settings_sets = st.none() | st.frozensets(st.sampled_from(list(L.SETTINGS)), min_size=1)
+constraints = st.builds(
+    Constraints,
+    supervised_only=st.booleans(),
+    handrails_required=st.booleans(),
+    allowed_settings=settings_sets,
+    max_speed_kmh=st.none() | st.floats(0.5, 5.0),
+    max_incline_pct=st.none() | st.floats(0, 10),
+)
+levels = st.builds(
+    Level,
+    name=st.just("L"),
+    minutes=st.integers(1, 60),
+    sessions_per_week=st.integers(1, 7),
+    speed_kmh=st.none() | st.floats(0.5, 6.0),
+    incline_pct=st.floats(0, 15),
+    setting=st.sampled_from(list(L.SETTINGS)),
+    min_days=st.integers(1, 14),
+    interval=st.none() | st.just(Interval(60, 60)),
+    supervised=st.booleans(),
+)
+
+
+@given(levels, constraints)
+def test_a_capped_level_never_prescribes_beyond_its_constraints(level, c):
+    capped = cap_level(level, c)
+    assert within(capped.level, c)
+    assert capped.level.minutes == level.minutes  # capping limits intensity, never the dose
+    # A capped level is capped again to itself: caps are stable.
+    assert cap_level(capped.level, c).level == capped.level
+
+
+@given(levels, constraints, constraints)
+def test_merged_constraints_cap_at_least_as_hard_as_either(level, a, b):
+    # Screening never produces disjoint setting lists; for those the cap falls back to the
+    # parallel bars, which no list of the two may include.
+    both = set(a.effective_settings()) & set(b.effective_settings())
+    assume(both)
+    merged = cap_level(level, a.merge(b)).level
+    assert within(merged, a)
+    assert within(merged, b)

@@ -1,0 +1,306 @@
+"""Properties of the §4 rules over simulated plans: whatever the logs, the plan stays safe."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+
+from rehab.clinical.levels import (
+    OVERGROUND,
+    TREADMILL_BOTH_HANDRAILS,
+    TREADMILL_LIGHT_TOUCH,
+    Constraints,
+    Level,
+)
+from rehab.clinical.progression import (
+    OUTCOMES,
+    REASON_CODES,
+    Decision,
+    ProgressionSettings,
+    SessionRecord,
+    evaluate,
+)
+
+START = date(2025, 1, 6)
+MAX_DAYS = 42
+
+# Low scores are weighted in so that plans actually advance and the advance rules get exercised.
+pain = st.one_of(st.integers(0, 3), st.integers(0, 10))
+effort = st.one_of(st.integers(2, 4), st.integers(0, 10))
+rare = st.integers(0, 14).map(lambda n: n == 0)
+
+
+@dataclass(frozen=True)
+class DayLog:
+    """A session without its day; `minutes_done` None means the level's full target."""
+
+    minutes_done: int | None
+    pain_before: int
+    pain_worst: int
+    pain_after: int
+    pain_next_morning: int | None
+    effort: int
+    swelling: str
+    fall: bool
+    near_fall: bool
+    dizziness: bool
+    chest_pain: bool
+
+    def record(self, day: date, level: Level) -> SessionRecord:
+        minutes = level.minutes if self.minutes_done is None else self.minutes_done
+        return SessionRecord(
+            day=day,
+            minutes_done=minutes,
+            pain_before=self.pain_before,
+            pain_worst=self.pain_worst,
+            pain_after=self.pain_after,
+            pain_next_morning=self.pain_next_morning,
+            effort=self.effort,
+            swelling=self.swelling,
+            fall=self.fall,
+            near_fall=self.near_fall,
+            dizziness=self.dizziness,
+            chest_pain=self.chest_pain,
+        )
+
+
+any_logs = st.builds(
+    DayLog,
+    minutes_done=st.one_of(st.none(), st.integers(0, 40)),
+    pain_before=pain,
+    pain_worst=pain,
+    pain_after=pain,
+    pain_next_morning=st.one_of(st.none(), pain),
+    effort=effort,
+    swelling=st.sampled_from(("none", "none", "none", "same", "more")),
+    fall=rare,
+    near_fall=rare,
+    dizziness=rare,
+    chest_pain=rare,
+)
+
+
+@st.composite
+def good_logs(draw) -> DayLog:
+    """A session that meets the advance criteria, so simulated plans do climb the ladder."""
+    before = draw(st.integers(0, 3))
+    return DayLog(
+        minutes_done=None,
+        pain_before=before,
+        pain_worst=draw(st.integers(before, 5)),
+        pain_after=draw(st.integers(0, 5)),
+        pain_next_morning=draw(st.integers(0, before)),
+        effort=draw(st.integers(1, 4)),
+        swelling=draw(st.sampled_from(("none", "same"))),
+        fall=False,
+        near_fall=False,
+        dizziness=False,
+        chest_pain=False,
+    )
+
+
+day_logs = st.one_of(good_logs(), good_logs(), good_logs(), good_logs(), any_logs)
+
+
+@st.composite
+def ladders(draw) -> tuple[Level, ...]:
+    specs = (
+        (10, 1.5, 0.0, TREADMILL_BOTH_HANDRAILS),
+        (15, 2.0, 0.0, TREADMILL_BOTH_HANDRAILS),
+        (20, 2.5, 0.0, TREADMILL_LIGHT_TOUCH),
+        (20, None, 5.0, OVERGROUND),
+    )
+    count = draw(st.one_of(st.just(4), st.integers(1, 4)))
+    return tuple(
+        Level(
+            name=f"Level {i + 1}",
+            minutes=minutes,
+            sessions_per_week=draw(st.integers(1, 7)),
+            speed_kmh=speed,
+            incline_pct=incline,
+            setting=setting,
+            min_days=draw(st.one_of(st.just(0), st.integers(0, 7))),
+        )
+        for i, (minutes, speed, incline, setting) in enumerate(specs[:count])
+    )
+
+
+progression_settings = st.builds(
+    ProgressionSettings,
+    hold_adherence_ratio=st.sampled_from((0.0, 0.5, 0.8, 1.0)),
+    hold_min_sessions=st.integers(1, 3),
+    max_advances_per_7_days=st.integers(0, 3),
+    window_days=st.integers(1, 10),
+)
+
+constraint_sets = st.sampled_from(
+    (
+        Constraints(),
+        Constraints(),
+        Constraints(max_speed_kmh=2.0),
+        Constraints(max_incline_pct=0.0),
+        Constraints(hold_progression=True),
+    )
+)
+
+
+def check_decision(decision: Decision, current: int, level_count: int) -> None:
+    assert decision.outcome in OUTCOMES
+    assert decision.reasons
+    ranks = [OUTCOMES.index(r.outcome) for r in decision.reasons]
+    assert ranks == sorted(ranks, reverse=True)
+    assert decision.outcome == decision.reasons[0].outcome  # the most severe tier wins
+    assert all(r.code in REASON_CODES and r.text for r in decision.reasons)
+    assert decision.from_level == current
+    step = {"advance": 1, "regress": -1}.get(decision.outcome, 0)
+    assert decision.to_level == current + step
+    assert 0 <= decision.to_level < level_count
+    if decision.outcome == "pause":
+        assert decision.alert
+    if decision.outcome == "advance":
+        assert [r.code for r in decision.reasons] == ["criteria_met"]
+
+
+def simulate(
+    ladder: tuple[Level, ...],
+    current: int,
+    plan: list[DayLog | None],
+    rules: ProgressionSettings,
+    constraints: Constraints,
+) -> list[date]:
+    """Run a plan day by day the way the plan service would; returns the days it advanced."""
+    level_started_on = window_start = START
+    stint = 0  # a new stint at every level change: sessions belong to the level they were done at
+    logs: list[tuple[int, SessionRecord]] = []
+    advances: list[date] = []
+
+    for offset, log in enumerate(plan):
+        today = START + timedelta(days=offset)
+        if log is not None:
+            logs.append((stint, log.record(today, ladder[current])))
+        sessions = [s for at, s in logs if at == stint]
+        decision = evaluate(
+            levels=ladder,
+            current=current,
+            constraints=constraints,
+            sessions=sessions,
+            today=today,
+            window_start=window_start,
+            level_started_on=level_started_on,
+            recent_advances=tuple(advances),
+            settings=rules,
+        )
+        check_decision(decision, current, len(ladder))
+        event(f"outcome: {decision.outcome}")  # shown by --hypothesis-show-statistics
+
+        first_day = max(window_start, today - timedelta(days=rules.window_days - 1))
+        window = [s for s in sessions if first_day <= s.day <= today]
+        if any(s.fall or s.chest_pain for s in window):
+            assert decision.outcome == "pause"
+        if decision.outcome == "advance":
+            assert len(window) >= rules.hold_min_sessions
+            assert (today - level_started_on).days >= ladder[current].min_days
+            assert not constraints.hold_progression
+            for s in window:
+                assert s.pain_worst <= 5
+                assert s.pain_next_morning is not None
+                assert s.pain_next_morning <= s.pain_before
+                assert not s.near_fall
+                assert not s.dizziness
+                assert s.swelling != "more"
+
+        if decision.outcome in ("advance", "regress"):
+            current = decision.to_level
+            stint += 1
+            level_started_on = window_start = today
+            if decision.outcome == "advance":
+                advances.append(today)
+        elif decision.outcome == "pause":
+            # The clinician reviews and resumes the plan the next day.
+            window_start = today + timedelta(days=1)
+        assert 0 <= current < len(ladder)
+
+    for end in advances:
+        in_span = [a for a in advances if end - timedelta(days=6) <= a <= end]
+        assert len(in_span) <= rules.max_advances_per_7_days
+    return advances
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    ladder=ladders(),
+    start_level=st.one_of(st.just(0), st.integers(0, 3)),
+    plan=st.lists(st.one_of(day_logs, day_logs, st.none()), min_size=7, max_size=MAX_DAYS),
+    rules=progression_settings,
+    constraints=constraint_sets,
+)
+def test_simulated_plan_stays_safe(ladder, start_level, plan, rules, constraints):
+    simulate(ladder, min(start_level, len(ladder) - 1), plan, rules, constraints)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    plan=st.lists(good_logs(), min_size=7, max_size=MAX_DAYS),
+    max_advances=st.integers(0, 3),
+)
+def test_step_limit_binds_when_nothing_else_holds(plan, max_advances):
+    # Daily good sessions, no minimum days, a one-day window: only the step limit can brake.
+    ladder = tuple(
+        Level(f"Level {i + 1}", 10 + 5 * i, 3, None, 0.0, TREADMILL_BOTH_HANDRAILS, min_days=0)
+        for i in range(10)
+    )
+    rules = ProgressionSettings(
+        hold_adherence_ratio=0.0,
+        hold_min_sessions=1,
+        max_advances_per_7_days=max_advances,
+        window_days=1,
+    )
+    advances = simulate(ladder, 0, plan, rules, Constraints())
+    first_week = [a for a in advances if a < START + timedelta(days=7)]
+    assert len(first_week) == max_advances
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    ladder=ladders(),
+    current_pick=st.integers(0, 3),
+    logs=st.lists(st.tuples(st.integers(-20, 5), day_logs), max_size=12),
+    window_start_offset=st.integers(-30, 3),
+    level_started_offset=st.integers(-60, 3),
+    advance_offsets=st.lists(st.integers(-20, 3), max_size=4),
+    rules=progression_settings,
+    constraints=constraint_sets,
+)
+def test_evaluate_never_raises_and_is_consistent(
+    ladder,
+    current_pick,
+    logs,
+    window_start_offset,
+    level_started_offset,
+    advance_offsets,
+    rules,
+    constraints,
+):
+    today = START + timedelta(days=30)
+    current = min(current_pick, len(ladder) - 1)
+    sessions = [log.record(today + timedelta(days=d), ladder[current]) for d, log in logs]
+    args = {
+        "levels": ladder,
+        "current": current,
+        "constraints": constraints,
+        "today": today,
+        "window_start": today + timedelta(days=window_start_offset),
+        "level_started_on": today + timedelta(days=level_started_offset),
+        "recent_advances": [today + timedelta(days=d) for d in advance_offsets],
+        "settings": rules,
+    }
+    decision = evaluate(sessions=sessions, **args)
+    check_decision(decision, current, len(ladder))
+    # The order the logs arrive in never changes the decision.
+    assert evaluate(sessions=list(reversed(sessions)), **args) == decision
+    assert decision.to_dict()["reasons"] == [
+        {"code": r.code, "text": r.text, "outcome": r.outcome} for r in decision.reasons
+    ]

@@ -1,0 +1,17 @@
+import pytest
+
+from rehab.celery import app as celery_app
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _eager_celery():
+    """The default suite runs tasks in-process; the live_worker tests switch this off."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    return
+
+
+@pytest.fixture(autouse=True)
+def _no_hashing_cost(settings):
+    # argon2 is the production hasher; tests only need passwords to round-trip.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

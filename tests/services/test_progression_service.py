@@ -1,0 +1,162 @@
+import pytest
+
+from rehab import services, tasks
+from rehab.errors import RehabError
+from rehab.models import ProgressionDecision
+from tests.factories import active_plan, good_session
+from tests.services.conftest import day
+
+pytestmark = pytest.mark.django_db
+
+
+def good_week(plan, actor, **overrides):
+    """Two good sessions on days 0 and 2, each logged the next morning with its next-morning
+    pain: enough (2 sessions, 3 days at a level that asks for 3) to earn an advance on day 3."""
+    for n in (0, 2):
+        services.session_log(
+            plan=plan,
+            actor=actor,
+            date=day(n),
+            today=day(n + 1),
+            pain_next_morning=2,
+            **good_session(**overrides),
+        )
+    return plan.decisions.order_by("-id").first()
+
+
+def evaluate(plan, n):
+    return services.progression_evaluate(plan=plan, trigger="nightly", today=day(n))
+
+
+def test_good_week_advances_at_once_when_the_plan_applies_decisions_itself(auto_plan, actor):
+    decision = good_week(auto_plan, actor)
+    auto_plan.refresh_from_db()
+    assert decision.outcome == "advance"
+    assert decision.trigger == "session"
+    assert decision.status == "applied"
+    assert auto_plan.current_level == 1
+    assert auto_plan.level_started_on == day(3)
+
+
+def test_good_week_waits_for_approval_by_default(plan, actor):
+    decision = good_week(plan, actor)
+    plan.refresh_from_db()
+    assert decision.status == "pending"
+    assert plan.current_level == 0
+
+
+def test_approving_a_pending_advance_moves_the_plan(plan, actor):
+    decision = good_week(plan, actor)
+    assert decision.outcome == "advance"
+    services.decision_approve(decision=decision, actor=actor, note="Agreed", today=day(4))
+    plan.refresh_from_db()
+    decision.refresh_from_db()
+    assert plan.current_level == 1
+    assert decision.status == "approved"
+    assert decision.decided_by == actor
+
+
+def test_rejecting_a_pending_advance_keeps_the_level(plan, actor):
+    decision = good_week(plan, actor)
+    services.decision_reject(decision=decision, actor=actor, note="Wait for review")
+    plan.refresh_from_db()
+    decision.refresh_from_db()
+    assert plan.current_level == 0
+    assert decision.status == "rejected"
+
+
+def test_a_decided_decision_cannot_be_decided_again(plan, actor):
+    decision = good_week(plan, actor)
+    services.decision_reject(decision=decision, actor=actor)
+    with pytest.raises(RehabError) as exc:
+        services.decision_approve(decision=decision, actor=actor)
+    assert exc.value.code == "decision_not_pending"
+
+
+def test_approving_after_the_level_changed_is_refused(plan, actor):
+    decision = good_week(plan, actor)
+    services.plan_set_level(
+        plan=plan, level=2, actor=actor, reason="Clinician moved it", today=day(5)
+    )
+    decision.refresh_from_db()
+    # The manual change superseded the pending decision.
+    assert decision.status == "superseded"
+    with pytest.raises(RehabError) as exc:
+        services.decision_approve(decision=decision, actor=actor)
+    assert exc.value.code == "decision_not_pending"
+
+
+def test_the_same_result_is_recorded_once(plan, actor):
+    good_week(plan, actor)
+    first = evaluate(plan, 3)
+    again = evaluate(plan, 3)
+    assert first.pk == again.pk
+    assert plan.decisions.filter(outcome="advance").count() == 1
+
+
+def test_pain_above_five_regresses_an_auto_plan(auto_plan, actor):
+    services.plan_set_level(
+        plan=auto_plan, level=2, actor=actor, reason="Start higher", today=day(0)
+    )
+    services.session_log(
+        plan=auto_plan, actor=actor, date=day(1), today=day(1), **good_session(pain_worst=6)
+    )
+    auto_plan.refresh_from_db()
+    decision = auto_plan.decisions.filter(trigger="session").get()
+    assert decision.outcome == "regress"
+    assert auto_plan.current_level == 1
+
+
+def test_regress_at_the_first_level_holds_and_alerts(auto_plan, actor):
+    services.session_log(
+        plan=auto_plan, actor=actor, date=day(1), today=day(1), **good_session(effort=7)
+    )
+    decision = auto_plan.decisions.get()
+    assert decision.outcome == "hold"
+    assert decision.alert
+    assert "lowest_level" in decision.reason_codes
+
+
+def test_never_more_than_two_advances_in_seven_days(auto_plan, actor):
+    # Ladder levels need 3 days each; logging every day with good data tries to climb fast.
+    for n in range(0, 7):
+        services.session_log(
+            plan=auto_plan,
+            actor=actor,
+            date=day(n),
+            today=day(n + 1),
+            pain_next_morning=2,
+            **good_session(minutes_done=40),
+        )
+        evaluate(auto_plan, n + 1)
+    advances = auto_plan.decisions.filter(outcome="advance", status="applied")
+    days = sorted(advances.values_list("applied_on", flat=True))
+    for first in days:
+        assert sum(1 for d in days if 0 <= (d - first).days < 7) <= 2
+
+
+def test_plan_paused_by_a_safety_event_is_not_evaluated(plan, actor):
+    services.session_log(
+        plan=plan, actor=actor, date=day(1), today=day(1), **good_session(fall=True)
+    )
+    assert evaluate(plan, 3) is None
+
+
+def test_nightly_task_evaluates_every_active_plan_and_skips_paused(db):
+    active = active_plan()
+    paused = active_plan()
+    services.plan_pause(plan=paused, actor=None, reason="Away")
+    batches = tasks.progression_nightly.delay(batch_size=1).get()
+    assert batches == 1
+    nightly = ProgressionDecision.objects.filter(trigger="nightly")
+    assert list(nightly.values_list("plan_id", flat=True)) == [active.pk]
+
+
+def test_nightly_task_pages_through_plans_in_batches(db):
+    plans = [active_plan() for _ in range(5)]
+    batches = tasks.progression_nightly.delay(batch_size=2).get()
+    assert batches == 3
+    assert ProgressionDecision.objects.filter(trigger="nightly").count() == len(plans)
+    # Running it again records nothing new: the results are the same.
+    tasks.progression_nightly.delay(batch_size=2).get()
+    assert ProgressionDecision.objects.filter(trigger="nightly").count() == len(plans)

@@ -1,0 +1,172 @@
+import datetime as dt
+
+import pytest
+
+from rehab import selectors, services
+from rehab.clinical import levels as L
+from rehab.errors import RehabError
+from rehab.models import AuditEvent, Screening
+from tests.factories import TODAY, PatientFactory, clean_answers
+from tests.services.conftest import day
+
+pytestmark = pytest.mark.django_db
+
+
+def submit(patient, actor, today=TODAY, **overrides):
+    return services.screening_submit(
+        patient=patient,
+        answers=clean_answers(patient.condition, **overrides),
+        actor=actor,
+        today=today,
+    )
+
+
+def test_screening_stores_the_verdict_in_the_documented_shape(patient, actor):
+    screening = submit(patient, actor, anticoagulated=True)
+    assert screening.verdict_dict() == {
+        "status": "modified",
+        "referral": "none",
+        "reasons": ["anticoagulated"],
+        "missing": [],
+        "constraints": {"handrails_required": True},
+    }
+    assert screening.valid_until == TODAY + dt.timedelta(days=90)
+    assert screening.screened_by == actor
+    assert AuditEvent.objects.filter(action="screening.submit", patient=patient).exists()
+
+
+def test_condition_defaults_to_the_patients(patient, actor):
+    answers = clean_answers(patient.condition)
+    del answers["condition"]
+    screening = services.screening_submit(
+        patient=patient, answers=answers, actor=actor, today=TODAY
+    )
+    assert screening.status == "cleared"
+    assert screening.condition == patient.condition
+
+
+def test_a_screening_for_another_condition_is_refused(patient, actor):
+    with pytest.raises(RehabError) as exc:
+        services.screening_submit(
+            patient=patient,
+            answers=clean_answers(L.CHRONIC_LOW_BACK_PAIN),
+            actor=actor,
+            today=TODAY,
+        )
+    assert "condition" in exc.value.fields
+
+
+@pytest.mark.parametrize(
+    ("answers", "field"),
+    [
+        ({"saddle_anesthesia": True}, "saddle_anesthesia"),
+        ({"suspected_dvt": "no"}, "suspected_dvt"),
+        ({"berg_score": 80}, "berg_score"),
+        ({"knee_effusion": "huge"}, "knee_effusion"),
+    ],
+)
+def test_invalid_answers_are_refused_naming_the_answer(patient, actor, answers, field):
+    with pytest.raises(RehabError) as exc:
+        submit(patient, actor, **answers)
+    assert exc.value.code == "validation_error"
+    assert field in exc.value.fields
+    assert not Screening.objects.exists()
+
+
+def test_answers_must_be_an_object(patient, actor):
+    with pytest.raises(RehabError) as exc:
+        services.screening_submit(patient=patient, answers=["no"], actor=actor)
+    assert "answers" in exc.value.fields
+
+
+def test_clinic_thresholds_apply_and_are_kept_with_the_screening(clinic, patient, actor):
+    services.clinic_update_screening_settings(
+        clinic=clinic, settings={"tug_fall_risk_seconds": 10}, actor=actor
+    )
+    patient.clinic.refresh_from_db()
+    screening = submit(patient, actor, tug_seconds=11)
+    assert screening.status == "modified"
+    assert screening.settings_used["tug_fall_risk_seconds"] == 10
+    clinic.refresh_from_db()
+    assert clinic.screening_settings == {"tug_fall_risk_seconds": 10}
+
+
+def test_clinic_validity_period_is_a_setting(clinic, patient, actor):
+    services.clinic_update_screening_settings(
+        clinic=clinic, settings={"validity_days": 30}, actor=actor
+    )
+    patient.clinic.refresh_from_db()
+    assert submit(patient, actor).valid_until == TODAY + dt.timedelta(days=30)
+
+
+def test_unknown_clinic_setting_is_refused(clinic, actor):
+    with pytest.raises(RehabError) as exc:
+        services.clinic_update_screening_settings(clinic=clinic, settings={"tug": 3}, actor=actor)
+    assert "screening_settings" in exc.value.fields
+
+
+def test_current_screening_is_the_latest_valid_one(patient, actor):
+    submit(patient, actor, today=TODAY)
+    later = submit(patient, actor, today=day(10), anticoagulated=True)
+    assert selectors.screening_current(patient=patient, today=day(11)) == later
+    assert selectors.screening_current(patient=patient, today=day(101)) is None
+
+
+# --- outcome measures
+
+
+def test_outcome_is_scored_and_compared_with_the_baseline(patient, actor):
+    services.outcome_record(
+        patient=patient, measure="nprs", answers={"score": 6}, actor=actor, today=TODAY
+    )
+    services.outcome_record(
+        patient=patient, measure="nprs", answers={"score": 3}, actor=actor, today=day(42)
+    )
+    (change,) = selectors.outcome_changes(patient=patient, measure="nprs")
+    assert change.baseline == 6
+    assert change.current == 3
+    assert change.meaningful
+
+
+def test_koos_is_stored_with_its_five_subscales(patient, actor):
+    answers = dict.fromkeys(("P1", "P2", "P3", "P4", "P5", "S1", "S2", "S3", "S4"), 1)
+    record = services.outcome_record(patient=patient, measure="koos", answers=answers, actor=actor)
+    assert set(record.scores) == {"pain", "symptoms", "adl", "sport_rec", "qol"}
+    assert record.scores["pain"] == 75.0
+    assert record.scores["adl"] is None
+
+
+@pytest.mark.parametrize(
+    ("measure", "answers", "field"),
+    [("nprs", {"score": 11}, "score"), ("vas", {"score": 1}, "measure"), ("nprs", [], "answers")],
+)
+def test_bad_outcome_input_gives_a_field_error(patient, actor, measure, answers, field):
+    with pytest.raises(RehabError) as exc:
+        services.outcome_record(patient=patient, measure=measure, answers=answers, actor=actor)
+    assert field in exc.value.fields
+
+
+def test_outcome_cannot_be_dated_in_the_future(patient, actor):
+    with pytest.raises(RehabError) as exc:
+        services.outcome_record(
+            patient=patient,
+            measure="nprs",
+            answers={"score": 1},
+            actor=actor,
+            taken_on=day(1),
+            today=TODAY,
+        )
+    assert "taken_on" in exc.value.fields
+
+
+def test_outcome_is_linked_to_the_open_plan(plan, actor):
+    record = services.outcome_record(
+        patient=plan.patient, measure="nprs", answers={"score": 4}, actor=actor
+    )
+    assert record.plan == plan
+
+
+def test_no_change_without_a_second_score(patient, actor):
+    services.outcome_record(patient=patient, measure="nprs", answers={"score": 6}, actor=actor)
+    assert selectors.outcome_changes(patient=patient, measure="nprs") == ()
+    assert selectors.outcome_changes(patient=PatientFactory(), measure="nprs") == ()

@@ -1,0 +1,186 @@
+import datetime as dt
+
+import pytest
+
+from rehab import services
+from rehab.clinical import levels as L
+from rehab.errors import RehabError
+from rehab.models import AuditEvent, Plan, ProgressionDecision, Screening, SessionLog
+from tests.factories import TODAY, good_session
+from tests.services.conftest import day
+
+pytestmark = pytest.mark.django_db
+
+
+def log(plan, actor, on, today=None, **overrides):
+    return services.session_log(
+        plan=plan, actor=actor, date=on, today=today or on, **good_session(**overrides)
+    )
+
+
+def test_a_session_is_logged_at_the_current_level_with_an_audit_event(plan, actor):
+    session = log(plan, actor, day(0))
+    assert session.level_index == 0
+    assert session.logged_by == actor
+    assert AuditEvent.objects.filter(action="session.log", object_id=str(session.pk)).exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("pain_before", 11),
+        ("pain_worst", -1),
+        ("pain_after", 12),
+        ("effort", 11),
+        ("minutes_done", 0),
+        ("minutes_done", 181),
+        ("speed_kmh", 12),
+        ("incline_pct", 25),
+        ("setting", "trampoline"),
+        ("swelling", "lots"),
+    ],
+)
+def test_out_of_range_values_give_a_field_error(plan, actor, field, value):
+    with pytest.raises(RehabError) as exc:
+        log(plan, actor, day(0), **{field: value})
+    assert exc.value.code == "validation_error"
+    assert field in exc.value.fields
+    assert not SessionLog.objects.exists()
+
+
+def test_future_date_is_refused(plan, actor):
+    with pytest.raises(RehabError) as exc:
+        log(plan, actor, day(2), today=day(1))
+    assert "date" in exc.value.fields
+
+
+def test_date_before_the_plan_started_is_refused(plan, actor):
+    with pytest.raises(RehabError) as exc:
+        log(plan, actor, TODAY - dt.timedelta(days=1), today=day(1))
+    assert "before" in exc.value.fields["date"][0]
+
+
+def test_paused_plan_refuses_logs(plan, actor):
+    services.plan_pause(plan=plan, actor=actor, reason="Knee flare-up")
+    with pytest.raises(RehabError) as exc:
+        log(plan, actor, day(1))
+    assert exc.value.code == "plan_paused"
+    assert exc.value.status == 409
+    assert "Knee flare-up" in exc.value.message
+
+
+@pytest.mark.parametrize("end", ["plan_complete", "plan_discontinue"])
+def test_finished_plan_refuses_logs(plan, actor, end):
+    getattr(services, end)(plan=plan, actor=actor, reason="done")
+    with pytest.raises(RehabError) as exc:
+        log(plan, actor, day(1))
+    assert exc.value.code == "plan_not_active"
+
+
+def test_second_log_for_the_same_day_is_a_conflict_and_keeps_the_first(plan, actor):
+    first = log(plan, actor, day(0), notes="first")
+    with pytest.raises(RehabError) as exc:
+        log(plan, actor, day(0), notes="second")
+    assert exc.value.code == "session_duplicate"
+    assert list(SessionLog.objects.values_list("pk", "notes")) == [(first.pk, "first")]
+
+
+def test_next_morning_pain_is_added_later_to_the_same_session(plan, actor):
+    session = log(plan, actor, day(0))
+    services.session_add_next_morning_pain(session=session, pain=1, actor=actor, today=day(1))
+    session.refresh_from_db()
+    assert session.pain_next_morning == 1
+    assert session.pain_next_morning_at is not None
+
+
+def test_next_morning_pain_cannot_be_added_the_same_day(plan, actor):
+    session = log(plan, actor, day(0))
+    with pytest.raises(RehabError) as exc:
+        services.session_add_next_morning_pain(session=session, pain=1, actor=actor, today=day(0))
+    assert "pain_next_morning" in exc.value.fields
+
+
+def test_next_morning_pain_cannot_be_given_with_todays_log(plan, actor):
+    with pytest.raises(RehabError) as exc:
+        log(plan, actor, day(0), pain_next_morning=2)
+    assert "pain_next_morning" in exc.value.fields
+
+
+def test_next_morning_pain_can_come_with_yesterdays_log(plan, actor):
+    session = log(plan, actor, day(0), today=day(1), pain_next_morning=2)
+    assert session.pain_next_morning == 2
+
+
+def test_next_morning_pain_cannot_be_recorded_twice(plan, actor):
+    session = log(plan, actor, day(0))
+    services.session_add_next_morning_pain(session=session, pain=1, actor=actor, today=day(1))
+    with pytest.raises(RehabError) as exc:
+        services.session_add_next_morning_pain(session=session, pain=4, actor=actor, today=day(1))
+    assert exc.value.code == "next_morning_already_recorded"
+    session.refresh_from_db()
+    assert session.pain_next_morning == 1
+
+
+@pytest.mark.parametrize("pain", [-1, 11, "3", None, True])
+def test_next_morning_pain_must_be_0_to_10(plan, actor, pain):
+    session = log(plan, actor, day(0))
+    with pytest.raises(RehabError):
+        services.session_add_next_morning_pain(
+            session=session, pain=pain, actor=actor, today=day(1)
+        )
+
+
+def test_a_logged_fall_pauses_the_plan_at_once_and_invalidates_the_screening(plan, actor):
+    log(plan, actor, day(1), fall=True)
+    plan.refresh_from_db()
+    assert plan.status == Plan.Status.PAUSED
+    assert "fall" in plan.status_reason.lower()
+    decision = plan.decisions.get()
+    assert decision.outcome == "pause"
+    assert decision.status == "applied"
+    assert decision.alert
+    assert Screening.objects.get(patient=plan.patient).invalidated_at is not None
+    with pytest.raises(RehabError) as exc:
+        log(plan, actor, day(2))
+    assert exc.value.code == "plan_paused"
+
+
+@pytest.mark.parametrize("overrides", [{"chest_pain": True}, {"pain_worst": 8}, {"pain_after": 9}])
+def test_chest_pain_or_severe_pain_pauses_the_plan(plan, actor, overrides):
+    log(plan, actor, day(1), **overrides)
+    plan.refresh_from_db()
+    assert plan.status == Plan.Status.PAUSED
+    # Only a fall invalidates the screening.
+    assert Screening.objects.get(patient=plan.patient).invalidated_at is None
+
+
+def test_severe_next_morning_pain_pauses_the_plan(plan, actor):
+    session = log(plan, actor, day(0))
+    services.session_add_next_morning_pain(session=session, pain=8, actor=actor, today=day(1))
+    plan.refresh_from_db()
+    assert plan.status == Plan.Status.PAUSED
+
+
+def test_near_fall_holds_and_alerts(plan, actor):
+    log(plan, actor, day(1), near_fall=True)
+    plan.refresh_from_db()
+    assert plan.status == Plan.Status.ACTIVE
+    decision = plan.decisions.get()
+    assert decision.outcome == "hold"
+    assert decision.alert
+    assert "near_fall" in decision.reason_codes
+
+
+def test_setting_codes_are_the_shared_vocabulary(plan, actor):
+    for n, setting in enumerate(L.SETTINGS):
+        log(plan, actor, day(n), setting=setting)
+    assert SessionLog.objects.count() == len(L.SETTINGS)
+
+
+def test_decision_after_a_session_is_recorded_with_reasons(plan, actor):
+    log(plan, actor, day(0))
+    decision = ProgressionDecision.objects.get(plan=plan)
+    assert decision.outcome == "hold"
+    assert decision.trigger == "session"
+    assert decision.reasons
+    assert all(r["text"] for r in decision.reasons)
