@@ -8,6 +8,8 @@ code, a message a person can act on, and field errors where a field is at fault.
 from __future__ import annotations
 
 import datetime as dt
+import math
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -46,6 +48,15 @@ def _full_clean(instance, *, exclude: list[str] | None = None) -> None:
         instance.full_clean(exclude=exclude)
     except ValidationError as exc:
         raise validation_error(exc.message_dict) from exc
+
+
+def _decimal(value: Any) -> Any:
+    """Floats as their shortest decimal: 2.3 is Decimal('2.3'), not 2.29999... rounded to the
+    field's precision as '2.30', which a one-decimal field would refuse. Other input is left to
+    the field's own validation, so a bad value still gets its field error."""
+    if isinstance(value, float) and math.isfinite(value):
+        return Decimal(repr(value))
+    return value
 
 
 def _require_active_patient(patient: Patient) -> None:
@@ -201,8 +212,8 @@ def _level_rows(protocol: Protocol, levels: list[Level]) -> list[ProtocolLevel]:
                 name=level.name,
                 minutes=level.minutes,
                 sessions_per_week=level.sessions_per_week,
-                speed_kmh=level.speed_kmh,
-                incline_pct=level.incline_pct,
+                speed_kmh=_decimal(level.speed_kmh),
+                incline_pct=_decimal(level.incline_pct),
                 setting=level.setting,
                 min_days=level.min_days,
                 interval_backward_seconds=level.interval.backward_seconds
@@ -828,8 +839,8 @@ def session_log(
         date=date,
         level_index=plan.current_level,
         minutes_done=minutes_done,
-        speed_kmh=speed_kmh,
-        incline_pct=incline_pct,
+        speed_kmh=_decimal(speed_kmh),
+        incline_pct=_decimal(incline_pct),
         setting=setting,
         pain_before=pain_before,
         pain_worst=pain_worst,

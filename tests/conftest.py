@@ -12,6 +12,11 @@ def _eager_celery():
 
 
 @pytest.fixture(autouse=True)
-def _no_hashing_cost(settings):
+def _test_settings(settings):
     # argon2 is the production hasher; tests only need passwords to round-trip.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Pages render without a collectstatic run (production's manifest storage needs one).
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

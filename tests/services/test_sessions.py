@@ -184,3 +184,16 @@ def test_decision_after_a_session_is_recorded_with_reasons(plan, actor):
     assert decision.trigger == "session"
     assert decision.reasons
     assert all(r["text"] for r in decision.reasons)
+
+
+@pytest.mark.parametrize("speed", [2.3, 0.7, 4.9, 1])
+def test_any_one_decimal_speed_is_accepted_as_typed(plan, actor, speed):
+    session = log(plan, actor, day(0), speed_kmh=speed)
+    session.refresh_from_db()
+    assert float(session.speed_kmh) == speed
+
+
+def test_a_speed_with_two_decimals_is_refused(plan, actor):
+    with pytest.raises(RehabError) as exc:
+        log(plan, actor, day(0), speed_kmh=2.35)
+    assert "speed_kmh" in exc.value.fields

@@ -119,6 +119,7 @@ class Command(BaseCommand):
     help = "Create the demo clinic, its clinicians and 24 patients with weeks of history."
 
     def handle(self, *args, **options):
+        self.verbosity = options["verbosity"]
         password = settings.DEMO_PASSWORD
         if Clinic.objects.filter(slug=CLINIC_SLUG).exists():
             self.stdout.write(f'The demo clinic "{CLINIC_NAME}" is already loaded.')
@@ -264,9 +265,10 @@ class Command(BaseCommand):
                 fall=profile.story == "fall" and day >= fall_day,
                 notes="Felt the knee more on the stairs afterwards." if flare else "",
             )
-        except RehabError:
+        except RehabError as exc:
             # The demo follows the same rules as everyone; a refused log is simply not made.
-            return
+            if self.verbosity > 1:
+                self.stderr.write(f"{plan.patient} {day}: {exc.code} {exc.fields}")
 
     def _outcomes(self, patient, profile, actor, start, today, rng) -> None:
         measures = (

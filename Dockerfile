@@ -1,0 +1,27 @@
+# The production image: gunicorn for web, the same image for the Celery worker and beat.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    VAR_DIR=/app/var
+
+WORKDIR /app
+RUN useradd --create-home --uid 1000 app
+
+# Dependencies first, so a code change does not reinstall them.
+COPY pyproject.toml ./
+RUN mkdir -p rehab clinicians patients \
+    && touch rehab/__init__.py clinicians/__init__.py patients/__init__.py \
+    && pip install --no-cache-dir -e . \
+    && rm -rf rehab clinicians patients
+
+COPY . .
+# collectstatic needs settings but no secrets or database.
+RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
+    && mkdir -p /app/var/media \
+    && chown -R app:app /app/var
+
+USER app
+EXPOSE 8000
+CMD ["gunicorn", "rehab.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -1,0 +1,115 @@
+"""Every write of patient data leaves an audit event naming who, what and when, and never the
+clinical values themselves; the writes on hot paths cost a fixed number of queries."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from rehab import services, tasks
+from rehab.models import AuditEvent, SessionLog
+from tests.factories import TODAY, active_plan, clean_answers, good_session
+from tests.services.conftest import day
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_whole_episode_of_care_is_audited_step_by_step(clinic, ladder, actor):
+    patient = services.patient_create(
+        clinic=clinic, actor=actor, first_name="Ada", last_name="Byron", condition="knee_oa"
+    )
+    services.screening_submit(
+        patient=patient, answers=clean_answers(patient.condition), actor=actor, today=TODAY
+    )
+    plan = services.plan_assign(patient=patient, protocol=ladder, actor=actor, today=TODAY)
+    session = services.session_log(
+        plan=plan,
+        actor=actor,
+        date=day(0),
+        today=day(0),
+        notes="Secret note about my neighbour",
+        **good_session(),
+    )
+    services.session_add_next_morning_pain(session=session, pain=2, actor=actor, today=day(1))
+    services.outcome_record(patient=patient, measure="nprs", answers={"score": 5}, actor=actor)
+    services.plan_pause(plan=plan, actor=actor, reason="Holiday")
+    services.plan_resume(plan=plan, actor=actor, today=day(2))
+    services.plan_set_level(plan=plan, level=1, actor=actor, reason="Doing well", today=day(2))
+    services.plan_complete(plan=plan, actor=actor)
+    services.patient_update(patient=patient, actor=actor, phone="123")
+    services.patient_archive(patient=patient, actor=actor)
+
+    events = AuditEvent.objects.filter(patient=patient).order_by("at", "id")
+    assert [e.action for e in events if e.action != "progression.decision"] == [
+        "patient.create",
+        "screening.submit",
+        "plan.assign",
+        "session.log",
+        "session.next_morning",
+        "outcome.record",
+        "plan.paused",
+        "plan.resumed",
+        "plan.level",
+        "plan.completed",
+        "patient.update",
+        "patient.archive",
+    ]
+    assert {e.actor for e in events} == {actor}
+    assert {e.clinic for e in events} == {patient.clinic}
+    assert events.filter(action="progression.decision").count() >= 1
+    for event in events:
+        assert "Secret" not in str(event.detail)
+        assert event.at is not None
+
+
+def test_system_writes_are_audited_as_system(db):
+    plan = active_plan()
+    tasks.progression_nightly.delay().get()
+    event = AuditEvent.objects.get(action="progression.decision", patient=plan.patient)
+    assert event.actor is None
+    assert event.actor_label == "system"
+
+
+def queries(fn):
+    with CaptureQueriesContext(connection) as ctx:
+        fn()
+    return len(ctx.captured_queries)
+
+
+def test_logging_a_session_costs_a_fixed_number_of_queries(plan, actor):
+    def log(n):
+        return lambda: services.session_log(
+            plan=plan,
+            actor=actor,
+            date=day(n),
+            today=day(n + 1),
+            pain_next_morning=2,
+            **good_session(),
+        )
+
+    # Lock the plan, validate (1 check-constraint query), refuse duplicates, insert, audit; then
+    # evaluate: recent advances, sessions in the window, last decision, insert it, audit it.
+    # Savepoints: 2 pairs. The first log ends in a hold...
+    assert queries(log(0)) == 14
+    # ...the second earns an advance, which also supersedes older pending decisions (+1).
+    assert queries(log(2)) == 15
+    assert plan.decisions.filter(outcome="advance", status="pending").count() == 1
+    assert SessionLog.objects.count() == 2
+
+
+def test_an_unchanged_result_records_nothing_and_costs_fewer_queries(plan, actor):
+    services.progression_evaluate(plan=plan, trigger="nightly", today=day(1))
+    # Savepoint pair, lock, recent advances, sessions, last decision: same result, no writes.
+    assert (
+        queries(lambda: services.progression_evaluate(plan=plan, trigger="nightly", today=day(1)))
+        == 6
+    )
+
+
+def test_nightly_evaluation_costs_the_same_per_plan_for_any_batch(db):
+    plans = [active_plan() for _ in range(5)]
+    one = queries(lambda: tasks.progression_evaluate_batch([plans[0].pk]))
+    four = queries(lambda: tasks.progression_evaluate_batch([p.pk for p in plans[1:]]))
+    # One query lists the batch's plans; each plan then costs the same 8 (savepoint pair, lock,
+    # recent advances, sessions, last decision, insert decision, audit).
+    assert one == 1 + 8
+    assert four == 1 + 4 * 8
