@@ -56,25 +56,7 @@ class PatientFactory(factory.django.DjangoModelFactory):
 
 def clean_answers(condition: str, **overrides) -> dict:
     """A complete answer set with no finding for the condition, plus overrides."""
-    answers: dict = {"condition": condition}
-    for code in clinical_screening.required_items(condition):
-        item = clinical_screening.ITEMS[code]
-        if item.kind == "bool":
-            answers[code] = False
-        elif item.kind == "count":
-            answers[code] = 0
-        elif item.kind == "grade":
-            answers[code] = "none"
-    if condition in L.POST_OP_CONDITIONS:
-        answers.update(
-            weeks_since_surgery=10,
-            full_weight_bearing=True,
-            full_knee_extension=True,
-            extensor_lag=False,
-            walks_forward_normally=True,
-        )
-    answers.update(overrides)
-    return answers
+    return {**clinical_screening.negative_answers(condition), **overrides}
 
 
 def builtin_protocol(condition: str = L.KNEE_OA) -> Protocol:

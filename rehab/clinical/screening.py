@@ -432,6 +432,25 @@ def required_items(condition: str) -> tuple[str, ...]:
     return _required_for(condition)
 
 
+def negative_answers(condition: str) -> dict[str, Any]:
+    """A complete answer set with no finding at all: every required item answered "no" (or
+    none, 0), post-op milestones met. For demo data, tests and benchmarks only: a form must
+    never start from it, because a red flag must be asked, not assumed absent."""
+    answers: dict[str, Any] = {"condition": condition}
+    for code in required_items(condition):
+        kind = ITEMS[code].kind
+        answers[code] = {"bool": False, "count": 0, "grade": "none"}.get(kind)
+    if condition in POST_OP_CONDITIONS:
+        answers.update(
+            weeks_since_surgery=12,
+            full_weight_bearing=True,
+            full_knee_extension=True,
+            extensor_lag=False,
+            walks_forward_normally=True,
+        )
+    return answers
+
+
 # --- Validation -------------------------------------------------------------------------------
 
 

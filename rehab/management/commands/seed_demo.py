@@ -99,22 +99,6 @@ PROFILES = (
 )
 
 
-def clean_answers(condition: str) -> dict:
-    answers: dict = {"condition": condition}
-    for code in clinical_screening.required_items(condition):
-        kind = clinical_screening.ITEMS[code].kind
-        answers[code] = {"bool": False, "count": 0, "grade": "none"}.get(kind)
-    if condition in L.POST_OP_CONDITIONS:
-        answers.update(
-            weeks_since_surgery=8 if condition == L.TOTAL_KNEE_ARTHROPLASTY else 6,
-            full_weight_bearing=True,
-            full_knee_extension=True,
-            extensor_lag=False,
-            walks_forward_normally=True,
-        )
-    return answers
-
-
 class Command(BaseCommand):
     help = "Create the demo clinic, its clinicians and 24 patients with weeks of history."
 
@@ -194,7 +178,7 @@ class Command(BaseCommand):
         self, patient: Patient, profile: Profile, actor: User, today: dt.date, rng
     ) -> None:
         start = today - dt.timedelta(days=7 * profile.weeks) if profile.weeks else today
-        answers = clean_answers(profile.condition)
+        answers = clinical_screening.negative_answers(profile.condition)
         answers.update(dict(profile.findings))
         if profile.story == "incomplete":
             answers.pop("full_knee_extension")
