@@ -1010,8 +1010,10 @@ def _evaluate_locked(
         status=status,
         applied_on=today if status == Status.APPLIED else None,
     )
-    if result.outcome != Outcome.HOLD:
-        _supersede_pending(plan, keep=decision)
+    # A suggestion awaiting approval is only as good as the data it saw: a newer, different
+    # decision (a near fall, more swelling, a regress) replaces it, so nobody approves an
+    # advance the latest sessions argue against.
+    _supersede_pending(plan, keep=decision)
     if result.outcome == Outcome.PAUSE:
         plan.status = Plan.Status.PAUSED
         plan.status_reason = result.reasons[0].text[:300]

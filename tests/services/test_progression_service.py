@@ -160,3 +160,16 @@ def test_nightly_task_pages_through_plans_in_batches(db):
     # Running it again records nothing new: the results are the same.
     tasks.progression_nightly.delay(batch_size=2).get()
     assert ProgressionDecision.objects.filter(trigger="nightly").count() == len(plans)
+
+
+def test_a_near_fall_after_a_suggested_advance_withdraws_the_suggestion(plan, actor):
+    suggestion = good_week(plan, actor)
+    assert suggestion.status == "pending"
+    services.session_log(
+        plan=plan, actor=actor, date=day(3), today=day(3), **good_session(near_fall=True)
+    )
+    suggestion.refresh_from_db()
+    assert suggestion.status == "superseded"
+    latest = plan.decisions.order_by("-id").first()
+    assert latest.outcome == "hold"
+    assert latest.alert

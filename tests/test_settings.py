@@ -1,0 +1,61 @@
+"""The settings module read in a fresh interpreter with a given environment, as a deployment
+would start it."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PRINT = (
+    "import json, rehab.settings as s; print(json.dumps({'broker': s.CELERY_BROKER_URL, "
+    "'cache': s.CACHES['default']['BACKEND'], 'db': s.DATABASES['default']['ENGINE'], "
+    "'debug': s.DEBUG, 'hosts': s.ALLOWED_HOSTS, 'email': s.EMAIL_BACKEND}))"
+)
+
+
+def load(tmp_path, **env):
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    clean.update(VAR_DIR=str(tmp_path), **env)
+    return subprocess.run(
+        [sys.executable, "-c", PRINT], cwd=ROOT, env=clean, capture_output=True, text=True
+    )
+
+
+def test_embedded_defaults_need_no_services(tmp_path):
+    result = load(tmp_path)
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout)
+    assert values["broker"] == "filesystem://"
+    assert values["db"] == "django.db.backends.sqlite3"
+    assert values["debug"] is False
+    assert values["email"] == "django.core.mail.backends.filebased.EmailBackend"
+    # A secret key was made for this installation and is kept private.
+    key = tmp_path / "secret_key"
+    assert len(key.read_text()) >= 50
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+
+
+def test_redis_url_makes_redis_the_broker_and_the_cache(tmp_path):
+    values = json.loads(load(tmp_path, REDIS_URL="redis://127.0.0.1:6379/3").stdout)
+    assert values["broker"] == "redis://127.0.0.1:6379/3"
+    assert values["cache"] == "django.core.cache.backends.redis.RedisCache"
+
+
+def test_database_url_and_hosts_come_from_the_environment(tmp_path):
+    result = load(tmp_path, DATABASE_URL="postgres://u:p@db:5432/x", ALLOWED_HOSTS="a.org,b.org")
+    values = json.loads(result.stdout)
+    assert values["db"] == "django.db.backends.postgresql"
+    assert values["hosts"] == ["a.org", "b.org"]
+
+
+@pytest.mark.parametrize("name", ["DEBUG", "SECURE_COOKIES", "CELERY_TASK_ALWAYS_EAGER"])
+def test_a_misspelt_boolean_fails_loudly_at_start_up(tmp_path, name):
+    result = load(tmp_path, **{name: "ture"})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert name in result.stderr
