@@ -8,6 +8,7 @@ from django.contrib.auth.admin import UserAdmin
 from rehab import services
 from rehab.audit import audit_record
 from rehab.models import (
+    ApiKey,
     AuditEvent,
     Clinic,
     Clinician,
@@ -17,6 +18,7 @@ from rehab.models import (
     ProgressionDecision,
     Protocol,
     ProtocolLevel,
+    Reminder,
     Screening,
     SessionLog,
     User,
@@ -250,3 +252,50 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_filter = ("action", "object_type", "clinic")
     search_fields = ("actor_label", "action", "object_id")
     date_hierarchy = "at"
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are made with `manage.py create_api_key` (the key is shown once); here they are
+    listed and revoked."""
+
+    list_display = (
+        "name",
+        "clinic",
+        "prefix",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    )
+    list_filter = ("clinic", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("name", "prefix")
+    readonly_fields = (
+        "clinic",
+        "name",
+        "prefix",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    )
+    exclude = ("key_hash",)
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request, queryset):
+        for api_key in queryset:
+            services.api_key_revoke(api_key=api_key, actor=request.user)
+        self.message_user(request, "Revoked.")
+
+
+@admin.register(Reminder)
+class ReminderAdmin(ReadOnlyAdmin):
+    list_display = ("patient", "due_date", "kind", "channel", "status", "scheduled_for", "sent_at")
+    list_filter = ("status", "kind", "channel")
+    search_fields = ("patient__first_name", "patient__last_name")
+    list_select_related = ("patient",)
+    date_hierarchy = "due_date"

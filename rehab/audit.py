@@ -11,39 +11,65 @@ from typing import Any
 
 from django.db import models
 
-from rehab.models import AuditEvent, Clinic, Patient, User
+from rehab.models import ApiKey, AuditEvent, Clinic, Patient, User
+
+# Who can act: a person, a clinic system's API key, or the system itself (None).
+Actor = User | ApiKey | None
 
 _request_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("audit_ip", default=None)
 
 
-def actor_label(actor: User | None) -> str:
+def actor_label(actor: Actor) -> str:
     if actor is None:
         return "system"
+    if isinstance(actor, ApiKey):
+        return f"api-key:{actor.name}"
     return actor.get_username()
+
+
+def as_user(actor: Actor) -> User | None:
+    """The person behind an actor, for the *_by columns (an API key or the system has none)."""
+    return actor if isinstance(actor, User) and actor.pk else None
 
 
 def audit_record(
     *,
-    actor: User | None,
+    actor: Actor,
     action: str,
     obj: models.Model | None = None,
     patient: Patient | None = None,
     clinic: Clinic | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
+    return AuditEvent.objects.create(**_event_fields(actor, action, obj, patient, clinic, detail))
+
+
+def _event_fields(actor, action, obj, patient, clinic, detail) -> dict[str, Any]:
     if clinic is None and patient is not None:
         clinic = patient.clinic
-    return AuditEvent.objects.create(
-        actor=actor if actor is not None and actor.pk else None,
-        actor_label=actor_label(actor),
-        clinic=clinic,
-        patient=patient,
-        patient_ref=patient.pk if patient is not None else None,
-        action=action,
-        object_type=obj._meta.model_name if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
-        detail=detail or {},
-        ip_address=_request_ip.get(),
+    return {
+        "actor": as_user(actor),
+        "api_key": actor if isinstance(actor, ApiKey) else None,
+        "actor_label": actor_label(actor),
+        "clinic": clinic,
+        "patient": patient,
+        "patient_ref": patient.pk if patient is not None else None,
+        "action": action,
+        "object_type": obj._meta.model_name if obj is not None else "",
+        "object_id": str(obj.pk) if obj is not None and obj.pk is not None else "",
+        "detail": detail or {},
+        "ip_address": _request_ip.get(),
+    }
+
+
+def audit_reads(*, actor: Actor, action: str, patients: list[Patient], clinic: Clinic) -> None:
+    """One event per patient whose data a response showed, written in one query, so a list
+    costs the same number of queries for one patient or a full page."""
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(**_event_fields(actor, action, None, patient, clinic, None))
+            for patient in {p.pk: p for p in patients}.values()
+        ]
     )
 
 

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -500,6 +501,9 @@ class AuditEvent(models.Model):
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     actor_label = models.CharField(max_length=150)
+    api_key = models.ForeignKey(
+        "ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     clinic = models.ForeignKey(
         Clinic, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -520,3 +524,94 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+
+
+class ApiKey(models.Model):
+    """A clinic system's credential. Only a hash is stored; the key is shown once, at creation.
+
+    Keys are long random strings, so a plain SHA-256 is as strong as a slow password hash here
+    and keeps per-request authentication cheap; the prefix finds the row without a scan.
+    """
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["clinic", "name"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def is_usable(self, now: datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a POST carrying an Idempotency-Key, replayed on a retry."""
+
+    owner = models.CharField(max_length=40)  # "key:<id>" or "user:<id>": keys are per caller
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)  # method, path and body of the first request
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)  # None: in progress
+    response_body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "key"], name="idempotency_key_unique_per_owner"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner} {self.key}"
+
+
+class Reminder(models.Model):
+    """One reminder per patient, day and kind; the send's result is kept."""
+
+    class Kind(models.TextChoices):
+        SESSION = "session", "Session due"
+        NUDGE = "nudge", "Missed-session nudge"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="reminders")
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="reminders")
+    due_date = models.DateField()
+    kind = models.CharField(max_length=10, choices=Kind, default=Kind.SESSION)
+    channel = models.CharField(max_length=10, choices=Patient.Channel)
+    scheduled_for = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    detail = models.CharField(max_length=300, blank=True)  # failure or skip reason, no content
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["-due_date", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "due_date", "kind"], name="one_reminder_per_patient_day_kind"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "scheduled_for"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.patient} on {self.due_date}"

@@ -6,18 +6,24 @@ Doors pass the acting clinic or patient; a selector never returns another clinic
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 
 from django.db.models import Q, QuerySet
 
+from rehab.access import Principal, api_key_hash
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.models import (
+    ApiKey,
+    AuditEvent,
     Clinic,
     OutcomeScore,
     Patient,
     Plan,
     ProgressionDecision,
     Protocol,
+    Reminder,
     Screening,
+    SessionLog,
 )
 
 
@@ -93,3 +99,73 @@ def outcome_changes(*, patient: Patient, measure: str) -> tuple[clinical_outcome
     if len(scores) < 2:
         return ()
     return clinical_outcomes.change(measure, scores[0], scores[-1])
+
+
+# --- Scoped by the acting principal (the API and the doors) ----------------------------------
+# Staff (clinicians, API keys) see their clinic; a patient sees only their own rows. Role
+# checks (who may use an endpoint at all) are the doors' permissions; these scopes are the
+# second line, so a forgotten check still shows nothing of another clinic or patient.
+
+
+def _scope(queryset: QuerySet, principal: Principal, patient_path: str = "patient") -> QuerySet:
+    if principal.is_staff:
+        return queryset.filter(**{f"{patient_path}__clinic": principal.clinic})
+    return queryset.filter(**{patient_path: principal.patient})
+
+
+def patients_for(principal: Principal) -> QuerySet[Patient]:
+    if principal.is_staff:
+        return Patient.objects.filter(clinic=principal.clinic)
+    return Patient.objects.filter(pk=principal.patient.pk)
+
+
+def screenings_for(principal: Principal) -> QuerySet[Screening]:
+    if not principal.is_staff:
+        return Screening.objects.none()
+    return Screening.objects.filter(clinic=principal.clinic).select_related("patient")
+
+
+def protocols_for(principal: Principal) -> QuerySet[Protocol]:
+    if not principal.is_staff:
+        return Protocol.objects.none()
+    return protocol_library(clinic=principal.clinic)
+
+
+def plans_for(principal: Principal) -> QuerySet[Plan]:
+    return _scope(Plan.objects.select_related("patient"), principal)
+
+
+def sessions_for(principal: Principal) -> QuerySet[SessionLog]:
+    return _scope(SessionLog.objects.select_related("patient", "plan"), principal)
+
+
+def decisions_for(principal: Principal) -> QuerySet[ProgressionDecision]:
+    return _scope(
+        ProgressionDecision.objects.select_related("plan__patient"), principal, "plan__patient"
+    )
+
+
+def outcomes_for(principal: Principal) -> QuerySet[OutcomeScore]:
+    return _scope(OutcomeScore.objects.select_related("patient"), principal)
+
+
+def reminders_for(principal: Principal) -> QuerySet[Reminder]:
+    return _scope(Reminder.objects.select_related("patient"), principal)
+
+
+def audit_events_for(principal: Principal) -> QuerySet[AuditEvent]:
+    if not principal.is_clinic_admin:
+        return AuditEvent.objects.none()
+    return AuditEvent.objects.filter(clinic=principal.clinic)
+
+
+def api_key_for(raw_key: str) -> ApiKey | None:
+    """The key a caller presented, found by its prefix and compared by hash in constant time;
+    None for a malformed or unknown key (revocation and expiry are the caller's to check)."""
+    parts = raw_key.split("_", 2)  # the secret part may itself contain "_"
+    if len(parts) != 3 or not parts[1]:
+        return None
+    api_key = ApiKey.objects.select_related("clinic").filter(prefix=parts[1]).first()
+    if api_key is None or not hmac.compare_digest(api_key.key_hash, api_key_hash(raw_key)):
+        return None
+    return api_key

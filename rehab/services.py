@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import secrets
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +19,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from rehab import selectors
-from rehab.audit import audit_record
+from rehab.access import api_key_hash
+from rehab.audit import Actor, as_user, audit_record
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.clinical import progression as clinical_progression
 from rehab.clinical import protocols as clinical_protocols
@@ -26,6 +28,7 @@ from rehab.clinical import screening as clinical_screening
 from rehab.clinical.levels import Level
 from rehab.errors import RehabError, validation_error
 from rehab.models import (
+    ApiKey,
     Clinic,
     OutcomeScore,
     Patient,
@@ -73,7 +76,7 @@ def _require_active_patient(patient: Patient) -> None:
 
 @transaction.atomic
 def clinic_update_screening_settings(
-    *, clinic: Clinic, settings: dict[str, Any], actor: User | None
+    *, clinic: Clinic, settings: dict[str, Any], actor: Actor
 ) -> Clinic:
     """Change the clinic's screening thresholds ([I] defaults of CLINICAL.md §3)."""
     try:
@@ -120,7 +123,7 @@ def _check_patient(patient: Patient) -> None:
 def patient_create(
     *,
     clinic: Clinic,
-    actor: User | None,
+    actor: Actor,
     first_name: str,
     last_name: str,
     condition: str,
@@ -148,7 +151,7 @@ def patient_create(
         reminder_channel=reminder_channel,
         reminder_time=reminder_time or dt.time(9, 0),
         reminders_enabled=reminders_enabled,
-        created_by=actor if actor is not None and actor.pk else None,
+        created_by=as_user(actor),
     )
     _check_patient(patient)
     patient.save()
@@ -157,7 +160,7 @@ def patient_create(
 
 
 @transaction.atomic
-def patient_update(*, patient: Patient, actor: User | None, **changes: Any) -> Patient:
+def patient_update(*, patient: Patient, actor: Actor, **changes: Any) -> Patient:
     unknown = sorted(set(changes) - set(PATIENT_EDITABLE))
     if unknown:
         raise validation_error(dict.fromkeys(unknown, "This field cannot be changed here."))
@@ -186,7 +189,7 @@ def patient_update(*, patient: Patient, actor: User | None, **changes: Any) -> P
 
 
 @transaction.atomic
-def patient_archive(*, patient: Patient, actor: User | None) -> Patient:
+def patient_archive(*, patient: Patient, actor: Actor) -> Patient:
     """Archive a patient: their open plan is discontinued, their record kept."""
     if patient.archived_at is not None:
         return patient
@@ -276,7 +279,7 @@ def _check_protocol_visible(protocol: Protocol, clinic: Clinic) -> None:
 
 @transaction.atomic
 def protocol_copy(
-    *, protocol: Protocol, clinic: Clinic, actor: User | None, name: str | None = None
+    *, protocol: Protocol, clinic: Clinic, actor: Actor, name: str | None = None
 ) -> Protocol:
     """Copy a built-in (or the clinic's own) protocol into the clinic's library for editing."""
     _check_protocol_visible(protocol, clinic)
@@ -339,7 +342,7 @@ def _parse_levels(levels: list[dict[str, Any]]) -> list[Level]:
 def protocol_update(
     *,
     protocol: Protocol,
-    actor: User | None,
+    actor: Actor,
     name: str | None = None,
     summary: str | None = None,
     levels: list[dict[str, Any]] | None = None,
@@ -385,7 +388,7 @@ def protocol_update(
 
 @transaction.atomic
 def screening_submit(
-    *, patient: Patient, answers: dict[str, Any], actor: User | None, today: dt.date | None = None
+    *, patient: Patient, answers: dict[str, Any], actor: Actor, today: dt.date | None = None
 ) -> Screening:
     """Screen a patient: the verdict of rehab.clinical.screening, stored with its thresholds."""
     _require_active_patient(patient)
@@ -417,7 +420,7 @@ def screening_submit(
         missing=result["missing"],
         constraints=result["constraints"],
         settings_used=settings.to_dict(),
-        screened_by=actor if actor is not None and actor.pk else None,
+        screened_by=as_user(actor),
         screened_on=today,
         valid_until=clinical_screening.valid_until(today, settings),
     )
@@ -431,7 +434,7 @@ def screening_submit(
     return screening
 
 
-def _screenings_invalidate(*, patient: Patient, reason: str, actor: User | None) -> int:
+def _screenings_invalidate(*, patient: Patient, reason: str, actor: Actor) -> int:
     count = Screening.objects.filter(patient=patient, invalidated_at__isnull=True).update(
         invalidated_at=timezone.now(), invalidated_reason=reason
     )
@@ -519,7 +522,7 @@ def plan_assign(
     *,
     patient: Patient,
     protocol: Protocol,
-    actor: User | None,
+    actor: Actor,
     start_date: dt.date | None = None,
     schedule_days: list[int] | None = None,
     auto_apply: bool = False,
@@ -572,13 +575,13 @@ def plan_assign(
         screening=screening,
         constraints=dict(screening.constraints),
         override_reason=reason,
-        overridden_by=actor if reason and actor is not None and actor.pk else None,
+        overridden_by=as_user(actor) if reason else None,
         start_date=start_date,
         level_started_on=start_date,
         window_start=start_date,
         schedule_days=schedule,
         auto_apply=auto_apply,
-        assigned_by=actor if actor is not None and actor.pk else None,
+        assigned_by=as_user(actor),
     )
     try:
         with transaction.atomic():
@@ -608,7 +611,7 @@ def _transition(
     plan: Plan,
     to: str,
     allowed_from: tuple[str, ...],
-    actor: User | None,
+    actor: Actor,
     reason: str,
     action: str,
 ) -> Plan:
@@ -629,7 +632,7 @@ def _transition(
 
 
 @transaction.atomic
-def plan_pause(*, plan: Plan, actor: User | None, reason: str = "") -> Plan:
+def plan_pause(*, plan: Plan, actor: Actor, reason: str = "") -> Plan:
     return _transition(
         plan=plan,
         to=Plan.Status.PAUSED,
@@ -644,7 +647,7 @@ def plan_pause(*, plan: Plan, actor: User | None, reason: str = "") -> Plan:
 def plan_resume(
     *,
     plan: Plan,
-    actor: User | None,
+    actor: Actor,
     reason: str = "",
     override_reason: str = "",
     today: dt.date | None = None,
@@ -684,7 +687,7 @@ def plan_resume(
 
 
 @transaction.atomic
-def plan_complete(*, plan: Plan, actor: User | None, reason: str = "") -> Plan:
+def plan_complete(*, plan: Plan, actor: Actor, reason: str = "") -> Plan:
     return _transition(
         plan=plan,
         to=Plan.Status.COMPLETED,
@@ -696,7 +699,7 @@ def plan_complete(*, plan: Plan, actor: User | None, reason: str = "") -> Plan:
 
 
 @transaction.atomic
-def plan_discontinue(*, plan: Plan, actor: User | None, reason: str) -> Plan:
+def plan_discontinue(*, plan: Plan, actor: Actor, reason: str) -> Plan:
     if not reason or not reason.strip():
         raise validation_error({"reason": "Say why the plan is discontinued."})
     return _transition(
@@ -710,7 +713,7 @@ def plan_discontinue(*, plan: Plan, actor: User | None, reason: str) -> Plan:
 
 
 @transaction.atomic
-def plan_set_auto_apply(*, plan: Plan, auto_apply: bool, actor: User | None) -> Plan:
+def plan_set_auto_apply(*, plan: Plan, auto_apply: bool, actor: Actor) -> Plan:
     plan = _lock_plan(plan)
     plan.auto_apply = auto_apply
     plan.save(update_fields=["auto_apply", "updated_at"])
@@ -726,7 +729,7 @@ def plan_set_auto_apply(*, plan: Plan, auto_apply: bool, actor: User | None) -> 
 
 @transaction.atomic
 def plan_set_level(
-    *, plan: Plan, level: int, actor: User | None, reason: str, today: dt.date | None = None
+    *, plan: Plan, level: int, actor: Actor, reason: str, today: dt.date | None = None
 ) -> ProgressionDecision:
     """A clinician moves the plan to another level; recorded as an applied decision."""
     plan = _lock_plan(plan)
@@ -756,7 +759,7 @@ def plan_set_level(
         reasons=[{"code": "clinician_adjusted", "text": reason.strip(), "outcome": outcome}],
         status=ProgressionDecision.Status.APPLIED,
         applied_on=today,
-        decided_by=actor if actor is not None and actor.pk else None,
+        decided_by=as_user(actor),
         decided_at=timezone.now(),
     )
     _supersede_pending(plan, keep=decision)
@@ -808,7 +811,7 @@ def _plan_accepts_logs(plan: Plan) -> None:
 def session_log(
     *,
     plan: Plan,
-    actor: User | None,
+    actor: Actor,
     date: dt.date,
     minutes_done: int,
     pain_before: int,
@@ -868,14 +871,13 @@ def session_log(
             )
         log.pain_next_morning_at = timezone.now()
     if SessionLog.objects.filter(plan=plan, date=log.date).exists():
-        raise RehabError(
-            "session_duplicate",
-            f"A session is already logged for {log.date:%d %b %Y}.",
-            fields={"date": ["A session is already logged for this day."]},
-            status=409,
-        )
-    log.logged_by = actor if actor is not None and actor.pk else None
-    log.save()
+        raise _duplicate_session(log.date)
+    log.logged_by = as_user(actor)
+    try:
+        # No savepoint of its own: on a clash the whole service transaction is rolled back.
+        log.save()
+    except IntegrityError as exc:  # a concurrent request logged the same day first
+        raise _duplicate_session(log.date) from exc
     audit_record(
         actor=actor,
         action="session.log",
@@ -892,9 +894,18 @@ def session_log(
     return log
 
 
+def _duplicate_session(day: dt.date) -> RehabError:
+    return RehabError(
+        "session_duplicate",
+        f"A session is already logged for {day:%d %b %Y}.",
+        fields={"date": ["A session is already logged for this day."]},
+        status=409,
+    )
+
+
 @transaction.atomic
 def session_add_next_morning_pain(
-    *, session: SessionLog, pain: int, actor: User | None, today: dt.date | None = None
+    *, session: SessionLog, pain: int, actor: Actor, today: dt.date | None = None
 ) -> SessionLog:
     plan = _lock_plan(session.plan)
     session = SessionLog.objects.select_for_update().get(pk=session.pk)
@@ -944,7 +955,7 @@ def _session_record(log: SessionLog) -> clinical_progression.SessionRecord:
 
 @transaction.atomic
 def progression_evaluate(
-    *, plan: Plan, trigger: str, today: dt.date | None = None, actor: User | None = None
+    *, plan: Plan, trigger: str, today: dt.date | None = None, actor: Actor = None
 ) -> ProgressionDecision | None:
     """Evaluate CLINICAL.md §4 for an active plan and record the decision.
 
@@ -960,7 +971,7 @@ def progression_evaluate(
 
 
 def _evaluate_locked(
-    plan: Plan, *, trigger: str, today: dt.date, actor: User | None
+    plan: Plan, *, trigger: str, today: dt.date, actor: Actor
 ) -> ProgressionDecision:
     settings = clinical_progression.ProgressionSettings.from_dict(plan.progression_settings)
     since = max(plan.window_start, today - dt.timedelta(days=settings.window_days - 1))
@@ -1051,7 +1062,7 @@ def _lock_pending(decision: ProgressionDecision) -> ProgressionDecision:
 def decision_approve(
     *,
     decision: ProgressionDecision,
-    actor: User | None,
+    actor: Actor,
     note: str = "",
     today: dt.date | None = None,
 ) -> ProgressionDecision:
@@ -1066,7 +1077,7 @@ def decision_approve(
     today = today or plan.patient.local_today()
     decision.status = ProgressionDecision.Status.APPROVED
     decision.applied_on = today
-    decision.decided_by = actor if actor is not None and actor.pk else None
+    decision.decided_by = as_user(actor)
     decision.decided_at = timezone.now()
     decision.note = note.strip()
     decision.save()
@@ -1077,11 +1088,11 @@ def decision_approve(
 
 @transaction.atomic
 def decision_reject(
-    *, decision: ProgressionDecision, actor: User | None, note: str = ""
+    *, decision: ProgressionDecision, actor: Actor, note: str = ""
 ) -> ProgressionDecision:
     decision = _lock_pending(decision)
     decision.status = ProgressionDecision.Status.REJECTED
-    decision.decided_by = actor if actor is not None and actor.pk else None
+    decision.decided_by = as_user(actor)
     decision.decided_at = timezone.now()
     decision.note = note.strip()
     decision.save()
@@ -1100,7 +1111,7 @@ def outcome_record(
     patient: Patient,
     measure: str,
     answers: dict[str, Any],
-    actor: User | None,
+    actor: Actor,
     taken_on: dt.date | None = None,
     today: dt.date | None = None,
 ) -> OutcomeScore:
@@ -1126,7 +1137,7 @@ def outcome_record(
         taken_on=taken_on,
         answers=answers,
         scores=scores,
-        recorded_by=actor if actor is not None and actor.pk else None,
+        recorded_by=as_user(actor),
     )
     audit_record(
         actor=actor,
@@ -1136,3 +1147,58 @@ def outcome_record(
         detail={"measure": measure},
     )
     return record
+
+
+# --- API keys --------------------------------------------------------------------------------
+
+API_KEY_PREFIX = "rw"
+# Recording every use would add a write to every request; a minute's precision is enough to
+# see which integration is alive.
+API_KEY_TOUCH_INTERVAL = dt.timedelta(minutes=1)
+
+
+@transaction.atomic
+def api_key_create(
+    *, clinic: Clinic, name: str, actor: Actor, expires_at: dt.datetime | None = None
+) -> tuple[ApiKey, str]:
+    """Make a key for a clinic system. Returns the row and the key itself, which is shown once
+    and never stored."""
+    name = (name or "").strip()
+    if not name:
+        raise validation_error({"name": "Give the key a name that says which system uses it."})
+    if expires_at is not None and expires_at <= timezone.now():
+        raise validation_error({"expires_at": "The expiry must be in the future."})
+    prefix = secrets.token_hex(4)
+    raw = f"{API_KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    api_key = ApiKey.objects.create(
+        clinic=clinic,
+        name=name[:100],
+        prefix=prefix,
+        key_hash=api_key_hash(raw),
+        created_by=as_user(actor),
+        expires_at=expires_at,
+    )
+    audit_record(
+        actor=actor,
+        action="api_key.create",
+        obj=api_key,
+        clinic=clinic,
+        detail={"name": api_key.name},
+    )
+    return api_key, raw
+
+
+@transaction.atomic
+def api_key_revoke(*, api_key: ApiKey, actor: Actor) -> ApiKey:
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+        audit_record(actor=actor, action="api_key.revoke", obj=api_key, clinic=api_key.clinic)
+    return api_key
+
+
+def api_key_touch(*, api_key: ApiKey) -> None:
+    now = timezone.now()
+    if api_key.last_used_at is None or now - api_key.last_used_at > API_KEY_TOUCH_INTERVAL:
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        api_key.last_used_at = now

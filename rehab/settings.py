@@ -64,6 +64,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "rehab",
     "clinicians",
     "patients",
@@ -209,8 +213,60 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# The REST API (rehab/api/). Keys first: its authenticate_header makes a missing credential a
+# 401 with WWW-Authenticate rather than a 403.
 REST_FRAMEWORK = {
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rehab.api.auth.ApiKeyAuthentication",
+        "rehab.api.auth.PersonalTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rehab.api.permissions.IsPrincipal"],
+    "DEFAULT_PAGINATION_CLASS": "rehab.api.pagination.Pagination",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rehab.api.throttling.PrincipalRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "principal": env.str("API_THROTTLE_RATE", default="600/min"),
+        "anon": env.str("API_ANON_THROTTLE_RATE", default="60/min"),
+    },
+    "DEFAULT_SCHEMA_CLASS": "rehab.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "rehab.api.errors.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DATETIME_FORMAT": "iso-8601",
+    "COERCE_DECIMAL_TO_STRING": False,
+    "UNAUTHENTICATED_USER": None,
+}
+API_MAX_PAGE_SIZE = 100
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Retrowalk API",
+    "DESCRIPTION": (
+        "The REST API for clinic systems: patients, screenings, protocols, plans, session logs, "
+        "progression decisions, outcome scores, reminders, reports and audit events. "
+        "Authenticate with `Authorization: Api-Key <key>` (clinic systems), a personal token "
+        "`Authorization: Token <token>` (patients), or a signed-in session. Errors share one "
+        "shape: `{code, message, fields}`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "ConditionEnum": "rehab.models.CONDITION_CHOICES",
+        "SettingEnum": "rehab.models.SETTING_CHOICES",
+        "ChannelEnum": "rehab.models.Patient.Channel",
+    },
 }
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

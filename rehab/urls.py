@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.http import JsonResponse
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 
@@ -16,4 +16,5 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("healthz", health, name="health"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("rehab.api.urls")),
 ]

@@ -197,3 +197,20 @@ def test_a_speed_with_two_decimals_is_refused(plan, actor):
     with pytest.raises(RehabError) as exc:
         log(plan, actor, day(0), speed_kmh=2.35)
     assert "speed_kmh" in exc.value.fields
+
+
+def test_a_concurrent_duplicate_that_slips_past_the_check_is_still_a_clear_conflict(plan, actor):
+    from unittest import mock
+
+    from django.db.models.query import QuerySet
+
+    log(plan, actor, day(0))
+    # Two requests for the same day at once: both pass the exists() check before either commits;
+    # the unique constraint stops the second, and it must read as a conflict, not a 500.
+    with (
+        mock.patch.object(QuerySet, "exists", return_value=False),
+        pytest.raises(RehabError) as exc,
+    ):
+        log(plan, actor, day(0))
+    assert exc.value.code == "session_duplicate"
+    assert SessionLog.objects.count() == 1

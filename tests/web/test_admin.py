@@ -2,9 +2,11 @@ import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.urls import reverse
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 from rehab import services
-from rehab.models import AuditEvent, Patient, Protocol
+from rehab.models import AuditEvent, Patient, Protocol, Reminder
 from tests.factories import (
     TODAY,
     ClinicianFactory,
@@ -33,6 +35,15 @@ def data(db):
     services.session_log(plan=plan, actor=clinician.user, date=TODAY, today=TODAY, **good_session())
     services.outcome_record(patient=plan.patient, measure="nprs", answers={"score": 4}, actor=None)
     Group.objects.create(name="Support")
+    services.api_key_create(clinic=plan.clinic, name="EHR", actor=clinician.user)
+    Token.objects.create(user=clinician.user)
+    Reminder.objects.create(
+        patient=plan.patient,
+        plan=plan,
+        due_date=TODAY,
+        channel="email",
+        scheduled_for=timezone.now(),
+    )
     return plan
 
 

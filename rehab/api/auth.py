@@ -1,0 +1,74 @@
+"""Credentials: clinic API keys (`Authorization: Api-Key <key>`) and patients' personal tokens
+(`Authorization: Token <token>`). Signed-in sessions work too (DRF's SessionAuthentication)."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from rest_framework.authentication import (
+    BaseAuthentication,
+    TokenAuthentication,
+    get_authorization_header,
+)
+from rest_framework.exceptions import AuthenticationFailed
+
+from rehab import selectors, services
+from rehab.access import Principal, principal_for_api_key, principal_for_user
+from rehab.models import ApiKey, User
+
+
+class ApiKeyUser:
+    """What request.user is for a clinic system: authenticated, but no person."""
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+    pk = None
+
+    def __init__(self, api_key: ApiKey) -> None:
+        self.api_key = api_key
+
+    def __str__(self) -> str:
+        return f"api-key:{self.api_key.name}"
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    keyword = "Api-Key"
+
+    def authenticate(self, request):
+        header = get_authorization_header(request).decode("latin-1")
+        scheme, _, raw = header.partition(" ")
+        if scheme.lower() != self.keyword.lower():
+            return None
+        raw = raw.strip()
+        if not raw or " " in raw:
+            raise AuthenticationFailed("Send the key as 'Authorization: Api-Key <key>'.")
+        api_key = selectors.api_key_for(raw)
+        if api_key is None:
+            raise AuthenticationFailed("This API key is not known.")
+        if api_key.revoked_at is not None:
+            raise AuthenticationFailed("This API key was revoked.")
+        if api_key.expires_at is not None and api_key.expires_at <= timezone.now():
+            raise AuthenticationFailed("This API key has expired.")
+        services.api_key_touch(api_key=api_key)
+        return ApiKeyUser(api_key), api_key
+
+    def authenticate_header(self, request):
+        return self.keyword
+
+
+class PersonalTokenAuthentication(TokenAuthentication):
+    """A person's own token, e.g. for a patient's mobile app (POST /api/v1/auth/token/)."""
+
+    keyword = "Token"
+
+
+def principal_of(request) -> Principal | None:
+    """The acting principal of an API request, worked out once per request."""
+    if not hasattr(request, "_rehab_principal"):
+        if isinstance(request.auth, ApiKey):
+            principal = principal_for_api_key(request.auth)
+        else:
+            user = request.user if isinstance(request.user, User) else None
+            principal = principal_for_user(user)
+        request._rehab_principal = principal
+    return request._rehab_principal

@@ -1,0 +1,26 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from rehab.api import views
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("patients", views.PatientViewSet, basename="patient")
+router.register("screenings", views.ScreeningViewSet, basename="screening")
+router.register("protocols", views.ProtocolViewSet, basename="protocol")
+router.register("plans", views.PlanViewSet, basename="plan")
+router.register("sessions", views.SessionViewSet, basename="session")
+router.register("decisions", views.DecisionViewSet, basename="decision")
+router.register("outcomes", views.OutcomeViewSet, basename="outcome")
+router.register("reminders", views.ReminderViewSet, basename="reminder")
+router.register("reports", views.ReportViewSet, basename="report")
+router.register("audit-events", views.AuditEventViewSet, basename="auditevent")
+
+app_name = "api"
+urlpatterns = [
+    path("", include(router.urls)),
+    path("auth/token/", views.TokenView.as_view(), name="token"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]
