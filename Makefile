@@ -47,6 +47,7 @@ format: install
 
 bench: install
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/api.py
 
 clean:
 	rm -rf $(VENV) var

@@ -46,9 +46,11 @@ MIN_OVERRIDE_REASON_LENGTH = 15
 DEFAULT_SCHEDULES = {1: [2], 2: [1, 4], 3: [0, 2, 4], 4: [0, 1, 3, 4], 5: [0, 1, 2, 3, 4]}
 
 
-def _full_clean(instance, *, exclude: list[str] | None = None) -> None:
+def _full_clean(
+    instance, *, exclude: list[str] | None = None, validate_constraints: bool = True
+) -> None:
     try:
-        instance.full_clean(exclude=exclude)
+        instance.full_clean(exclude=exclude, validate_constraints=validate_constraints)
     except ValidationError as exc:
         raise validation_error(exc.message_dict) from exc
 
@@ -857,7 +859,9 @@ def session_log(
         chest_pain=chest_pain,
         notes=notes or "",
     )
-    _full_clean(log, exclude=["plan", "patient", "logged_by"])
+    # Field validators give the messages; the table's check constraint stays as the backstop,
+    # not asked again here (it would cost a query per log for what the validators just said).
+    _full_clean(log, exclude=["plan", "patient", "logged_by"], validate_constraints=False)
     if log.date > today:
         raise validation_error({"date": "A session cannot be logged for a future date."})
     if log.date < plan.start_date:
@@ -870,13 +874,13 @@ def session_log(
                 {"pain_next_morning": "Next-morning pain can be added from the next morning on."}
             )
         log.pain_next_morning_at = timezone.now()
-    if SessionLog.objects.filter(plan=plan, date=log.date).exists():
-        raise _duplicate_session(log.date)
     log.logged_by = as_user(actor)
     try:
-        # No savepoint of its own: on a clash the whole service transaction is rolled back.
+        # The unique (plan, date) constraint is the duplicate check, for a retry and for two
+        # requests at once alike. No savepoint of its own: on a clash the whole service
+        # transaction is rolled back.
         log.save()
-    except IntegrityError as exc:  # a concurrent request logged the same day first
+    except IntegrityError as exc:
         raise _duplicate_session(log.date) from exc
     audit_record(
         actor=actor,
@@ -1023,8 +1027,11 @@ def _evaluate_locked(
     )
     # A suggestion awaiting approval is only as good as the data it saw: a newer, different
     # decision (a near fall, more swelling, a regress) replaces it, so nobody approves an
-    # advance the latest sessions argue against.
-    _supersede_pending(plan, keep=decision)
+    # advance the latest sessions argue against. Hence at most one decision is ever pending,
+    # and it is the latest: `last` is the only one to look at.
+    if last is not None and last.status == Status.PENDING:
+        last.status = Status.SUPERSEDED
+        last.save(update_fields=["status"])
     if result.outcome == Outcome.PAUSE:
         plan.status = Plan.Status.PAUSED
         plan.status_reason = result.reasons[0].text[:300]

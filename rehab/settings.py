@@ -225,7 +225,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rehab.api.pagination.Pagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "rehab.api.pagination.StrictOrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
         "rehab.api.throttling.PrincipalRateThrottle",

@@ -1,6 +1,13 @@
+import freezegun
 import pytest
+import rest_framework.throttling  # noqa: F401
 
+# DRF's throttles keep `time.time` as a class attribute, captured on first import: imported
+# under freeze_time it would capture freezegun's fake (which then receives `self`). Importing it
+# here, before any test freezes time, and leaving it unpatched keeps throttling on real time.
 from rehab.celery import app as celery_app
+
+freezegun.configure(extend_ignore_list=["rest_framework.throttling"])
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -2,6 +2,8 @@
 system syncs: ask for what changed since its last run."""
 
 import django_filters as filters
+from django import forms
+from drf_spectacular.utils import extend_schema_field
 
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.models import (
@@ -11,13 +13,49 @@ from rehab.models import (
     Patient,
     Plan,
     ProgressionDecision,
+    Protocol,
     Reminder,
     Screening,
     SessionLog,
 )
 
+MAX_ID = 2**63 - 1
 
-class PatientFilter(filters.FilterSet):
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class IdFilter(filters.NumberFilter):
+    """A record id: a whole number in the database's range (a float or a 100-digit number is a
+    400, not an overflow deep in the database driver)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+class StrictFilterSet(filters.FilterSet):
+    """A filter given with an empty value is an error, not "no filter": a client that sends
+    ?status= has a bug worth hearing about, and a sync must never silently widen."""
+
+    def is_valid(self):
+        valid = super().is_valid()
+        for name, filter_ in self.filters.items():
+            if name not in self.data:
+                continue
+            value = self.data.get(name)
+            if value == "":
+                self.form.add_error(name, "This filter may not be empty.")
+                valid = False
+            elif isinstance(filter_, filters.BooleanFilter) and value not in ("true", "false"):
+                # The default widget reads anything else as "no filter"; say it instead.
+                self.form.add_error(name, "Use true or false.")
+                valid = False
+        return valid
+
+
+class PatientFilter(StrictFilterSet):
     condition = filters.ChoiceFilter(choices=CONDITION_CHOICES)
     archived = filters.BooleanFilter(field_name="archived_at", lookup_expr="isnull", exclude=True)
     external_id = filters.CharFilter()
@@ -40,8 +78,17 @@ class PatientFilter(filters.FilterSet):
         )
 
 
-class ScreeningFilter(filters.FilterSet):
-    patient = filters.NumberFilter(field_name="patient_id")
+class ProtocolFilter(StrictFilterSet):
+    condition = filters.ChoiceFilter(choices=CONDITION_CHOICES)
+    builtin = filters.BooleanFilter(field_name="clinic", lookup_expr="isnull")
+
+    class Meta:
+        model = Protocol
+        fields = ["condition", "builtin"]
+
+
+class ScreeningFilter(StrictFilterSet):
+    patient = IdFilter(field_name="patient_id")
     status = filters.ChoiceFilter(choices=Screening.Status.choices)
     updated_since = filters.IsoDateTimeFilter(field_name="screened_at", lookup_expr="gte")
 
@@ -50,8 +97,8 @@ class ScreeningFilter(filters.FilterSet):
         fields = ["patient", "status", "updated_since"]
 
 
-class PlanFilter(filters.FilterSet):
-    patient = filters.NumberFilter(field_name="patient_id")
+class PlanFilter(StrictFilterSet):
+    patient = IdFilter(field_name="patient_id")
     status = filters.ChoiceFilter(choices=Plan.Status.choices)
     updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
@@ -60,9 +107,9 @@ class PlanFilter(filters.FilterSet):
         fields = ["patient", "status", "updated_since"]
 
 
-class SessionFilter(filters.FilterSet):
-    patient = filters.NumberFilter(field_name="patient_id")
-    plan = filters.NumberFilter(field_name="plan_id")
+class SessionFilter(StrictFilterSet):
+    patient = IdFilter(field_name="patient_id")
+    plan = IdFilter(field_name="plan_id")
     date_from = filters.DateFilter(field_name="date", lookup_expr="gte")
     date_to = filters.DateFilter(field_name="date", lookup_expr="lte")
     updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
@@ -72,9 +119,9 @@ class SessionFilter(filters.FilterSet):
         fields = ["patient", "plan", "date_from", "date_to", "updated_since"]
 
 
-class DecisionFilter(filters.FilterSet):
-    patient = filters.NumberFilter(field_name="plan__patient_id")
-    plan = filters.NumberFilter(field_name="plan_id")
+class DecisionFilter(StrictFilterSet):
+    patient = IdFilter(field_name="plan__patient_id")
+    plan = IdFilter(field_name="plan_id")
     status = filters.ChoiceFilter(choices=ProgressionDecision.Status.choices)
     outcome = filters.ChoiceFilter(choices=ProgressionDecision.Outcome.choices)
     updated_since = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
@@ -84,8 +131,8 @@ class DecisionFilter(filters.FilterSet):
         fields = ["patient", "plan", "status", "outcome", "updated_since"]
 
 
-class OutcomeFilter(filters.FilterSet):
-    patient = filters.NumberFilter(field_name="patient_id")
+class OutcomeFilter(StrictFilterSet):
+    patient = IdFilter(field_name="patient_id")
     measure = filters.ChoiceFilter(choices=[(m, m) for m in clinical_outcomes.MEASURES])
     updated_since = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
 
@@ -94,8 +141,8 @@ class OutcomeFilter(filters.FilterSet):
         fields = ["patient", "measure", "updated_since"]
 
 
-class ReminderFilter(filters.FilterSet):
-    patient = filters.NumberFilter(field_name="patient_id")
+class ReminderFilter(StrictFilterSet):
+    patient = IdFilter(field_name="patient_id")
     status = filters.ChoiceFilter(choices=Reminder.Status.choices)
     updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
@@ -104,8 +151,8 @@ class ReminderFilter(filters.FilterSet):
         fields = ["patient", "status", "updated_since"]
 
 
-class AuditEventFilter(filters.FilterSet):
-    patient = filters.NumberFilter(field_name="patient_ref")
+class AuditEventFilter(StrictFilterSet):
+    patient = IdFilter(field_name="patient_ref")
     action = filters.CharFilter()
     since = filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
 

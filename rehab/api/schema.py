@@ -8,7 +8,8 @@ ERROR_DESCRIPTIONS = {
     "400": "Invalid input: `code` is validation_error (with `fields`) or a domain code.",
     "401": "No valid credentials (missing, unknown, revoked or expired key or token).",
     "403": "Authenticated, but this kind of caller may not use this endpoint.",
-    "404": "Not found, or not visible to this caller (another clinic's or patient's record).",
+    "404": "Not found, or not visible to this caller (another clinic's or patient's record); "
+    "for a list, a page past the last.",
     "409": "Conflicts with the record's state, e.g. plan_paused, screening_blocked, "
     "session_duplicate, idempotency_in_progress.",
     "422": "The Idempotency-Key was already used for a different request.",
@@ -21,9 +22,8 @@ class AutoSchema(BaseAutoSchema):
         from rehab.api.serializers import ErrorSerializer
 
         responses = super()._get_response_bodies(direction)
-        codes = ["400", "401", "403", "429"]
-        if "{" in self.path:
-            codes.append("404")
+        # 404 everywhere: a detail's record may not be visible, a list's page may not exist.
+        codes = ["400", "401", "403", "404", "429"]
         if self.method in ("POST", "PATCH", "PUT", "DELETE"):
             codes += ["409", "422"]
         for code in codes:

@@ -6,6 +6,9 @@ Levels are numbered from 1 in the API (level 1 is a protocol's first), as clinic
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -77,8 +80,38 @@ def prescribed(number: int, capped: CappedLevel) -> dict:
 
 # --- Patients --------------------------------------------------------------------------------
 
+LOCAL_TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": LOCAL_TIME_PATTERN,
+        "example": "09:00",
+        "description": "Wall-clock time HH:MM in the patient's own time zone.",
+    }
+)
+class LocalTimeField(serializers.Field):
+    """A time of day in the patient's zone. Not an RFC 3339 time: it has no offset, because
+    09:00 stays 09:00 for the patient across daylight-saving changes."""
+
+    default_error_messages = {"invalid": "Give a time of day as HH:MM, e.g. 09:00."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not re.match(LOCAL_TIME_PATTERN, data):
+            self.fail("invalid")
+        hours, minutes = data.split(":")
+        return dt.time(int(hours), int(minutes))
+
+    def to_representation(self, value):
+        return value.strftime("%H:%M")
+
 
 class PatientSerializer(serializers.ModelSerializer):
+    # An e-mail is optional: "" when none was given, so not schema-typed as an address.
+    email = serializers.CharField(read_only=True)
+    reminder_time = LocalTimeField(read_only=True)
+
     class Meta:
         model = Patient
         fields = [
@@ -115,7 +148,7 @@ class PatientCreateSerializer(serializers.Serializer):
     )
     external_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
     reminder_channel = serializers.ChoiceField(choices=Patient.Channel.choices, required=False)
-    reminder_time = serializers.TimeField(required=False)
+    reminder_time = LocalTimeField(required=False)
     reminders_enabled = serializers.BooleanField(required=False)
 
 

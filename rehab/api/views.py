@@ -25,6 +25,7 @@ from rehab.api.filters import (
     OutcomeFilter,
     PatientFilter,
     PlanFilter,
+    ProtocolFilter,
     ReminderFilter,
     ScreeningFilter,
     SessionFilter,
@@ -200,6 +201,7 @@ class ScreeningViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMi
 class ProtocolViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     queryset = Protocol.objects.none()  # for the schema; rows come from get_queryset
     serializer_class = s.ProtocolSerializer
+    filterset_class = ProtocolFilter
     ordering_fields = ["name", "condition", "id"]
     ordering = ["condition", "name", "id"]
 

@@ -86,14 +86,17 @@ def test_logging_a_session_costs_a_fixed_number_of_queries(plan, actor):
             **good_session(),
         )
 
-    # Lock the plan, validate (1 check-constraint query), refuse duplicates, insert, audit; then
-    # evaluate: recent advances, sessions in the window, last decision, insert it, withdraw
-    # older pending ones, audit it. Savepoints: 2 pairs. The first log ends in a hold, the
-    # second earns an advance: the same cost.
-    assert queries(log(0)) == 15
-    assert queries(log(2)) == 15
-    assert plan.decisions.filter(outcome="advance", status="pending").count() == 1
-    assert SessionLog.objects.count() == 2
+    # Savepoint pair (the test's transaction), lock the plan, insert, audit; then evaluate:
+    # recent advances, sessions in the window, last decision, insert it, audit it. The first log
+    # ends in a hold, the second earns an advance (left pending): the same cost.
+    assert queries(log(0)) == 10
+    assert queries(log(2)) == 10
+    # The next one replaces that pending suggestion with a fresh one (its data changed): one
+    # update more, and still exactly one suggestion awaiting approval.
+    assert queries(log(3)) == 11
+    assert plan.decisions.filter(status="pending").count() == 1
+    assert plan.decisions.filter(status="superseded").count() == 1
+    assert SessionLog.objects.count() == 3
 
 
 def test_an_unchanged_result_records_nothing_and_costs_fewer_queries(plan, actor):
@@ -109,7 +112,7 @@ def test_nightly_evaluation_costs_the_same_per_plan_for_any_batch(db):
     plans = [active_plan() for _ in range(5)]
     one = queries(lambda: tasks.progression_evaluate_batch([plans[0].pk]))
     four = queries(lambda: tasks.progression_evaluate_batch([p.pk for p in plans[1:]]))
-    # One query lists the batch's plans; each plan then costs the same 9 (savepoint pair, lock,
-    # recent advances, sessions, last decision, insert decision, withdraw pending, audit).
-    assert one == 1 + 9
-    assert four == 1 + 4 * 9
+    # One query lists the batch's plans; each plan then costs the same 8 (savepoint pair, lock,
+    # recent advances, sessions, last decision, insert decision, audit).
+    assert one == 1 + 8
+    assert four == 1 + 4 * 8

@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): run.py measures the services, api.py the REST API on gunicorn."""

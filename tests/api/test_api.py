@@ -1,0 +1,422 @@
+"""The API as a clinic system uses it: the worked example of the README, the error shape,
+idempotent retries, throttling, sync filters, audited reads, documentation."""
+
+import datetime as dt
+import re
+from io import StringIO
+
+import pytest
+from freezegun import freeze_time
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from rehab.models import AuditEvent, IdempotencyRecord, Plan, SessionLog
+from tests.factories import clean_answers
+
+pytestmark = pytest.mark.django_db
+R = "/api/v1"
+
+
+def test_worked_example_create_screen_assign_log_three_sessions_see_the_decision(world, api):
+    """The README's curl example, step by step, over a week of the patient's time."""
+    monday = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    with freeze_time(monday):
+        patient = api.post(
+            f"{R}/patients/",
+            {
+                "first_name": "Jo",
+                "last_name": "Bloggs",
+                "condition": "knee_oa",
+                "timezone": "Europe/London",
+                "reminder_time": "08:30",
+            },
+        ).json()
+        assert patient["reminder_time"] == "08:30"
+        screening = api.post(
+            f"{R}/screenings/", {"patient": patient["id"], "answers": clean_answers("knee_oa")}
+        )
+        assert screening.status_code == 201
+        assert screening.json()["verdict"] == {
+            "status": "cleared",
+            "referral": "none",
+            "reasons": [],
+            "missing": [],
+            "constraints": {},
+        }
+        protocol = api.get(f"{R}/protocols/?condition=knee_oa&builtin=true").json()["results"][0]
+        plan = api.post(
+            f"{R}/plans/",
+            {"patient": patient["id"], "protocol": protocol["id"], "auto_apply": True},
+        ).json()
+        assert plan["current_level"] == 1
+        assert plan["prescription"]["minutes"] == 10
+    for n in (0, 2, 4):
+        day = (monday + dt.timedelta(days=n)).date()
+        with freeze_time(monday + dt.timedelta(days=n + 1)):  # logged the next morning
+            response = api.post(
+                f"{R}/sessions/",
+                {
+                    "plan": plan["id"],
+                    "date": str(day),
+                    "minutes_done": 10,
+                    "pain_before": 2,
+                    "pain_worst": 3,
+                    "pain_after": 2,
+                    "pain_next_morning": 2,
+                    "effort": 3,
+                    "setting": "treadmill_both_handrails",
+                    "speed_kmh": 1.5,
+                },
+            )
+            assert response.status_code == 201, response.content
+    decisions = api.get(f"{R}/decisions/?plan={plan['id']}&ordering=-id").json()["results"]
+    latest = decisions[0]
+    # Three good sessions and the level's 7 days not yet over: hold, saying why.
+    assert latest["outcome"] == "hold"
+    assert [r["code"] for r in latest["reasons"]] == ["min_days"]
+    with freeze_time(monday + dt.timedelta(days=7, hours=3)):
+        api.post(
+            f"{R}/sessions/",
+            {
+                "plan": plan["id"],
+                "date": str((monday + dt.timedelta(days=6)).date()),
+                "minutes_done": 10,
+                "pain_before": 2,
+                "pain_worst": 3,
+                "pain_after": 2,
+                "pain_next_morning": 1,
+                "effort": 3,
+                "setting": "treadmill_both_handrails",
+            },
+        )
+    latest = api.get(f"{R}/decisions/?plan={plan['id']}&ordering=-id").json()["results"][0]
+    assert latest["outcome"] == "advance"
+    assert latest["status"] == "applied"
+    assert api.get(f"{R}/plans/{plan['id']}/").json()["current_level"] == 2
+
+
+def test_a_blocked_screening_refuses_the_plan_with_a_stable_code(world, api):
+    answers = clean_answers("knee_oa", suspected_dvt=True)
+    api.post(f"{R}/screenings/", {"patient": world.patient_c.pk, "answers": answers})
+    response = api.post(
+        f"{R}/plans/", {"patient": world.patient_c.pk, "protocol": world.builtin.pk}
+    )
+    assert response.status_code == 409
+    body = response.json()
+    assert body["code"] == "screening_blocked"
+    assert "urgent" in body["message"]
+
+
+def test_screening_answers_errors_name_the_answer(world, api):
+    response = api.post(
+        f"{R}/screenings/", {"patient": world.patient_c.pk, "answers": {"berg_score": "high"}}
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "validation_error"
+    assert "berg_score" in body["fields"]
+
+
+def test_field_errors_of_a_bad_session_log(world, api):
+    response = api.post(
+        f"{R}/sessions/",
+        {"plan": world.plan.pk, "date": "tomorrow", "minutes_done": 0, "pain_worst": 11},
+    )
+    assert response.status_code == 400
+    fields = response.json()["fields"]
+    assert {"date", "minutes_done", "pain_worst", "pain_before", "setting"} <= set(fields)
+
+
+def test_logging_on_a_paused_plan_is_a_409_with_plan_paused(world, api):
+    api.post(f"{R}/plans/{world.plan.pk}/pause/", {"reason": "Away"})
+    response = api.post(
+        f"{R}/sessions/",
+        {
+            "plan": world.plan.pk,
+            "date": str(world.patient_a.local_today()),
+            "minutes_done": 10,
+            "pain_before": 1,
+            "pain_worst": 2,
+            "pain_after": 1,
+            "effort": 3,
+            "setting": "treadmill_both_handrails",
+        },
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == "plan_paused"
+
+
+def session_body(world, **overrides):
+    body = {
+        "plan": world.plan.pk,
+        "date": str(world.patient_a.local_today()),
+        "minutes_done": 10,
+        "pain_before": 1,
+        "pain_worst": 2,
+        "pain_after": 1,
+        "effort": 3,
+        "setting": "treadmill_both_handrails",
+    }
+    body.update(overrides)
+    return body
+
+
+def test_a_retried_post_with_the_same_idempotency_key_creates_once(world, api):
+    first = api.post(f"{R}/sessions/", session_body(world), HTTP_IDEMPOTENCY_KEY="abc-1")
+    again = api.post(f"{R}/sessions/", session_body(world), HTTP_IDEMPOTENCY_KEY="abc-1")
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert SessionLog.objects.filter(plan=world.plan).count() == 2  # the world's one + this one
+
+
+def test_a_key_reused_for_another_body_is_refused(world, api):
+    api.post(f"{R}/sessions/", session_body(world), HTTP_IDEMPOTENCY_KEY="abc-2")
+    response = api.post(
+        f"{R}/sessions/", session_body(world, notes="different"), HTTP_IDEMPOTENCY_KEY="abc-2"
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "idempotency_key_reused"
+
+
+def test_idempotency_keys_are_per_caller(world, api):
+    other = world.clients["clinician1"]
+    api.post(f"{R}/sessions/", session_body(world), HTTP_IDEMPOTENCY_KEY="same")
+    response = other.post(
+        f"{R}/sessions/", session_body(world), format="json", HTTP_IDEMPOTENCY_KEY="same"
+    )
+    # Not a replay of the key's response: the clinician's own request ran (and met the day's log).
+    assert response.status_code == 409
+    assert response.json()["code"] == "session_duplicate"
+
+
+def test_a_retry_while_the_first_request_runs_is_told_to_wait(world, api):
+    IdempotencyRecord.objects.create(owner=f"key:{api_key_id(world)}", key="busy", fingerprint="x")
+    response = api.post(
+        f"{R}/plans/",
+        {"patient": world.patient_c.pk, "protocol": world.builtin.pk},
+        HTTP_IDEMPOTENCY_KEY="busy",
+    )
+    assert response.status_code in (409, 422)
+    assert response.json()["code"].startswith("idempotency_")
+
+
+def api_key_id(world):
+    from rehab.models import ApiKey
+
+    return ApiKey.objects.get(clinic=world.clinic1, name="EHR").pk
+
+
+def test_idempotent_plan_assignment_creates_one_plan(world, api):
+    body = {"patient": world.patient_c.pk, "protocol": world.builtin.pk}
+    responses = [api.post(f"{R}/plans/", body, HTTP_IDEMPOTENCY_KEY="plan-c") for _ in range(3)]
+    assert [r.status_code for r in responses] == [201, 201, 201]
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert Plan.objects.filter(patient=world.patient_c).count() == 1
+
+
+def test_an_invalid_request_is_not_remembered_under_its_key(world, api):
+    bad = api.post(
+        f"{R}/sessions/", session_body(world, minutes_done=0), HTTP_IDEMPOTENCY_KEY="fix-me"
+    )
+    assert bad.status_code == 400
+    good = api.post(
+        f"{R}/sessions/", session_body(world, minutes_done=0), HTTP_IDEMPOTENCY_KEY="fix-me"
+    )
+    assert good.status_code == 400  # still validated afresh, not replayed from a stored answer
+    assert "Idempotent-Replayed" not in good
+
+
+def test_throttling_answers_429_with_retry_after(world, settings):
+    from django.core.cache import cache
+    from rest_framework.settings import api_settings
+    from rest_framework.throttling import SimpleRateThrottle
+
+    cache.clear()
+    rates = {**api_settings.DEFAULT_THROTTLE_RATES, "principal": "3/min"}
+    original = SimpleRateThrottle.THROTTLE_RATES
+    SimpleRateThrottle.THROTTLE_RATES = rates
+    try:
+        api = world.clients["key1"]
+        codes = [api.get(f"{R}/patients/").status_code for _ in range(4)]
+        last = api.get(f"{R}/patients/")
+    finally:
+        SimpleRateThrottle.THROTTLE_RATES = original
+        cache.clear()
+    assert codes[:3] == [200, 200, 200]
+    assert last.status_code == 429
+    assert int(last["Retry-After"]) > 0
+    assert last.json()["code"] == "throttled"
+
+
+def test_updated_since_returns_only_what_changed(world, api):
+    cutoff = world.patient_a.updated_at + dt.timedelta(microseconds=1)
+    api.patch(f"{R}/patients/{world.patient_b.pk}/", {"phone": "123"})
+    changed = api.get(f"{R}/patients/", {"updated_since": cutoff.isoformat()}).json()
+    ids = [row["id"] for row in changed["results"]]
+    assert world.patient_b.pk in ids
+    assert world.patient_a.pk not in ids
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page_size=0",
+        "page_size=101",
+        "status=",
+        "archived=maybe",
+        "ordering=password",
+        "patient=1.5",
+        "patient=-1",
+        "updated_since=yesterday",
+    ],
+)
+def test_bad_list_parameters_are_400_with_the_parameter_named(world, api, query):
+    resource = "patients" if query.startswith("archived") else "plans"
+    response = api.get(f"{R}/{resource}/?{query}")
+    assert response.status_code == 400
+    assert query.split("=")[0] in response.json()["fields"]
+
+
+def test_page_size_is_capped_and_pages_link_on(world, api):
+    response = api.get(f"{R}/patients/?page_size=1").json()
+    assert len(response["results"]) == 1
+    assert "page=2" in response["next"]
+
+
+def test_every_read_of_patient_data_is_audited_per_patient(world):
+    AuditEvent.objects.all().delete()
+    world.clients["key1"].get(f"{R}/patients/")
+    world.clients["patient_a"].get(f"{R}/sessions/{world.session.pk}/")
+    events = AuditEvent.objects.filter(action__endswith=".read")
+    listed = events.filter(action="patient.read")
+    assert set(listed.values_list("patient_ref", flat=True)) >= {
+        world.patient_a.pk,
+        world.patient_b.pk,
+    }
+    assert set(listed.values_list("actor_label", flat=True)) == {"api-key:EHR"}
+    own = events.get(action="session.read")
+    assert own.actor == world.patient_a.user
+    assert own.ip_address == "127.0.0.1"
+
+
+def test_writes_through_a_key_are_audited_as_that_key(world, api):
+    api.patch(f"{R}/patients/{world.patient_a.pk}/", {"phone": "555"})
+    event = AuditEvent.objects.filter(action="patient.update").latest("at")
+    assert event.actor_label == "api-key:EHR"
+    assert event.api_key.name == "EHR"
+    assert event.actor is None
+
+
+def test_datetimes_carry_an_offset(world, api):
+    row = api.get(f"{R}/patients/{world.patient_a.pk}/").json()
+    assert re.search(r"(Z|[+-]\d\d:\d\d)$", row["created_at"])
+
+
+def test_plan_shows_every_level_with_its_caps(world, api):
+    answers = clean_answers("knee_oa", feels_unsteady=True)
+    api.post(f"{R}/screenings/", {"patient": world.patient_c.pk, "answers": answers})
+    plan = api.post(
+        f"{R}/plans/", {"patient": world.patient_c.pk, "protocol": world.builtin.pk}
+    ).json()
+    assert plan["constraints"]["max_speed_kmh"] == 1.5
+    assert all(level["speed_kmh"] <= 1.5 for level in plan["levels"])
+    assert any(level["caps"] for level in plan["levels"])
+
+
+def test_set_level_and_decisions_use_level_numbers_from_one(world, api):
+    plan = api.post(f"{R}/plans/{world.plan.pk}/set-level/", {"level": 3, "reason": "Ahead"})
+    assert plan.json()["current_level"] == 3
+    decision = api.get(f"{R}/decisions/?plan={world.plan.pk}&ordering=-id").json()["results"][0]
+    assert (decision["from_level"], decision["to_level"]) == (2, 3)
+
+
+def test_outcome_changes_against_the_baseline(world, api):
+    api.post(
+        f"{R}/outcomes/",
+        {"patient": world.patient_a.pk, "measure": "nprs", "answers": {"score": 2}},
+    )
+    changes = api.get(f"{R}/outcomes/changes/?patient={world.patient_a.pk}&measure=nprs").json()
+    assert changes[0]["baseline"] == 5
+    assert changes[0]["current"] == 2
+    assert changes[0]["meaningful"] is True
+
+
+def test_a_patient_logs_their_own_session_and_next_morning_pain(world):
+    patient = world.clients["patient_a"]
+    response = patient.post(f"{R}/sessions/", session_body(world), format="json")
+    assert response.status_code == 201
+    assert response.json()["patient"] == world.patient_a.pk
+    morning = patient.post(
+        f"{R}/sessions/{world.session.pk}/next-morning-pain/",
+        {"pain_next_morning": 1},
+        format="json",
+    )
+    assert morning.status_code == 200
+    assert morning.json()["pain_next_morning"] == 1
+
+
+def test_personal_token_for_a_patient(world):
+    user = world.patient_a.user
+    client = APIClient()
+    refused = client.post(
+        f"{R}/auth/token/", {"username": user.username, "password": "nope"}, format="json"
+    )
+    assert refused.status_code == 401
+    token = client.post(
+        f"{R}/auth/token/", {"username": user.username, "password": "pw"}, format="json"
+    ).json()["token"]
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert client.get(f"{R}/plans/").json()["count"] == 1
+    assert client.get(f"{R}/screenings/").status_code == 403
+    assert client.delete(f"{R}/auth/token/").status_code == 204
+    assert client.get(f"{R}/plans/").status_code == 401
+
+
+def test_schema_and_docs_are_served_without_a_cdn(client, db):
+    schema = client.get(f"{R}/schema/?format=json")
+    assert schema.status_code == 200
+    spec = schema.json()
+    assert set(spec["components"]["securitySchemes"]) >= {"ApiKey", "PersonalToken"}
+    operation = spec["paths"]["/api/v1/sessions/"]["post"]
+    assert {"201", "400", "401", "403", "404", "409", "422", "429"} <= set(operation["responses"])
+    assert "Idempotency-Key" in {p["name"] for p in operation["parameters"]}
+    assert spec["components"]["schemas"]["SettingEnum"]["enum"]
+    docs = client.get(f"{R}/docs/").content.decode()
+    assert "swagger-ui" in docs
+    assert "cdn" not in docs.lower() and "unpkg" not in docs.lower()
+    assert "/static/drf_spectacular_sidecar/" in docs
+
+
+def test_create_api_key_prints_the_key_last_and_stores_only_a_hash(world):
+    out = StringIO()
+    call_command("create_api_key", "--name", "Billing", "--clinic", "one", stdout=out)
+    raw = out.getvalue().strip().splitlines()[-1]
+    from rehab.models import ApiKey
+
+    key = ApiKey.objects.get(name="Billing")
+    assert raw not in key.key_hash
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    assert client.get(f"{R}/patients/").status_code == 200
+    key.refresh_from_db()
+    assert key.last_used_at is not None
+
+
+def test_create_api_key_needs_the_clinic_when_there_are_several(world):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--clinic"):
+        call_command("create_api_key", "--name", "X", stdout=StringIO())
+
+
+def test_a_key_whose_secret_contains_underscores_works(world, monkeypatch):
+    import secrets
+
+    from rehab import services
+
+    monkeypatch.setattr(secrets, "token_urlsafe", lambda n: "a_b_c_d")
+    _, raw = services.api_key_create(clinic=world.clinic1, name="Underscores", actor=None)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    assert client.get(f"{R}/patients/").status_code == 200
