@@ -12,8 +12,10 @@ set), never against var/.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -21,7 +23,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="retrowalk-bench-"))
+# Always a fresh, throw-away VAR_DIR (never var/ or the caller's); removed at exit.
+_TMP = tempfile.mkdtemp(prefix="retrowalk-bench-")
+atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
+os.environ["VAR_DIR"] = _TMP
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rehab.settings")
 
 import django

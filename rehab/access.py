@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from rehab.models import ApiKey, Clinic, Patient, User
+from rehab.models import ApiKey, Clinic, Clinician, Patient, User
 
 CLINICIAN = "clinician"
 PATIENT = "patient"
@@ -42,7 +42,8 @@ def principal_for_user(user: User | None) -> Principal | None:
     (a Django superuser without a clinic has no patient data to see)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
-    clinician = getattr(user, "clinician", None)
+    # One query with the clinic joined, not a lazy relation and then its clinic.
+    clinician = Clinician.objects.select_related("clinic").filter(user=user).first()
     if clinician is not None:
         return Principal(
             kind=CLINICIAN,
@@ -50,8 +51,10 @@ def principal_for_user(user: User | None) -> Principal | None:
             clinic=clinician.clinic,
             is_clinic_admin=clinician.is_clinic_admin,
         )
-    patient = getattr(user, "patient", None)
-    if patient is not None and patient.archived_at is None:
+    patient = (
+        Patient.objects.select_related("clinic").filter(user=user, archived_at__isnull=True).first()
+    )
+    if patient is not None:
         return Principal(kind=PATIENT, actor=user, clinic=patient.clinic, patient=patient)
     return None
 

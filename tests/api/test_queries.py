@@ -1,0 +1,141 @@
+"""Every list endpoint costs the same number of queries for 1 row or 50 (a full page of 50)."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from rehab import services
+from rehab.models import Reminder
+from tests.factories import ClinicFactory, PatientFactory, builtin_protocol, clean_answers
+
+pytestmark = pytest.mark.django_db
+
+LISTS = [
+    "patients",
+    "screenings",
+    "protocols",
+    "plans",
+    "sessions",
+    "decisions",
+    "outcomes",
+    "reminders",
+    "audit-events",
+]
+
+
+def populate(clinic, n):
+    """n patients, each with a screening, a plan, a logged session (and so a decision), an
+    outcome score and a reminder."""
+    protocol = builtin_protocol()
+    for _ in range(n):
+        patient = PatientFactory(clinic=clinic)
+        start = patient.local_today() - dt.timedelta(days=2)
+        services.screening_submit(
+            patient=patient, answers=clean_answers(patient.condition), actor=None, today=start
+        )
+        plan = services.plan_assign(
+            patient=patient, protocol=protocol, actor=None, start_date=start, today=start
+        )
+        services.session_log(
+            plan=plan,
+            actor=None,
+            date=start,
+            today=start,
+            minutes_done=10,
+            pain_before=1,
+            pain_worst=2,
+            pain_after=1,
+            effort=3,
+            setting="treadmill_both_handrails",
+        )
+        services.outcome_record(patient=patient, measure="nprs", answers={"score": 4}, actor=None)
+        Reminder.objects.create(
+            patient=patient,
+            plan=plan,
+            due_date=start,
+            channel="email",
+            scheduled_for=dt.datetime.now(dt.UTC),
+        )
+
+
+def admin_client(clinic):
+    from tests.factories import ClinicianFactory
+
+    client = APIClient()
+    client.force_login(ClinicianFactory(clinic=clinic, is_clinic_admin=True).user)
+    return client
+
+
+def count_queries(client, resource):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(f"/api/v1/{resource}/?page_size=50")
+    assert response.status_code == 200, response.content
+    return len(ctx.captured_queries), response.json()["count"]
+
+
+@pytest.fixture(scope="module")
+def counts(django_db_blocker, django_db_setup):
+    """Query counts per list for a clinic with one patient and one with fifty, in one database
+    (made once for the module: populating fifty patients is the slow part)."""
+    with django_db_blocker.unblock():
+        from django.db import transaction
+
+        with transaction.atomic():
+            small, large = ClinicFactory(), ClinicFactory()
+            populate(small, 1)
+            populate(large, 50)
+            result = {}
+            for clinic in (small, large):
+                client = admin_client(clinic)
+                client.get("/api/v1/patients/")  # warm the session and content-type caches
+                result[clinic.pk] = {r: count_queries(client, r) for r in LISTS}
+            transaction.set_rollback(True)
+    return result[small.pk], result[large.pk]
+
+
+@pytest.mark.parametrize("resource", LISTS)
+def test_a_list_costs_the_same_queries_for_one_row_or_fifty(counts, resource):
+    small, large = counts
+    (small_queries, small_rows), (large_queries, large_rows) = small[resource], large[resource]
+    if resource not in ("protocols", "audit-events"):
+        assert (small_rows, large_rows) == (1, 50)
+    assert small_queries == large_queries
+    assert large_queries == PINNED[resource]
+
+
+# Every list: the session, its user, the clinician with the clinic (one join), the count, the
+# page. Then one more, whatever the page size: the bulk insert of the read audits (one event per
+# patient shown), or for protocols the prefetch of their levels; the audit trail itself is not
+# patient data and is not audited when read.
+PINNED = {
+    "patients": 6,
+    "screenings": 6,
+    "protocols": 6,
+    "plans": 6,
+    "sessions": 6,
+    "decisions": 6,
+    "outcomes": 6,
+    "reminders": 6,
+    "audit-events": 5,
+}
+
+
+def test_logging_a_session_through_the_api_costs_a_fixed_number_of_queries(world, api):
+    from tests.api.test_api import session_body
+
+    def post(day):
+        with CaptureQueriesContext(connection) as ctx:
+            response = api.post("/api/v1/sessions/", session_body(world, date=str(day)))
+        assert response.status_code == 201, response.content
+        return len(ctx.captured_queries)
+
+    today = world.patient_a.local_today()
+    # The key (with its clinic), the plan named in the body, then the service: savepoint pair,
+    # lock, insert, audit; recent advances, the window's sessions, the last decision, the new
+    # decision and its audit: 12. The first request also records the key's use (at most once a
+    # minute) and withdraws the world's pending suggestion: 14.
+    assert post(today) == 14
+    assert post(today - dt.timedelta(days=1)) == 12
