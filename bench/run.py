@@ -29,7 +29,7 @@ atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
 os.environ["VAR_DIR"] = _TMP
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rehab.settings")
 
-import django
+import django  # noqa: E402
 
 django.setup()
 
