@@ -1,6 +1,8 @@
 """Query filters for the list endpoints. `updated_since` (an ISO 8601 datetime) is how a clinic
 system syncs: ask for what changed since its last run."""
 
+import datetime as dt
+
 import django_filters as filters
 from django import forms
 from drf_spectacular.utils import extend_schema_field
@@ -35,6 +37,25 @@ class IdFilter(filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+class UtcIsoDateTimeField(filters.fields.IsoDateTimeField):
+    """An ISO 8601 datetime, turned into UTC before it reaches the database: PostgreSQL refuses
+    offsets beyond ±15:59 that Python accepts, and a date at the edge of the calendar must be a
+    400, not an overflow."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value is None:
+            return value
+        try:
+            return value.astimezone(dt.UTC)
+        except (OverflowError, ValueError) as exc:
+            raise forms.ValidationError("This date-time is out of range.") from exc
+
+
+class UtcIsoDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
+
+
 class StrictFilterSet(filters.FilterSet):
     """A filter given with an empty value is an error, not "no filter": a client that sends
     ?status= has a bug worth hearing about, and a sync must never silently widen."""
@@ -62,7 +83,7 @@ class PatientFilter(StrictFilterSet):
     search = filters.CharFilter(
         method="filter_search", help_text="Part of a name or record number."
     )
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = UtcIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Patient
@@ -90,7 +111,7 @@ class ProtocolFilter(StrictFilterSet):
 class ScreeningFilter(StrictFilterSet):
     patient = IdFilter(field_name="patient_id")
     status = filters.ChoiceFilter(choices=Screening.Status.choices)
-    updated_since = filters.IsoDateTimeFilter(field_name="screened_at", lookup_expr="gte")
+    updated_since = UtcIsoDateTimeFilter(field_name="screened_at", lookup_expr="gte")
 
     class Meta:
         model = Screening
@@ -100,7 +121,7 @@ class ScreeningFilter(StrictFilterSet):
 class PlanFilter(StrictFilterSet):
     patient = IdFilter(field_name="patient_id")
     status = filters.ChoiceFilter(choices=Plan.Status.choices)
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = UtcIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Plan
@@ -112,7 +133,7 @@ class SessionFilter(StrictFilterSet):
     plan = IdFilter(field_name="plan_id")
     date_from = filters.DateFilter(field_name="date", lookup_expr="gte")
     date_to = filters.DateFilter(field_name="date", lookup_expr="lte")
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = UtcIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = SessionLog
@@ -124,7 +145,7 @@ class DecisionFilter(StrictFilterSet):
     plan = IdFilter(field_name="plan_id")
     status = filters.ChoiceFilter(choices=ProgressionDecision.Status.choices)
     outcome = filters.ChoiceFilter(choices=ProgressionDecision.Outcome.choices)
-    updated_since = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    updated_since = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:
         model = ProgressionDecision
@@ -134,7 +155,7 @@ class DecisionFilter(StrictFilterSet):
 class OutcomeFilter(StrictFilterSet):
     patient = IdFilter(field_name="patient_id")
     measure = filters.ChoiceFilter(choices=[(m, m) for m in clinical_outcomes.MEASURES])
-    updated_since = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    updated_since = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:
         model = OutcomeScore
@@ -144,7 +165,7 @@ class OutcomeFilter(StrictFilterSet):
 class ReminderFilter(StrictFilterSet):
     patient = IdFilter(field_name="patient_id")
     status = filters.ChoiceFilter(choices=Reminder.Status.choices)
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = UtcIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Reminder
@@ -154,7 +175,7 @@ class ReminderFilter(StrictFilterSet):
 class AuditEventFilter(StrictFilterSet):
     patient = IdFilter(field_name="patient_ref")
     action = filters.CharFilter()
-    since = filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
+    since = UtcIsoDateTimeFilter(field_name="at", lookup_expr="gte")
 
     class Meta:
         model = AuditEvent

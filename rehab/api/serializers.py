@@ -29,6 +29,18 @@ from rehab.models import (
     SessionLog,
 )
 
+MAX_ID = 2**63 - 1
+
+
+class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
+    """An id of a row the caller may see. Out-of-range numbers read as "does not exist", like
+    another clinic's ids, instead of overflowing the database's integer type."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, int) and not isinstance(data, bool) and not 1 <= data <= MAX_ID:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
+
 
 class ErrorSerializer(serializers.Serializer):
     """Every error response has this shape."""
@@ -215,7 +227,7 @@ class ScreeningSerializer(serializers.ModelSerializer):
 
 
 class ScreeningCreateSerializer(serializers.Serializer):
-    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.none())
+    patient = ScopedPrimaryKeyField(queryset=Patient.objects.none())
     answers = serializers.DictField(
         help_text="Answer codes of docs/clinical.md §3 -> values (JSON booleans, numbers, grades)."
     )
@@ -319,8 +331,8 @@ class PlanSerializer(serializers.ModelSerializer):
 
 
 class PlanCreateSerializer(serializers.Serializer):
-    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.none())
-    protocol = serializers.PrimaryKeyRelatedField(queryset=Protocol.objects.none())
+    patient = ScopedPrimaryKeyField(queryset=Patient.objects.none())
+    protocol = ScopedPrimaryKeyField(queryset=Protocol.objects.none())
     start_date = serializers.DateField(required=False)
     schedule_days = serializers.ListField(
         child=serializers.IntegerField(min_value=0, max_value=6),
@@ -411,7 +423,7 @@ def _score(**kwargs):
 
 
 class SessionCreateSerializer(serializers.Serializer):
-    plan = serializers.PrimaryKeyRelatedField(queryset=Plan.objects.none())
+    plan = ScopedPrimaryKeyField(queryset=Plan.objects.none())
     date = serializers.DateField(help_text="The patient's local date of the session.")
     minutes_done = serializers.IntegerField(min_value=1, max_value=180)
     speed_kmh = serializers.FloatField(min_value=0, max_value=10, required=False, allow_null=True)
@@ -501,7 +513,7 @@ class OutcomeSerializer(serializers.ModelSerializer):
 
 
 class OutcomeCreateSerializer(serializers.Serializer):
-    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.none())
+    patient = ScopedPrimaryKeyField(queryset=Patient.objects.none())
     measure = serializers.ChoiceField(choices=list(clinical_outcomes.MEASURES))
     answers = serializers.DictField(
         help_text='NPRS {"score": 0-10}; KOOS {"P1": 0-4, ...}; RMDQ {"R1": true, ...}; '
@@ -516,7 +528,7 @@ class OutcomeCreateSerializer(serializers.Serializer):
 
 
 class OutcomeChangeQuerySerializer(serializers.Serializer):
-    patient = serializers.IntegerField(min_value=1)
+    patient = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     measure = serializers.ChoiceField(choices=list(clinical_outcomes.MEASURES))
 
 

@@ -45,7 +45,9 @@ from rehab.models import (
     User,
 )
 
-ID = r"\d+"
+# Up to 18 digits: every id the database can hold, and nothing that would overflow its integer
+# type on the way in (a 500 on PostgreSQL) rather than simply not be found.
+ID = r"[0-9]{1,18}"
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
     str,

@@ -421,3 +421,46 @@ def test_a_key_whose_secret_contains_underscores_works(world, monkeypatch):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
     assert client.get(f"{R}/patients/").status_code == 200
+
+
+def test_revoke_api_key_command_shuts_the_key_out_at_once(world, api):
+    from django.core.management.base import CommandError
+
+    from rehab.models import ApiKey
+
+    key = ApiKey.objects.get(clinic=world.clinic1, name="EHR")
+    assert api.get(f"{R}/patients/").status_code == 200
+    call_command("revoke_api_key", key.prefix, stdout=StringIO())
+    response = api.get(f"{R}/patients/")
+    assert response.status_code == 401
+    assert "revoked" in response.json()["message"]
+    with pytest.raises(CommandError):
+        call_command("revoke_api_key", "nope", stdout=StringIO())
+
+
+@pytest.mark.parametrize(
+    ("value", "status"),
+    [
+        ("0126-01-08T01:32:52.182+23:32", 200),
+        ("0001-01-01T00:00:00+05:00", 400),
+        ("9999-12-31T23:59:59-05:00", 400),
+        ("2026-03-01T10:00:00+01:00", 200),
+    ],
+)
+def test_updated_since_with_any_offset_is_answered_not_crashed(world, api, value, status):
+    from urllib.parse import quote
+
+    response = api.get(f"{R}/plans/?updated_since={quote(value)}")
+    assert response.status_code == status
+
+
+@pytest.mark.parametrize("bad_id", [2**63, -1, 0, 10**30])
+def test_out_of_range_ids_in_a_body_are_400_not_500(world, api, bad_id):
+    response = api.post(f"{R}/screenings/", {"patient": bad_id, "answers": {}})
+    assert response.status_code == 400
+    assert "patient" in response.json()["fields"]
+
+
+def test_an_id_too_long_for_the_database_in_a_path_is_404(world, api):
+    assert api.get(f"{R}/patients/{'9' * 30}/").status_code == 404
+    assert api.get(f"{R}/patients/{2**63 - 1}/").status_code == 404
