@@ -285,7 +285,7 @@ def protocol_copy(
 ) -> Protocol:
     """Copy a built-in (or the clinic's own) protocol into the clinic's library for editing."""
     _check_protocol_visible(protocol, clinic)
-    name = (name or f"{protocol.name} ({clinic.name})").strip()
+    name = (name or "").strip() or f"{protocol.name} ({clinic.name})"
     base_code = slugify(name)[:70] or "protocol"
     code, n = base_code, 1
     while Protocol.objects.filter(clinic=clinic, code=code).exists():

@@ -32,6 +32,15 @@ from rehab.models import (
 MAX_ID = 2**63 - 1
 
 
+class Text(serializers.CharField):
+    """Text as sent: not trimmed before the length check, so a documented maxLength holds for
+    the raw value (services strip names and reasons themselves)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
+
 class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
     """An id of a row the caller may see. Out-of-range numbers read as "does not exist", like
     another clinic's ids, instead of overflowing the database's integer type."""
@@ -45,10 +54,10 @@ class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
 class ErrorSerializer(serializers.Serializer):
     """Every error response has this shape."""
 
-    code = serializers.CharField(help_text="Stable machine code, e.g. screening_blocked.")
-    message = serializers.CharField(help_text="What went wrong, for a person.")
+    code = Text(help_text="Stable machine code, e.g. screening_blocked.")
+    message = Text(help_text="What went wrong, for a person.")
     fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
+        child=serializers.ListField(child=Text()),
         help_text="Field name (dotted for nested input) -> messages.",
     )
 
@@ -62,7 +71,7 @@ class IntervalSerializer(serializers.Serializer):
 
 
 class LevelSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=120)
+    name = Text(max_length=120)
     minutes = serializers.IntegerField(min_value=1, max_value=120)
     sessions_per_week = serializers.IntegerField(min_value=1, max_value=7)
     speed_kmh = serializers.FloatField(
@@ -76,14 +85,14 @@ class LevelSerializer(serializers.Serializer):
     min_days = serializers.IntegerField(min_value=1, max_value=60)
     interval = IntervalSerializer(allow_null=True, required=False)
     supervised = serializers.BooleanField(required=False, default=False)
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    note = Text(required=False, allow_blank=True, default="", max_length=2000)
 
 
 class PrescribedLevelSerializer(LevelSerializer):
     """A plan's level as prescribed: capped to the screening's constraints, each cap in words."""
 
     number = serializers.IntegerField(help_text="1 for the protocol's first level.")
-    caps = serializers.ListField(child=serializers.CharField())
+    caps = serializers.ListField(child=Text())
 
 
 def prescribed(number: int, capped: CappedLevel) -> dict:
@@ -121,7 +130,7 @@ class LocalTimeField(serializers.Field):
 
 class PatientSerializer(serializers.ModelSerializer):
     # An e-mail is optional: "" when none was given, so not schema-typed as an address.
-    email = serializers.CharField(read_only=True)
+    email = Text(read_only=True)
     reminder_time = LocalTimeField(read_only=True)
 
     class Meta:
@@ -147,18 +156,20 @@ class PatientSerializer(serializers.ModelSerializer):
 
 
 class PatientCreateSerializer(serializers.Serializer):
-    first_name = serializers.CharField(max_length=100)
-    last_name = serializers.CharField(max_length=100)
+    first_name = Text(max_length=100)
+    last_name = Text(max_length=100)
     condition = serializers.ChoiceField(choices=CONDITION_CHOICES)
     date_of_birth = serializers.DateField(required=False, allow_null=True)
-    email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
-    phone = serializers.CharField(required=False, allow_blank=True, max_length=32)
-    timezone = serializers.CharField(
+    email = serializers.EmailField(
+        required=False, allow_blank=True, max_length=254, trim_whitespace=False
+    )
+    phone = Text(required=False, allow_blank=True, max_length=32)
+    timezone = Text(
         required=False,
         max_length=64,
         help_text="IANA name, e.g. Europe/London; default: the clinic's.",
     )
-    external_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    external_id = Text(required=False, allow_blank=True, max_length=64)
     reminder_channel = serializers.ChoiceField(choices=Patient.Channel.choices, required=False)
     reminder_time = LocalTimeField(required=False)
     reminders_enabled = serializers.BooleanField(required=False)
@@ -177,14 +188,14 @@ class PatientUpdateSerializer(PatientCreateSerializer):
 class VerdictSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=clinical_screening.STATUSES)
     referral = serializers.ChoiceField(choices=clinical_screening.REFERRALS)
-    reasons = serializers.ListField(child=serializers.CharField())
-    missing = serializers.ListField(child=serializers.CharField())
+    reasons = serializers.ListField(child=Text())
+    missing = serializers.ListField(child=Text())
     constraints = serializers.DictField(help_text="Only the constraint fields that restrict.")
 
 
 class ExplanationSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    text = serializers.CharField()
+    code = Text()
+    text = Text()
 
 
 class ScreeningSerializer(serializers.ModelSerializer):
@@ -271,12 +282,12 @@ class ProtocolSerializer(serializers.ModelSerializer):
 
 
 class ProtocolCopySerializer(serializers.Serializer):
-    name = serializers.CharField(required=False, max_length=200)
+    name = Text(required=False, max_length=200)
 
 
 class ProtocolUpdateSerializer(serializers.Serializer):
-    name = serializers.CharField(required=False, max_length=200)
-    summary = serializers.CharField(required=False, allow_blank=True)
+    name = Text(required=False, max_length=200)
+    summary = Text(required=False, allow_blank=True)
     levels = LevelSerializer(many=True, required=False)
     progression_settings = serializers.DictField(required=False)
 
@@ -288,7 +299,7 @@ class PlanSerializer(serializers.ModelSerializer):
     current_level = serializers.SerializerMethodField()
     prescription = serializers.SerializerMethodField()
     levels = serializers.SerializerMethodField()
-    patient_timezone = serializers.CharField(source="patient.timezone", read_only=True)
+    patient_timezone = Text(source="patient.timezone", read_only=True)
 
     class Meta:
         model = Plan
@@ -342,7 +353,7 @@ class PlanCreateSerializer(serializers.Serializer):
         help_text="Weekdays, Monday = 0. Default: spread over the week.",
     )
     auto_apply = serializers.BooleanField(required=False, default=False)
-    override_reason = serializers.CharField(
+    override_reason = Text(
         required=False,
         allow_blank=True,
         max_length=2000,
@@ -362,20 +373,20 @@ class PlanUpdateSerializer(serializers.Serializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    reason = Text(required=False, allow_blank=True, max_length=300)
 
 
 class PlanResumeSerializer(ReasonSerializer):
-    override_reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    override_reason = Text(required=False, allow_blank=True, max_length=2000)
 
 
 class PlanDiscontinueSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=300)
+    reason = Text(max_length=300)
 
 
 class PlanSetLevelSerializer(serializers.Serializer):
     level = serializers.IntegerField(min_value=1, help_text="The level number, 1 for the first.")
-    reason = serializers.CharField(max_length=300)
+    reason = Text(max_length=300)
 
 
 # --- Session logs ----------------------------------------------------------------------------
@@ -443,7 +454,7 @@ class SessionCreateSerializer(serializers.Serializer):
     near_fall = serializers.BooleanField(required=False, default=False)
     dizziness = serializers.BooleanField(required=False, default=False)
     chest_pain = serializers.BooleanField(required=False, default=False)
-    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    notes = Text(required=False, allow_blank=True, default="", max_length=2000)
 
     def __init__(self, *args, plans=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -459,8 +470,8 @@ class NextMorningPainSerializer(serializers.Serializer):
 
 
 class DecisionReasonSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    text = serializers.CharField()
+    code = Text()
+    text = Text()
     outcome = serializers.ChoiceField(choices=ProgressionDecision.Outcome.choices)
 
 
@@ -499,7 +510,7 @@ class DecisionSerializer(serializers.ModelSerializer):
 
 
 class NoteSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    note = Text(required=False, allow_blank=True, default="", max_length=2000)
 
 
 # --- Outcome measures ------------------------------------------------------------------------
@@ -533,12 +544,12 @@ class OutcomeChangeQuerySerializer(serializers.Serializer):
 
 
 class OutcomeChangeSerializer(serializers.Serializer):
-    subscale = serializers.CharField()
+    subscale = Text()
     baseline = serializers.FloatField(allow_null=True)
     current = serializers.FloatField(allow_null=True)
     delta = serializers.FloatField(allow_null=True)
     improvement = serializers.FloatField(allow_null=True, help_text="Positive means better.")
-    threshold = serializers.CharField(help_text="The meaningful-change threshold in words.")
+    threshold = Text(help_text="The meaningful-change threshold in words.")
     meaningful = serializers.BooleanField()
     worsened = serializers.BooleanField()
 
@@ -585,9 +596,9 @@ class AuditEventSerializer(serializers.ModelSerializer):
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=200, style={"input_type": "password"})
+    username = Text(max_length=150)
+    password = Text(max_length=200, style={"input_type": "password"})
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = Text()

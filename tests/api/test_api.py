@@ -464,3 +464,15 @@ def test_out_of_range_ids_in_a_body_are_400_not_500(world, api, bad_id):
 def test_an_id_too_long_for_the_database_in_a_path_is_404(world, api):
     assert api.get(f"{R}/patients/{'9' * 30}/").status_code == 404
     assert api.get(f"{R}/patients/{2**63 - 1}/").status_code == 404
+
+
+def test_text_longer_than_documented_is_refused_even_with_surrounding_spaces(world, api):
+    response = api.post(f"{R}/protocols/{world.builtin.pk}/copy/", {"name": "\n" + "V" * 200})
+    assert response.status_code == 400
+    assert "name" in response.json()["fields"]
+
+
+def test_a_blank_copy_name_falls_back_to_a_sensible_one(world, api):
+    response = api.post(f"{R}/protocols/{world.builtin.pk}/copy/", {"name": "   "})
+    assert response.status_code == 201
+    assert response.json()["name"].startswith(world.builtin.name)
