@@ -66,7 +66,10 @@ class StrictFilterSet(filters.FilterSet):
             if name not in self.data:
                 continue
             value = self.data.get(name)
-            if value == "":
+            if hasattr(self.data, "getlist") and len(self.data.getlist(name)) > 1:
+                self.form.add_error(name, "Give this filter once.")
+                valid = False
+            elif value == "":
                 self.form.add_error(name, "This filter may not be empty.")
                 valid = False
             elif isinstance(filter_, filters.BooleanFilter) and value not in ("true", "false"):

@@ -12,10 +12,17 @@ class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = settings.API_MAX_PAGE_SIZE
 
+    def paginate_queryset(self, queryset, request, view=None):
+        pages = request.query_params.getlist(self.page_query_param)
+        if pages and (len(pages) > 1 or not pages[0].isdigit() or int(pages[0]) < 1):
+            raise ValidationError({self.page_query_param: ["A page number from 1, given once."]})
+        return super().paginate_queryset(queryset, request, view)
+
     def get_page_size(self, request):
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
+        sizes = request.query_params.getlist(self.page_size_query_param)
+        if not sizes:
             return self.page_size
+        raw = sizes[0] if len(sizes) == 1 else ""
         try:
             size = int(raw)
         except ValueError:
@@ -40,6 +47,10 @@ class StrictOrderingFilter(OrderingFilter):
     """?ordering= takes the listed fields (a leading '-' reverses); an unknown field is a 400."""
 
     def get_ordering(self, request, queryset, view):
+        if len(request.query_params.getlist(self.ordering_param)) > 1:
+            raise ValidationError(
+                {self.ordering_param: ["Give the ordering once, fields separated by commas."]}
+            )
         params = request.query_params.get(self.ordering_param)
         if params is not None:
             fields = [param.strip() for param in params.split(",")]

@@ -476,3 +476,22 @@ def test_a_blank_copy_name_falls_back_to_a_sensible_one(world, api):
     response = api.post(f"{R}/protocols/{world.builtin.pk}/copy/", {"name": "   "})
     assert response.status_code == 201
     assert response.json()["name"].startswith(world.builtin.name)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page=false&page=",
+        "page=0",
+        "page=2&page=3",
+        "page_size=5&page_size=6",
+        "status=active&status=paused",
+        "ordering=id&ordering=-id",
+    ],
+)
+def test_repeated_or_malformed_paging_and_filters_are_400(world, api, query):
+    assert api.get(f"{R}/plans/?{query}").status_code == 400
+
+
+def test_a_page_past_the_last_is_404(world, api):
+    assert api.get(f"{R}/plans/?page=99").status_code == 404
