@@ -7,6 +7,7 @@ import django_filters as filters
 from django import forms
 from drf_spectacular.utils import extend_schema_field
 
+from rehab.api.serializers import MAX_ID
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.models import (
     CONDITION_CHOICES,
@@ -20,8 +21,6 @@ from rehab.models import (
     Screening,
     SessionLog,
 )
-
-MAX_ID = 2**63 - 1
 
 
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})

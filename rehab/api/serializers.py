@@ -28,6 +28,7 @@ from rehab.models import (
     Screening,
     SessionLog,
 )
+from rehab.services import PATIENT_EDITABLE
 
 MAX_ID = 2**63 - 1
 
@@ -135,23 +136,7 @@ class PatientSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Patient
-        fields = [
-            "id",
-            "first_name",
-            "last_name",
-            "date_of_birth",
-            "email",
-            "phone",
-            "timezone",
-            "condition",
-            "external_id",
-            "reminder_channel",
-            "reminder_time",
-            "reminders_enabled",
-            "archived_at",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *PATIENT_EDITABLE, "archived_at", "created_at", "updated_at"]
         read_only_fields = fields
 
 

@@ -292,10 +292,11 @@ class PlanViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
             services.plan_set_auto_apply(plan=plan, actor=self.principal.actor, **data)
         )
 
-    def _act(self, service, input_serializer, **extra):
+    def _act(self, service, input_serializer):
+        """A state change of the plan: parse its input, call the service, show the plan."""
         plan = self.get_object()
-        data = self.parse(input_serializer) if input_serializer else {}
-        return self.render(service(plan=plan, actor=self.principal.actor, **data, **extra))
+        data = self.parse(input_serializer)
+        return self.render(service(plan=plan, actor=self.principal.actor, **data))
 
     @extend_schema(
         summary="Pause a plan",
