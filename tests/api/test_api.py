@@ -129,19 +129,7 @@ def test_field_errors_of_a_bad_session_log(world, api):
 
 def test_logging_on_a_paused_plan_is_a_409_with_plan_paused(world, api):
     api.post(f"{R}/plans/{world.plan.pk}/pause/", {"reason": "Away"})
-    response = api.post(
-        f"{R}/sessions/",
-        {
-            "plan": world.plan.pk,
-            "date": str(world.patient_a.local_today()),
-            "minutes_done": 10,
-            "pain_before": 1,
-            "pain_worst": 2,
-            "pain_after": 1,
-            "effort": 3,
-            "setting": "treadmill_both_handrails",
-        },
-    )
+    response = api.post(f"{R}/sessions/", session_body(world))
     assert response.status_code == 409
     assert response.json()["code"] == "plan_paused"
 
