@@ -39,6 +39,10 @@ class Clinic(models.Model):
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     # Overrides of the [I] screening defaults (rehab.clinical.screening.ScreeningSettings).
     screening_settings = models.JSONField(default=dict, blank=True)
+    # [I] No reminder is sent between these local times; one chosen inside them waits for the
+    # end. A clinic may change them.
+    quiet_hours_start = models.TimeField(default="21:00")
+    quiet_hours_end = models.TimeField(default="08:00")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

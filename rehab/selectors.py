@@ -169,3 +169,12 @@ def api_key_for(raw_key: str) -> ApiKey | None:
     if api_key is None or not hmac.compare_digest(api_key.key_hash, api_key_hash(raw_key)):
         return None
     return api_key
+
+
+def reminder_ids_due(*, now: dt.datetime) -> list[int]:
+    """Reminders waiting to go out whose moment has come."""
+    return list(
+        Reminder.objects.filter(status=Reminder.Status.PENDING, scheduled_for__lte=now)
+        .order_by("scheduled_for", "pk")
+        .values_list("pk", flat=True)
+    )

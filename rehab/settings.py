@@ -172,6 +172,11 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default=f"filemail://{VAR_DIR / 'mail'
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Retrowalk <no-reply@localhost>")
 
+# SMS reminders go to an HTTP gateway as JSON {"to", "text"} (POST), with an optional bearer token.
+SMS_WEBHOOK_URL = env.str("SMS_WEBHOOK_URL", default="")
+SMS_WEBHOOK_TOKEN = env.str("SMS_WEBHOOK_TOKEN", default="")
+SMS_WEBHOOK_TIMEOUT = env.float("SMS_WEBHOOK_TIMEOUT", default=10.0)
+
 SESSION_COOKIE_SECURE = _bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
@@ -206,6 +211,11 @@ CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    "reminders-dispatch": {
+        "task": "rehab.tasks.reminders_dispatch",
+        # Reminders are due at the patients' chosen minutes; five minutes is the precision.
+        "schedule": env.int("REMINDERS_DISPATCH_SECONDS", default=300),
+    },
     "progression-nightly": {
         "task": "rehab.tasks.progression_nightly",
         # Early UTC morning: after the day's sessions are in, before any clinician's review.

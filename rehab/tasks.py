@@ -7,11 +7,13 @@ after a worker died (acks_late) does not duplicate anything.
 from __future__ import annotations
 
 import logging
+import random
 
 from celery import shared_task
 from django.db import OperationalError
+from django.utils import timezone
 
-from rehab import selectors, services
+from rehab import notify, selectors, services
 from rehab.models import Plan, ProgressionDecision
 
 log = logging.getLogger(__name__)
@@ -55,3 +57,29 @@ def progression_nightly(batch_size: int = NIGHTLY_BATCH_SIZE) -> int:
         batches += 1
     log.info("progression_nightly queued %d batches", batches)
     return batches
+
+
+REMINDER_SEND_RETRIES = 4
+
+
+@shared_task(acks_late=True)
+def reminders_dispatch() -> int:
+    """Beat's every-few-minutes job: make today's reminder rows, then queue the ones now due.
+    Running it twice at once queues some sends twice; each send claims its row first, so a
+    patient still gets one reminder."""
+    services.reminders_plan()
+    due = selectors.reminder_ids_due(now=timezone.now())
+    for reminder_id in due:
+        reminder_send.delay(reminder_id)
+    return len(due)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=REMINDER_SEND_RETRIES)
+def reminder_send(self, reminder_id: int) -> str:
+    final = self.request.retries >= self.max_retries
+    try:
+        return services.reminder_send(reminder_id=reminder_id, final_attempt=final)
+    except notify.TransientSendError as exc:
+        # Exponential backoff with jitter, capped: 30 s, 60 s, 120 s, 240 s (+ up to 50 %).
+        delay = min(30 * 2**self.request.retries, 600)
+        raise self.retry(exc=exc, countdown=delay + random.uniform(0, delay / 2)) from exc

@@ -1,10 +1,12 @@
 import freezegun
+import psycopg  # noqa: F401
 import pytest
 import rest_framework.throttling  # noqa: F401
 
-# DRF's throttles keep `time.time` as a class attribute, captured on first import: imported
-# under freeze_time it would capture freezegun's fake (which then receives `self`). Importing it
-# here, before any test freezes time, and leaving it unpatched keeps throttling on real time.
+# Imported before any test freezes time. DRF's throttles keep `time.time` as a class attribute,
+# captured on first import: under freeze_time they would capture freezegun's fake (which then
+# receives `self`); left unpatched, throttling runs on real time. psycopg's C extension checks
+# the datetime types' sizes when first imported and warns on freezegun's stand-ins.
 from rehab.celery import app as celery_app
 
 freezegun.configure(extend_ignore_list=["rest_framework.throttling"])
