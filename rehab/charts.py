@@ -226,13 +226,11 @@ def _y_scale(chart: Chart) -> tuple[float, float, float]:
     """(low, high, step). The range is widened to the data so no value is ever drawn off-chart."""
     values = [v for s in chart.series for _, v in _valued(s)]
     low = min([chart.y_min, *values])
-    if chart.y_max is not None:
-        high = max([chart.y_max, *values])
-        step = _nice_step(high - low) if high > low else 1.0
-        return low, high if high > low else low + 1, step
-    high = max(values, default=low)
-    if high <= low:
-        high = low + 1  # all values equal the floor (e.g. all zero): keep a visible axis
+    data_high = max(values, default=low)
+    if chart.y_max is not None and chart.y_max >= data_high and chart.y_max > low:
+        # A fixed scale (pain 0-10) keeps charts of different patients comparable.
+        return low, chart.y_max, _nice_step(chart.y_max - low)
+    high = max(data_high, low + 1)  # all values on the floor (e.g. all zero): keep an axis
     step = _nice_step(high - low)
     return low, math.ceil((high - low) / step) * step + low, step
 
@@ -331,14 +329,9 @@ def chart_drawing(chart: Chart, width: float = 480, height: float = 200) -> Draw
 
     # x: a single day is padded a day each side so its point sits mid-chart, not on the axis.
     first, last = days[0], days[-1]
-    x_first, x_last = (
-        (first - timedelta(days=1), last + timedelta(days=1))
-        if first == last
-        else (
-            first,
-            last,
-        )
-    )
+    x_first, x_last = first, last
+    if first == last:
+        x_first, x_last = first - timedelta(days=1), last + timedelta(days=1)
     span = (x_last - x_first).days
     inner_left, inner_right = left + 8, right - 8  # keep edge markers off the axis line
 

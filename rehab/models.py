@@ -619,3 +619,47 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.patient} on {self.due_date}"
+
+
+class Alert(models.Model):
+    """A message to a clinician: at once when a plan pauses, or the daily digest."""
+
+    class Kind(models.TextChoices):
+        PAUSE = "pause", "Plan paused"
+        DIGEST = "digest", "Daily digest"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+
+    clinician = models.ForeignKey(Clinician, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=10, choices=Kind)
+    decision = models.ForeignKey(
+        ProgressionDecision, on_delete=models.CASCADE, null=True, blank=True, related_name="alerts"
+    )
+    day = models.DateField()
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    detail = models.CharField(max_length=300, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinician", "decision"],
+                condition=Q(decision__isnull=False),
+                name="one_pause_alert_per_clinician_decision",
+            ),
+            models.UniqueConstraint(
+                fields=["clinician", "day"],
+                condition=Q(kind="digest"),
+                name="one_digest_per_clinician_day",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.clinician} ({self.status})"

@@ -193,7 +193,7 @@ _SUBSCALES: dict[str, str] = {
 _CALENDAR_STYLE: dict[str, tuple[str, str, colors.Color]] = {  # state -> (clinician, patient, bg)
     "done": ("Done", "Done", colors.HexColor("#CCEBE3")),
     "missed": ("Missed", "Missed", colors.HexColor("#F6D5BF")),
-    "not_scheduled": ("Rest", "Rest day", colors.HexColor("#EEEEEE")),
+    "not_scheduled": ("Rest", "Rest", colors.HexColor("#EEEEEE")),
     "future": ("To come", "To come", colors.white),
 }
 
@@ -290,6 +290,7 @@ class _Styles:
     h1: ParagraphStyle
     h2: ParagraphStyle
     note: ParagraphStyle
+    calendar: ParagraphStyle
     footer_size: float
 
 
@@ -339,8 +340,16 @@ def _styles(patient: bool) -> _Styles:
             borderColor=colors.HexColor("#E69F00"),
             borderWidth=0.6,
             borderPadding=5,
-            spaceBefore=4,
+            spaceBefore=10,  # clears the border padding, which is drawn outside the text box
             spaceAfter=8,
+        ),
+        # One size down in the week grid so "18 Missed" fits its cell at the patient's size.
+        calendar=ParagraphStyle(
+            "calendar",
+            parent=body,
+            fontSize=cell_size - 1 if patient else cell_size,
+            leading=(cell_size - 1) * 1.25 if patient else cell_size * 1.25,
+            spaceAfter=0,
         ),
         footer_size=9 if patient else 7.5,
     )
@@ -358,7 +367,11 @@ _TABLE_STYLE = [
 
 
 def _table(
-    header: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float], st: _Styles
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    widths: Sequence[float],
+    st: _Styles,
+    cell: ParagraphStyle | None = None,
 ) -> Table:
     """A table of markup strings that splits across pages and repeats its header row.
 
@@ -366,7 +379,7 @@ def _table(
     its row instead of failing the whole build with a LayoutError.
     """
     data = [[Paragraph(cell, st.cell_head) for cell in header]]
-    data += [[Paragraph(cell, st.cell) for cell in row] for row in rows]
+    data += [[Paragraph(text, cell or st.cell) for text in row] for row in rows]
     return Table(
         data,
         colWidths=list(widths),
@@ -456,7 +469,7 @@ def _header(data: ReportData, st: _Styles) -> list[Flowable]:
     ]
     table = Table(
         rows,
-        colWidths=[42 * mm if st.patient else 30 * mm, None],
+        colWidths=[48 * mm if st.patient else 30 * mm, None],
         hAlign="LEFT",
         style=TableStyle(
             [
@@ -541,7 +554,8 @@ def _calendar_grid(calendar: Sequence[CalendarDay], st: _Styles, width: float) -
         rows.append(row)
         monday += timedelta(days=7)
     first_col = 0.13 * width
-    table = _table(["Week of", *_WEEKDAYS], rows, [first_col] + [(width - first_col) / 7] * 7, st)
+    widths = [first_col] + [(width - first_col) / 7] * 7
+    table = _table(["Week of", *_WEEKDAYS], rows, widths, st, cell=st.calendar)
     table.setStyle(TableStyle([("BACKGROUND", (c, r), (c, r), bg) for c, r, bg in backgrounds]))
     return table
 
@@ -576,7 +590,7 @@ def _adherence(data: ReportData, st: _Styles, width: float) -> list[Flowable]:
         if patient:
             legend = (
                 "<b>Done</b>: you did the session. <b>Missed</b>: a session was planned but not "
-                "done. <b>Rest day</b>: no session was planned. <b>To come</b>: later in your plan."
+                "done. <b>Rest</b>: no session was planned. <b>To come</b>: later in your plan."
             )
         else:
             legend = (
@@ -590,22 +604,25 @@ def _adherence(data: ReportData, st: _Styles, width: float) -> list[Flowable]:
 
 
 def _charts(data: ReportData, st: _Styles, width: float) -> list[Flowable]:
-    out: list[Flowable] = [
-        Paragraph("Your sessions over time" if st.patient else "Sessions over time", st.h2)
-    ]
+    heading = Paragraph("Your sessions over time" if st.patient else "Sessions over time", st.h2)
     charts: list[Chart] = [pain_chart(data.sessions), *minutes_speed_charts(data.sessions)]
-    for chart in charts:
+    # The patient's charts are drawn smaller and scaled up, which enlarges their lettering too.
+    scale = 1.2 if st.patient else 1.0
+    out: list[Flowable] = []
+    for index, chart in enumerate(charts):
+        # Without sessions each chart only says so: a short frame wastes less paper.
+        height = 165 if data.sessions else 80
+        drawing = chart_drawing(chart, width=width / scale, height=height)
+        drawing.renderScale = scale
         # The caption repeats the chart in words: the PDF is not tagged, so this is what a
         # screen reader (and a reader of a greyscale copy) can rely on.
-        out.append(
-            KeepTogether(
-                [
-                    chart_drawing(chart, width=width, height=180 if st.patient else 165),
-                    Paragraph(_text(chart_text_alternative(chart)), st.small),
-                    Spacer(1, 6),
-                ]
-            )
-        )
+        block: list[Flowable] = [
+            drawing,
+            Paragraph(_text(chart_text_alternative(chart)), st.small),
+            Spacer(1, 6),
+        ]
+        # The heading travels with the first chart so it is never stranded at a page foot.
+        out.append(KeepTogether([heading, *block] if index == 0 else block))
     return out
 
 

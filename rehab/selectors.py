@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import zoneinfo
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from rehab.access import Principal, api_key_hash
 from rehab.clinical import outcomes as clinical_outcomes
@@ -16,6 +17,7 @@ from rehab.models import (
     ApiKey,
     AuditEvent,
     Clinic,
+    Clinician,
     OutcomeScore,
     Patient,
     Plan,
@@ -178,3 +180,58 @@ def reminder_ids_due(*, now: dt.datetime) -> list[int]:
         .order_by("scheduled_for", "pk")
         .values_list("pk", flat=True)
     )
+
+
+ADHERENCE_FLAG_BELOW = 0.5  # [I] CLINICAL.md §4: under 50 % is flagged for review
+SCREENING_EXPIRY_WARNING_DAYS = 14  # [I] how far ahead an expiring screening is mentioned
+
+
+def digest_for(*, clinic: Clinic, today: dt.date) -> dict[str, list]:
+    """What a clinician of the clinic should look at today. A fixed number of queries for any
+    number of patients."""
+    week_ago = today - dt.timedelta(days=6)
+    pending = list(
+        ProgressionDecision.objects.filter(
+            plan__clinic=clinic, status=ProgressionDecision.Status.PENDING
+        ).select_related("plan__patient")
+    )
+    active = list(
+        Plan.objects.filter(clinic=clinic, status=Plan.Status.ACTIVE)
+        .select_related("patient", "screening")
+        .annotate(logged=Count("sessions", filter=Q(sessions__date__gte=week_ago)))
+    )
+    non_adherent = []
+    expiring = []
+    for plan in active:
+        start = max(plan.start_date, week_ago)
+        scheduled = sum(
+            1
+            for n in range((today - start).days + 1)
+            if (start + dt.timedelta(days=n)).weekday() in plan.schedule_days
+        )
+        if scheduled >= 2 and plan.logged / scheduled < ADHERENCE_FLAG_BELOW:
+            non_adherent.append((plan, plan.logged, scheduled))
+        if plan.screening.valid_until <= today + dt.timedelta(days=SCREENING_EXPIRY_WARNING_DAYS):
+            expiring.append(plan)
+    unsettled = list(
+        SessionLog.objects.filter(
+            plan__clinic=clinic,
+            plan__status=Plan.Status.ACTIVE,
+            date__gte=week_ago,
+            pain_next_morning__gt=F("pain_before"),
+        ).select_related("patient")
+    )
+    return {
+        "pending": pending,
+        "non_adherent": non_adherent,
+        "expiring": expiring,
+        "unsettled": unsettled,
+    }
+
+
+def clinicians_at_local_hour(*, now: dt.datetime, hour: int) -> list:
+    """Clinicians whose clinic's local time is within `hour`:00-59 now."""
+    clinicians = Clinician.objects.select_related("clinic", "user").filter(user__is_active=True)
+    return [
+        c for c in clinicians if now.astimezone(zoneinfo.ZoneInfo(c.clinic.timezone)).hour == hour
+    ]

@@ -11,12 +11,15 @@ import datetime as dt
 import math
 import secrets
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.text import slugify
 
 from rehab import notify, scheduling, selectors
@@ -29,8 +32,10 @@ from rehab.clinical import screening as clinical_screening
 from rehab.clinical.levels import Level
 from rehab.errors import RehabError, validation_error
 from rehab.models import (
+    Alert,
     ApiKey,
     Clinic,
+    Clinician,
     OutcomeScore,
     Patient,
     Plan,
@@ -1038,6 +1043,8 @@ def _evaluate_locked(
         plan.status = Plan.Status.PAUSED
         plan.status_reason = result.reasons[0].text[:300]
         plan.save()
+        # The clinicians hear of it at once, but only once the pause is committed.
+        transaction.on_commit(partial(_enqueue_pause_alert, decision.pk))
     elif status == Status.APPLIED:
         _move_level(plan, result.to_level, today)
     audit_record(
@@ -1052,6 +1059,12 @@ def _evaluate_locked(
         },
     )
     return decision
+
+
+def _enqueue_pause_alert(decision_id: int) -> None:
+    from rehab import tasks  # tasks import services; the enqueue happens after both are loaded
+
+    tasks.alert_pause.delay(decision_id)
 
 
 def _lock_pending(decision: ProgressionDecision) -> ProgressionDecision:
@@ -1382,5 +1395,85 @@ def _reminder_finish(reminder: Reminder, status: str, detail: str) -> str:
         obj=reminder,
         patient=reminder.patient,
         detail={"kind": reminder.kind, "channel": reminder.channel},
+    )
+    return status
+
+
+# --- Clinician alerts ------------------------------------------------------------------------
+
+
+def _alert_recipients(plan: Plan) -> list[Clinician]:
+    """The clinician who assigned the plan and the clinic's administrators."""
+    recipients = Clinician.objects.filter(clinic=plan.clinic).filter(
+        Q(user_id=plan.assigned_by_id) | Q(is_clinic_admin=True)
+    )
+    return list(recipients.select_related("user"))
+
+
+def alerts_for_pause(*, decision_id: int, now: dt.datetime | None = None) -> int:
+    """Tell the plan's clinicians at once that a plan paused (fall, chest pain, severe pain).
+    One alert per clinician and decision, whatever redelivers the task."""
+    now = now or timezone.now()
+    decision = ProgressionDecision.objects.select_related("plan__patient__clinic").get(
+        pk=decision_id
+    )
+    plan = decision.plan
+    day = scheduling.local_day(now, plan.clinic.timezone)
+    Alert.objects.bulk_create(
+        [
+            Alert(clinician=clinician, kind=Alert.Kind.PAUSE, decision=decision, day=day)
+            for clinician in _alert_recipients(plan)
+        ],
+        ignore_conflicts=True,
+    )
+    sent = 0
+    reasons = "; ".join(r["text"] for r in decision.reasons if r["outcome"] == "pause")
+    for alert in Alert.objects.filter(decision=decision, status=Alert.Status.PENDING):
+        subject = f"Plan paused: {plan.patient.full_name}"
+        text = render_to_string(
+            "emails/alert_pause.txt", {"alert": alert, "plan": plan, "reasons": reasons}
+        )
+        sent += _alert_send(alert, subject, text, now) == Alert.Status.SENT
+    return sent
+
+
+def digest_send(*, clinician: Clinician, now: dt.datetime | None = None) -> str:
+    """The clinician's daily digest, once a day: decisions awaiting approval, non-adherent
+    patients, screenings about to expire, next-morning pain not settled."""
+    now = now or timezone.now()
+    day = scheduling.local_day(now, clinician.clinic.timezone)
+    alert, created = Alert.objects.get_or_create(
+        clinician=clinician, kind=Alert.Kind.DIGEST, day=day
+    )
+    if not created and alert.status != Alert.Status.PENDING:
+        return "not_claimed"
+    digest = selectors.digest_for(clinic=clinician.clinic, today=day)
+    if not any(digest.values()):
+        return _alert_finish(alert, Alert.Status.SKIPPED, "Nothing needs attention today.", now)
+    text = render_to_string("emails/digest.txt", {"clinician": clinician, "day": day, **digest})
+    return _alert_send(alert, f"Retrowalk: {day:%d %b} — patients to look at", text, now)
+
+
+def _alert_send(alert: Alert, subject: str, text: str, now: dt.datetime) -> str:
+    claimed = Alert.objects.filter(pk=alert.pk, status=Alert.Status.PENDING).update(
+        status=Alert.Status.SENDING
+    )
+    if not claimed:
+        return "not_claimed"
+    try:
+        notify.send_email(
+            to=alert.clinician.user.email,
+            subject=subject,
+            text=text,
+            html=f"<pre>{escape(text)}</pre>",
+        )
+    except notify.SendError as exc:
+        return _alert_finish(alert, Alert.Status.FAILED, str(exc), now)
+    return _alert_finish(alert, Alert.Status.SENT, "", now)
+
+
+def _alert_finish(alert: Alert, status: str, detail: str, now: dt.datetime) -> str:
+    Alert.objects.filter(pk=alert.pk).update(
+        status=status, detail=detail[:300], sent_at=now if status == Alert.Status.SENT else None
     )
     return status

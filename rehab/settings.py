@@ -211,6 +211,10 @@ CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    "digests-dispatch": {
+        "task": "rehab.tasks.digests_dispatch",
+        "schedule": crontab(minute=5),  # hourly; each clinic's digest goes at its local 07:xx
+    },
     "reminders-dispatch": {
         "task": "rehab.tasks.reminders_dispatch",
         # Reminders are due at the patients' chosen minutes; five minutes is the precision.

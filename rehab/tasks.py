@@ -83,3 +83,22 @@ def reminder_send(self, reminder_id: int) -> str:
         # Exponential backoff with jitter, capped: 30 s, 60 s, 120 s, 240 s (+ up to 50 %).
         delay = min(30 * 2**self.request.retries, 600)
         raise self.retry(exc=exc, countdown=delay + random.uniform(0, delay / 2)) from exc
+
+
+@shared_task(acks_late=True)
+def alert_pause(decision_id: int) -> int:
+    return services.alerts_for_pause(decision_id=decision_id)
+
+
+DIGEST_LOCAL_HOUR = 7  # [I] the digest arrives before the clinic's day starts
+
+
+@shared_task(acks_late=True)
+def digests_dispatch() -> int:
+    """Hourly: each clinician whose clinic has reached its digest hour gets today's digest
+    (once: the digest row is unique per clinician and day)."""
+    now = timezone.now()
+    sent = 0
+    for clinician in selectors.clinicians_at_local_hour(now=now, hour=DIGEST_LOCAL_HOUR):
+        sent += services.digest_send(clinician=clinician, now=now) == "sent"
+    return sent
