@@ -663,3 +663,38 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.clinician} ({self.status})"
+
+
+class Report(models.Model):
+    """A PDF progress report, rendered by a worker, stored outside any public URL."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RENDERING = "rendering", "Rendering"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    class Audience(models.TextChoices):
+        CLINICIAN = "clinician", "Clinician"
+        PATIENT = "patient", "Patient (plain language)"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="reports")
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    plan = models.ForeignKey(Plan, on_delete=models.SET_NULL, null=True, related_name="reports")
+    audience = models.CharField(max_length=10, choices=Audience)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    error = models.CharField(max_length=300, blank=True)
+    file_name = models.CharField(max_length=100, blank=True)  # under MEDIA_ROOT/reports/
+    size_bytes = models.PositiveIntegerField(null=True, blank=True)
+    requested_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    rendered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_audience_display()} report for {self.patient} ({self.status})"

@@ -24,6 +24,7 @@ from rehab.models import (
     ProgressionDecision,
     Protocol,
     Reminder,
+    Report,
     Screening,
     SessionLog,
 )
@@ -153,6 +154,10 @@ def outcomes_for(principal: Principal) -> QuerySet[OutcomeScore]:
 
 def reminders_for(principal: Principal) -> QuerySet[Reminder]:
     return _scope(Reminder.objects.select_related("patient"), principal)
+
+
+def reports_for(principal: Principal) -> QuerySet[Report]:
+    return _scope(Report.objects.select_related("patient"), principal)
 
 
 def audit_events_for(principal: Principal) -> QuerySet[AuditEvent]:

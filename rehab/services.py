@@ -14,6 +14,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -43,6 +44,7 @@ from rehab.models import (
     Protocol,
     ProtocolLevel,
     Reminder,
+    Report,
     Screening,
     SessionLog,
     User,
@@ -1477,3 +1479,187 @@ def _alert_finish(alert: Alert, status: str, detail: str, now: dt.datetime) -> s
         status=status, detail=detail[:300], sent_at=now if status == Alert.Status.SENT else None
     )
     return status
+
+
+# --- Progress reports ------------------------------------------------------------------------
+
+REPORT_DEFAULT_WEEKS = 12
+
+
+@transaction.atomic
+def report_request(
+    *,
+    patient: Patient,
+    audience: str,
+    actor: Actor,
+    period_start: dt.date | None = None,
+    period_end: dt.date | None = None,
+) -> Report:
+    """Ask for a PDF report; a worker renders it (never the request)."""
+    if audience not in Report.Audience.values:
+        raise validation_error({"audience": "Choose clinician or patient."})
+    today = patient.local_today()
+    period_end = period_end or today
+    period_start = period_start or period_end - dt.timedelta(weeks=REPORT_DEFAULT_WEEKS)
+    if period_start > period_end:
+        raise validation_error({"period_start": "The period must start before it ends."})
+    if period_end > today:
+        raise validation_error({"period_end": "A report cannot cover days still to come."})
+    if (period_end - period_start).days > 366:
+        raise validation_error({"period_start": "A report covers at most a year."})
+    report = Report.objects.create(
+        patient=patient,
+        clinic=patient.clinic,
+        plan=patient.plans.order_by("-created_at", "-id").first(),
+        audience=audience,
+        period_start=period_start,
+        period_end=period_end,
+        requested_by=as_user(actor),
+    )
+    audit_record(
+        actor=actor,
+        action="report.request",
+        obj=report,
+        patient=patient,
+        detail={"audience": audience},
+    )
+    transaction.on_commit(partial(_enqueue_report, report.pk))
+    return report
+
+
+def _enqueue_report(report_id: int) -> None:
+    from rehab import tasks
+
+    tasks.report_render.delay(report_id)
+
+
+def report_render(*, report_id: int, now: dt.datetime | None = None) -> str:
+    """Render a report to its file. Safe to run again: a worker killed mid-render leaves the
+    report 'rendering', and the redelivered task renders it again; the file is written under a
+    temporary name and renamed, so a reader never sees half a PDF."""
+    from rehab import reports
+
+    now = now or timezone.now()
+    claimed = Report.objects.filter(
+        pk=report_id, status__in=(Report.Status.PENDING, Report.Status.RENDERING)
+    ).update(status=Report.Status.RENDERING)
+    if not claimed:
+        return "not_claimed"
+    report = Report.objects.select_related("patient__clinic", "plan__protocol").get(pk=report_id)
+    try:
+        pdf = reports.build_report(_report_data(report, now))
+    except ValueError as exc:
+        Report.objects.filter(pk=report.pk).update(
+            status=Report.Status.FAILED, error=str(exc)[:300]
+        )
+        return Report.Status.FAILED
+    folder = django_settings.MEDIA_ROOT / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{report.pk}-{secrets.token_hex(8)}.pdf"
+    partial_path = folder / f".{name}.part"
+    partial_path.write_bytes(pdf)
+    partial_path.replace(folder / name)
+    Report.objects.filter(pk=report.pk).update(
+        status=Report.Status.READY, file_name=name, size_bytes=len(pdf), rendered_at=now, error=""
+    )
+    audit_record(actor=None, action="report.render", obj=report, patient=report.patient)
+    return Report.Status.READY
+
+
+def report_path(report: Report):
+    return django_settings.MEDIA_ROOT / "reports" / report.file_name
+
+
+def _report_data(report: Report, now: dt.datetime):
+    from rehab import charts, reports
+
+    patient, plan = report.patient, report.plan
+    start, end = report.period_start, report.period_end
+    today = patient.local_today(now)
+    logs = list(
+        SessionLog.objects.filter(patient=patient, date__gte=start, date__lte=end).order_by("date")
+    )
+    logged_days = {log.date for log in logs}
+    calendar, done, missed = [], 0, 0
+    for n in range((end - start).days + 1):
+        day = start + dt.timedelta(days=n)
+        if day in logged_days:
+            state, done = "done", done + 1
+        elif day > today:
+            state = "future"
+        elif plan is not None and day >= plan.start_date and day.weekday() in plan.schedule_days:
+            state, missed = "missed", missed + 1
+        else:
+            state = "not_scheduled"
+        calendar.append(reports.CalendarDay(day=day, state=state))
+    levels = plan.level_objs() if plan else []
+    changes = []
+    if plan is not None:
+        for decision in plan.decisions.filter(
+            outcome__in=("advance", "regress"),
+            status__in=("applied", "approved"),
+            applied_on__gte=start,
+            applied_on__lte=end,
+        ).order_by("applied_on", "id"):
+            changes.append(
+                reports.LevelChange(
+                    day=decision.applied_on,
+                    from_level=levels[decision.from_level].name,
+                    to_level=levels[decision.to_level].name,
+                    reason="; ".join(
+                        r["text"] if r["code"] == "clinician_adjusted" else r["code"]
+                        for r in decision.reasons
+                    ),
+                )
+            )
+    outcome_rows = []
+    for measure in sorted(set(patient.outcome_scores.values_list("measure", flat=True))):
+        for change in selectors.outcome_changes(patient=patient, measure=measure):
+            outcome_rows.append(
+                reports.OutcomeRow(
+                    measure=measure,
+                    subscale=change.subscale,
+                    baseline=change.baseline,
+                    current=change.current,
+                    threshold=change.threshold,
+                    meaningful=change.meaningful,
+                    worsened=change.worsened,
+                )
+            )
+    clinician = plan.assigned_by if plan is not None else None
+    return reports.ReportData(
+        audience=report.audience,
+        clinic_name=patient.clinic.name,
+        patient_name=patient.full_name,
+        condition=patient.get_condition_display(),
+        clinician_name=(clinician.get_full_name() or clinician.username) if clinician else "",
+        period_start=start,
+        period_end=end,
+        generated_at=now,
+        protocol_name=plan.protocol_name if plan else "No plan yet",
+        plan_status=plan.status if plan else "none",
+        current_level=levels[plan.current_level].name if plan else "",
+        constraints=plan.constraints_obj.describe() if plan else (),
+        override_reason=plan.override_reason if plan else "",
+        level_changes=tuple(changes),
+        adherence_percent=(100 * done / (done + missed)) if done + missed else None,
+        calendar=tuple(calendar),
+        sessions=tuple(
+            charts.SessionPoint(
+                day=log.date,
+                minutes=log.minutes_done,
+                speed_kmh=None if log.speed_kmh is None else float(log.speed_kmh),
+                pain_before=log.pain_before,
+                pain_worst=log.pain_worst,
+                pain_after=log.pain_after,
+            )
+            for log in logs
+        ),
+        outcomes=tuple(outcome_rows),
+        safety_events=tuple(
+            reports.SafetyEvent(day=log.date, event=event, note=log.notes)
+            for log in logs
+            for event in log.adverse_events
+        ),
+        citations=tuple(c["text"] for c in plan.protocol.citations) if plan else (),
+    )

@@ -102,3 +102,8 @@ def digests_dispatch() -> int:
     for clinician in selectors.clinicians_at_local_hour(now=now, hour=DIGEST_LOCAL_HOUR):
         sent += services.digest_send(clinician=clinician, now=now) == "sent"
     return sent
+
+
+@shared_task(acks_late=True, soft_time_limit=90, time_limit=120)
+def report_render(report_id: int) -> str:
+    return services.report_render(report_id=report_id)

@@ -21,7 +21,9 @@ def _eager_celery():
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings):
+def _test_settings(settings, tmp_path):
+    # Generated files (reports) go to the test's own folder, never to var/.
+    settings.MEDIA_ROOT = tmp_path / "media"
     # argon2 is the production hasher; tests only need passwords to round-trip.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Pages render without a collectstatic run (production's manifest storage needs one).

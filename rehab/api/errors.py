@@ -17,12 +17,6 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rehab.errors import RehabError
 
 
-class NotImplementedYet(exceptions.APIException):
-    status_code = 501
-    default_code = "not_implemented"
-    default_detail = "Not implemented yet."
-
-
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     if isinstance(detail, dict):
         out: dict[str, list[str]] = {}

@@ -18,6 +18,7 @@ from rehab.models import (
     ProgressionDecision,
     Protocol,
     Reminder,
+    Report,
     Screening,
     SessionLog,
 )
@@ -182,3 +183,13 @@ class AuditEventFilter(StrictFilterSet):
     class Meta:
         model = AuditEvent
         fields = ["patient", "action", "since"]
+
+
+class ReportFilter(StrictFilterSet):
+    patient = IdFilter(field_name="patient_id")
+    status = filters.ChoiceFilter(choices=Report.Status.choices)
+    updated_since = UtcIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = Report
+        fields = ["patient", "status", "updated_since"]

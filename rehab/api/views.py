@@ -5,11 +5,13 @@ clinic's (or another patient's) row is simply not found: a 404, never a 403 or a
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
-from rest_framework.exceptions import AuthenticationFailed, NotFound
+from rest_framework.exceptions import AuthenticationFailed, NotFound, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,7 +20,6 @@ from rehab import selectors, services
 from rehab.access import Principal, principal_for_user
 from rehab.api import serializers as s
 from rehab.api.auth import PersonalTokenAuthentication, principal_of
-from rehab.api.errors import NotImplementedYet
 from rehab.api.filters import (
     AuditEventFilter,
     DecisionFilter,
@@ -27,11 +28,13 @@ from rehab.api.filters import (
     PlanFilter,
     ProtocolFilter,
     ReminderFilter,
+    ReportFilter,
     ScreeningFilter,
     SessionFilter,
 )
 from rehab.api.idempotency import idempotent
 from rehab.audit import audit_reads
+from rehab.errors import RehabError
 from rehab.models import (
     AuditEvent,
     OutcomeScore,
@@ -40,6 +43,7 @@ from rehab.models import (
     ProgressionDecision,
     Protocol,
     Reminder,
+    Report,
     Screening,
     SessionLog,
     User,
@@ -529,59 +533,58 @@ class ReminderViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
         return selectors.reminders_for(self.principal)
 
 
-REPORTS_PENDING = (
-    "PDF progress reports are produced by the background jobs, which are not built yet; this "
-    "endpoint will request, track and download them."
+@extend_schema_view(
+    list=extend_schema(summary="List progress reports", tags=["reports"]),
+    retrieve=extend_schema(summary="A report's status", tags=["reports"]),
 )
+class ReportViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    queryset = Report.objects.none()  # for the schema; rows come from get_queryset
+    serializer_class = s.ReportSerializer
+    filterset_class = ReportFilter
+    ordering_fields = ["created_at", "id"]
+    ordering = ["-created_at", "-id"]
+    patient_actions = frozenset({"list", "retrieve", "create", "download"})
+    read_action = "report.read"
 
-
-@extend_schema(tags=["reports"], request=None, responses={501: s.ErrorSerializer})
-class ReportViewSet(ApiViewSet):
-    """Reports arrive with the background-jobs issue; until then every call says so clearly."""
-
-    serializer_class = s.ErrorSerializer
-    patient_actions = frozenset({"list", "create", "retrieve", "download"})
-    pagination_class = None
-
-    def get_queryset(self):  # pragma: no cover - nothing to list yet
-        return Patient.objects.none()
-
-    @extend_schema(
-        summary="List reports (not available yet)",
-        tags=["reports"],
-        request=None,
-        responses={501: s.ErrorSerializer},
-    )
-    def list(self, request):
-        raise NotImplementedYet(REPORTS_PENDING)
+    def get_queryset(self):
+        return selectors.reports_for(self.principal)
 
     @extend_schema(
-        summary="Request a report (not available yet)",
+        summary="Request a PDF progress report; a worker renders it (poll its status)",
         tags=["reports"],
-        request=None,
-        responses={501: s.ErrorSerializer},
+        request=s.ReportCreateSerializer,
+        responses={202: s.ReportSerializer},
     )
     def create(self, request):
-        raise NotImplementedYet(REPORTS_PENDING)
+        data = self.parse(s.ReportCreateSerializer, patients=selectors.patients_for(self.principal))
+        if not self.principal.is_staff and data["audience"] != Report.Audience.PATIENT:
+            raise ValidationError({"audience": ["A patient receives the patient version."]})
+        report = services.report_request(actor=self.principal.actor, **data)
+        return self.render(report, status_code=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
-        summary="Report status (not available yet)",
+        summary="Download a ready report (PDF)",
         tags=["reports"],
-        request=None,
-        responses={501: s.ErrorSerializer},
-    )
-    def retrieve(self, request, pk=None):
-        raise NotImplementedYet(REPORTS_PENDING)
-
-    @extend_schema(
-        summary="Download a report (not available yet)",
-        tags=["reports"],
-        request=None,
-        responses={501: s.ErrorSerializer},
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
     )
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
-        raise NotImplementedYet(REPORTS_PENDING)
+        report = self.get_object()
+        if report.status != Report.Status.READY:
+            raise RehabError(
+                "report_not_ready",
+                f"The report is {report.get_status_display().lower()}; download it once ready.",
+                status=409,
+            )
+        self._audit([report])
+        response = FileResponse(
+            services.report_path(report).open("rb"),
+            content_type="application/pdf",
+            as_attachment=True,
+            filename=f"progress-report-{report.patient_id}-{report.period_end}.pdf",
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 @extend_schema_view(

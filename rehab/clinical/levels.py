@@ -188,6 +188,28 @@ class Constraints:
         # supportive setting rather than to none at all.
         return tuple(s for s in SETTINGS_BY_SUPPORT if s in allowed) or (PARALLEL_BARS,)
 
+    def describe(self) -> tuple[str, ...]:
+        """Each constraint in words, for reports and pages."""
+        words = []
+        if self.supervised_only:
+            words.append("Supervised sessions only")
+        if self.handrails_required:
+            words.append("Hold the handrails (parallel bars or treadmill with both rails)")
+        if self.allowed_settings is not None:
+            names = [SETTINGS[s].lower() for s in SETTINGS_BY_SUPPORT if s in self.allowed_settings]
+            words.append("Settings allowed: " + ", ".join(names))
+        if self.max_speed_kmh is not None:
+            words.append(f"At most {self.max_speed_kmh:g} km/h")
+        if self.max_incline_pct is not None:
+            words.append(f"Incline at most {self.max_incline_pct:g} %")
+        if self.hold_progression:
+            words.append("Hold progression until the clinician lifts it")
+        if self.bp_check_each_session:
+            words.append("Blood pressure check before each session")
+        if self.intensity_by_rpe:
+            words.append("Effort guided by perceived exertion (RPE), not heart rate")
+        return tuple(words)
+
     def is_empty(self) -> bool:
         return self == Constraints()
 

@@ -39,6 +39,7 @@ class World:
     copy: object
     builtin: object
     audit_event: object
+    report: object
 
 
 def _session_client(user) -> APIClient:
@@ -103,6 +104,8 @@ def world(db) -> World:
     builtin = builtin_protocol()
     copy = services.protocol_copy(protocol=builtin, clinic=clinic1, actor=actor)
     audit_event = AuditEvent.objects.filter(clinic=clinic1).first()
+    report = services.report_request(patient=patient_a, audience="patient", actor=actor)
+    services.report_render(report_id=report.pk)
     _, key1 = services.api_key_create(clinic=clinic1, name="EHR", actor=None)
     _, key2 = services.api_key_create(clinic=clinic2, name="EHR", actor=None)
     revoked, revoked_raw = services.api_key_create(clinic=clinic1, name="Old", actor=None)
@@ -135,6 +138,7 @@ def world(db) -> World:
         copy,
         builtin,
         audit_event,
+        report,
     )
 
 
