@@ -7,7 +7,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     VAR_DIR=/app/var
 
 WORKDIR /app
-RUN useradd --create-home --uid 1000 app
+# DejaVu covers the accented names (ł, ő, ř...) reports print; the bundled fallback does not.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --create-home --uid 1000 app
 
 # Dependencies first, so a code change does not reinstall them.
 COPY pyproject.toml ./
