@@ -186,7 +186,13 @@ X_FRAME_OPTIONS = "DENY"
 
 # Celery: JSON only, tasks take ids and are idempotent, so late acks are safe.
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
-if not REDIS_URL:
+if REDIS_URL:
+    # A task whose worker died unacknowledged (acks_late) goes back to the queue after this;
+    # it must exceed the longest retry countdown (reminders back off up to 15 minutes).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+    }
+else:
     _queue = VAR_DIR / "celery" / "queue"
     _processed = VAR_DIR / "celery" / "processed"
     for _folder in (_queue, _processed):
