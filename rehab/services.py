@@ -1566,6 +1566,12 @@ def report_render(*, report_id: int, now: dt.datetime | None = None) -> str:
     return Report.Status.READY
 
 
+def report_mark_failed(*, report_id: int, error: BaseException) -> None:
+    Report.objects.filter(pk=report_id).exclude(status=Report.Status.READY).update(
+        status=Report.Status.FAILED, error=f"{error.__class__.__name__}: {error}"[:300]
+    )
+
+
 def report_path(report: Report):
     return django_settings.MEDIA_ROOT / "reports" / report.file_name
 

@@ -106,4 +106,10 @@ def digests_dispatch() -> int:
 
 @shared_task(acks_late=True, soft_time_limit=90, time_limit=120)
 def report_render(report_id: int) -> str:
-    return services.report_render(report_id=report_id)
+    try:
+        return services.report_render(report_id=report_id)
+    except Exception as exc:
+        # Dead work stays visible: the report says it failed and why, instead of "rendering"
+        # for ever. The error still propagates to Celery's own failure handling and logs.
+        services.report_mark_failed(report_id=report_id, error=exc)
+        raise

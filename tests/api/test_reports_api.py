@@ -92,3 +92,18 @@ def test_reports_are_stored_outside_any_public_url(world, settings):
     assert str(path).startswith(str(settings.MEDIA_ROOT))
     assert not str(path).startswith(str(settings.STATIC_ROOT))
     assert not hasattr(settings, "MEDIA_URL") or settings.MEDIA_URL in ("", "/")
+
+
+def test_a_report_whose_rendering_crashes_says_it_failed_and_why(world, monkeypatch):
+    from rehab import reports, tasks
+
+    def explode(data):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(reports, "build_report", explode)
+    report = services.report_request(patient=world.patient_a, audience="patient", actor=None)
+    with pytest.raises(RuntimeError):
+        tasks.report_render.delay(report.pk)
+    report.refresh_from_db()
+    assert report.status == "failed"
+    assert report.error == "RuntimeError: disk full"
