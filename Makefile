@@ -48,6 +48,7 @@ format: install
 bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/jobs.py
 
 clean:
 	rm -rf $(VENV) var
