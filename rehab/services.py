@@ -1369,6 +1369,21 @@ def reminder_send(
     return _reminder_finish(reminder, Reminder.Status.SENT, "")
 
 
+REMINDER_SENDING_STALE_AFTER = dt.timedelta(minutes=10)
+
+
+def reminders_fail_stale(*, now: dt.datetime | None = None) -> int:
+    """A reminder left 'sending' by a worker that died mid-send is marked failed, not sent
+    again: whether the message left is unknown, and a patient must never get two."""
+    now = now or timezone.now()
+    return Reminder.objects.filter(
+        status=Reminder.Status.SENDING, updated_at__lt=now - REMINDER_SENDING_STALE_AFTER
+    ).update(
+        status=Reminder.Status.FAILED,
+        detail="Interrupted while sending; not retried so that it cannot arrive twice.",
+    )
+
+
 def _reminder_skip_reason(reminder: Reminder, now: dt.datetime) -> str:
     patient, plan = reminder.patient, reminder.plan
     if plan.status != Plan.Status.ACTIVE:

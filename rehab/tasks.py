@@ -67,6 +67,7 @@ def reminders_dispatch() -> int:
     """Beat's every-few-minutes job: make today's reminder rows, then queue the ones now due.
     Running it twice at once queues some sends twice; each send claims its row first, so a
     patient still gets one reminder."""
+    services.reminders_fail_stale()
     services.reminders_plan()
     due = selectors.reminder_ids_due(now=timezone.now())
     for reminder_id in due:

@@ -576,9 +576,16 @@ class ReportViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin
                 f"The report is {report.get_status_display().lower()}; download it once ready.",
                 status=409,
             )
+        path = services.report_path(report)
+        if not path.is_file():
+            raise RehabError(
+                "report_missing",
+                "The report's file is no longer there; request the report again.",
+                status=409,
+            )
         self._audit([report])
         response = FileResponse(
-            services.report_path(report).open("rb"),
+            path.open("rb"),
             content_type="application/pdf",
             as_attachment=True,
             filename=f"progress-report-{report.patient_id}-{report.period_end}.pdf",

@@ -88,6 +88,8 @@ def test_bad_report_periods_and_audiences_are_refused(world, api, body, field):
 
 
 def test_reports_are_stored_outside_any_public_url(world, settings):
+    world.report.refresh_from_db()
+    assert world.report.file_name
     path = services.report_path(world.report)
     assert str(path).startswith(str(settings.MEDIA_ROOT))
     assert not str(path).startswith(str(settings.STATIC_ROOT))
@@ -107,3 +109,11 @@ def test_a_report_whose_rendering_crashes_says_it_failed_and_why(world, monkeypa
     report.refresh_from_db()
     assert report.status == "failed"
     assert report.error == "RuntimeError: disk full"
+
+
+def test_a_report_whose_file_is_gone_says_so_instead_of_failing(world, api):
+    world.report.refresh_from_db()
+    services.report_path(world.report).unlink()
+    response = api.get(f"{R}/reports/{world.report.pk}/download/")
+    assert response.status_code == 409
+    assert response.json()["code"] == "report_missing"

@@ -313,3 +313,18 @@ def test_the_dispatch_job_plans_and_sends_what_is_due_exactly_once():
         assert tasks.reminders_dispatch.delay().get() == 1  # and New York's
     assert len(mail.outbox) == 2
     assert set(Reminder.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_a_reminder_left_sending_by_a_dead_worker_is_failed_not_sent_twice():
+    reminder = due_reminder()
+    Reminder.objects.filter(pk=reminder.pk).update(status="sending")
+    Reminder.objects.filter(pk=reminder.pk).update(
+        updated_at=dt.datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
+    )
+    assert services.reminders_fail_stale(now=dt.datetime(2026, 3, 4, 9, 5, tzinfo=UTC)) == 0
+    assert services.reminders_fail_stale(now=dt.datetime(2026, 3, 4, 9, 11, tzinfo=UTC)) == 1
+    reminder.refresh_from_db()
+    assert reminder.status == "failed"
+    assert "not retried" in reminder.detail
+    assert send(reminder) == "not_claimed"
+    assert mail.outbox == []
