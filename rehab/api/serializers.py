@@ -35,12 +35,18 @@ MAX_ID = 2**63 - 1
 
 
 class Text(serializers.CharField):
-    """Text as sent: not trimmed before the length check, so a documented maxLength holds for
-    the raw value (services strip names and reasons themselves)."""
+    """Text as sent: a JSON string only (DRF would turn 2590 into "2590"), not trimmed before
+    the length check, so the documented type and maxLength hold for the raw value (services
+    strip names and reasons themselves)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("trim_whitespace", False)
         super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
@@ -48,9 +54,40 @@ class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
     another clinic's ids, instead of overflowing the database's integer type."""
 
     def to_internal_value(self, data):
-        if isinstance(data, int) and not isinstance(data, bool) and not 1 <= data <= MAX_ID:
+        if not isinstance(data, int) or isinstance(data, bool):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 1 <= data <= MAX_ID:
             self.fail("does_not_exist", pk_value=data)
         return super().to_internal_value(data)
+
+
+class Integer(serializers.IntegerField):
+    """A JSON integer only: DRF would also take "5" and 5.0, which the schema does not allow."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, int) or isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class Number(serializers.FloatField):
+    """A JSON number only (not a numeric string, not a boolean)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, int | float) or isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class Boolean(serializers.BooleanField):
+    """A JSON boolean only: DRF would also read "yes", 1 or "on"."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -68,32 +105,32 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class IntervalSerializer(serializers.Serializer):
-    backward_seconds = serializers.IntegerField(min_value=1, max_value=3600)
-    forward_seconds = serializers.IntegerField(min_value=1, max_value=3600)
+    backward_seconds = Integer(min_value=1, max_value=3600)
+    forward_seconds = Integer(min_value=1, max_value=3600)
 
 
 class LevelSerializer(serializers.Serializer):
     name = Text(max_length=120)
-    minutes = serializers.IntegerField(min_value=1, max_value=120)
-    sessions_per_week = serializers.IntegerField(min_value=1, max_value=7)
-    speed_kmh = serializers.FloatField(
+    minutes = Integer(min_value=1, max_value=120)
+    sessions_per_week = Integer(min_value=1, max_value=7)
+    speed_kmh = Number(
         min_value=0.1,
         max_value=8,
         allow_null=True,
         help_text="Empty: the patient's comfortable speed.",
     )
-    incline_pct = serializers.FloatField(min_value=0, max_value=15)
+    incline_pct = Number(min_value=0, max_value=15)
     setting = serializers.ChoiceField(choices=SETTING_CHOICES)
-    min_days = serializers.IntegerField(min_value=1, max_value=60)
+    min_days = Integer(min_value=1, max_value=60)
     interval = IntervalSerializer(allow_null=True, required=False)
-    supervised = serializers.BooleanField(required=False, default=False)
+    supervised = Boolean(required=False, default=False)
     note = Text(required=False, allow_blank=True, default="", max_length=2000)
 
 
 class PrescribedLevelSerializer(LevelSerializer):
     """A plan's level as prescribed: capped to the screening's constraints, each cap in words."""
 
-    number = serializers.IntegerField(help_text="1 for the protocol's first level.")
+    number = Integer(help_text="1 for the protocol's first level.")
     caps = serializers.ListField(child=Text())
 
 
@@ -158,7 +195,7 @@ class PatientCreateSerializer(serializers.Serializer):
     external_id = Text(required=False, allow_blank=True, max_length=64)
     reminder_channel = serializers.ChoiceField(choices=Patient.Channel.choices, required=False)
     reminder_time = LocalTimeField(required=False)
-    reminders_enabled = serializers.BooleanField(required=False)
+    reminders_enabled = Boolean(required=False)
 
 
 class PatientUpdateSerializer(PatientCreateSerializer):
@@ -239,7 +276,7 @@ class ScreeningCreateSerializer(serializers.Serializer):
 
 
 class ProtocolSerializer(serializers.ModelSerializer):
-    builtin = serializers.BooleanField(source="is_builtin", read_only=True)
+    builtin = Boolean(source="is_builtin", read_only=True)
     levels = serializers.SerializerMethodField()
 
     class Meta:
@@ -332,13 +369,13 @@ class PlanCreateSerializer(serializers.Serializer):
     protocol = ScopedPrimaryKeyField(queryset=Protocol.objects.none())
     start_date = serializers.DateField(required=False)
     schedule_days = serializers.ListField(
-        child=serializers.IntegerField(min_value=0, max_value=6),
+        child=Integer(min_value=0, max_value=6),
         required=False,
         min_length=1,
         max_length=7,
         help_text="Weekdays, Monday = 0. Default: spread over the week.",
     )
-    auto_apply = serializers.BooleanField(required=False, default=False)
+    auto_apply = Boolean(required=False, default=False)
     override_reason = Text(
         required=False,
         allow_blank=True,
@@ -355,7 +392,7 @@ class PlanCreateSerializer(serializers.Serializer):
 
 
 class PlanUpdateSerializer(serializers.Serializer):
-    auto_apply = serializers.BooleanField()
+    auto_apply = Boolean()
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -371,7 +408,7 @@ class PlanDiscontinueSerializer(serializers.Serializer):
 
 
 class PlanSetLevelSerializer(serializers.Serializer):
-    level = serializers.IntegerField(min_value=1, help_text="The level number, 1 for the first.")
+    level = Integer(min_value=1, help_text="The level number, 1 for the first.")
     reason = Text(max_length=300)
 
 
@@ -380,8 +417,8 @@ class PlanSetLevelSerializer(serializers.Serializer):
 
 class SessionSerializer(serializers.ModelSerializer):
     level = serializers.SerializerMethodField()
-    speed_kmh = serializers.FloatField(allow_null=True, read_only=True)
-    incline_pct = serializers.FloatField(read_only=True)
+    speed_kmh = Number(allow_null=True, read_only=True)
+    incline_pct = Number(read_only=True)
 
     class Meta:
         model = SessionLog
@@ -416,15 +453,15 @@ class SessionSerializer(serializers.ModelSerializer):
 
 
 def _score(**kwargs):
-    return serializers.IntegerField(min_value=0, max_value=10, **kwargs)
+    return Integer(min_value=0, max_value=10, **kwargs)
 
 
 class SessionCreateSerializer(serializers.Serializer):
     plan = ScopedPrimaryKeyField(queryset=Plan.objects.none())
     date = serializers.DateField(help_text="The patient's local date of the session.")
-    minutes_done = serializers.IntegerField(min_value=1, max_value=180)
-    speed_kmh = serializers.FloatField(min_value=0, max_value=10, required=False, allow_null=True)
-    incline_pct = serializers.FloatField(min_value=0, max_value=20, required=False, default=0)
+    minutes_done = Integer(min_value=1, max_value=180)
+    speed_kmh = Number(min_value=0, max_value=10, required=False, allow_null=True)
+    incline_pct = Number(min_value=0, max_value=20, required=False, default=0)
     setting = serializers.ChoiceField(choices=SETTING_CHOICES)
     pain_before = _score(help_text="NRS 0-10")
     pain_worst = _score(help_text="Worst pain during, NRS 0-10")
@@ -436,10 +473,10 @@ class SessionCreateSerializer(serializers.Serializer):
     swelling = serializers.ChoiceField(
         choices=SessionLog.Swelling.choices, required=False, default="none"
     )
-    fall = serializers.BooleanField(required=False, default=False)
-    near_fall = serializers.BooleanField(required=False, default=False)
-    dizziness = serializers.BooleanField(required=False, default=False)
-    chest_pain = serializers.BooleanField(required=False, default=False)
+    fall = Boolean(required=False, default=False)
+    near_fall = Boolean(required=False, default=False)
+    dizziness = Boolean(required=False, default=False)
+    chest_pain = Boolean(required=False, default=False)
     notes = Text(required=False, allow_blank=True, default="", max_length=2000)
 
     def __init__(self, *args, plans=None, **kwargs):
@@ -462,7 +499,7 @@ class DecisionReasonSerializer(serializers.Serializer):
 
 
 class DecisionSerializer(serializers.ModelSerializer):
-    patient = serializers.IntegerField(source="plan.patient_id", read_only=True)
+    patient = Integer(source="plan.patient_id", read_only=True)
     from_level = serializers.SerializerMethodField()
     to_level = serializers.SerializerMethodField()
     reasons = DecisionReasonSerializer(many=True, read_only=True)
@@ -525,19 +562,20 @@ class OutcomeCreateSerializer(serializers.Serializer):
 
 
 class OutcomeChangeQuerySerializer(serializers.Serializer):
+    # Query parameters arrive as text: DRF's own field parses them.
     patient = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     measure = serializers.ChoiceField(choices=list(clinical_outcomes.MEASURES))
 
 
 class OutcomeChangeSerializer(serializers.Serializer):
     subscale = Text()
-    baseline = serializers.FloatField(allow_null=True)
-    current = serializers.FloatField(allow_null=True)
-    delta = serializers.FloatField(allow_null=True)
-    improvement = serializers.FloatField(allow_null=True, help_text="Positive means better.")
+    baseline = Number(allow_null=True)
+    current = Number(allow_null=True)
+    delta = Number(allow_null=True)
+    improvement = Number(allow_null=True, help_text="Positive means better.")
     threshold = Text(help_text="The meaningful-change threshold in words.")
-    meaningful = serializers.BooleanField()
-    worsened = serializers.BooleanField()
+    meaningful = Boolean()
+    worsened = Boolean()
 
 
 # --- Reminders, audit, tokens ----------------------------------------------------------------
@@ -563,7 +601,7 @@ class ReminderSerializer(serializers.ModelSerializer):
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
-    patient = serializers.IntegerField(source="patient_ref", read_only=True, allow_null=True)
+    patient = Integer(source="patient_ref", read_only=True, allow_null=True)
 
     class Meta:
         model = AuditEvent

@@ -483,3 +483,28 @@ def test_repeated_or_malformed_paging_and_filters_are_400(world, api, query):
 
 def test_a_page_past_the_last_is_404(world, api):
     assert api.get(f"{R}/plans/?page=99").status_code == 404
+
+
+@pytest.mark.parametrize("value", [2590, 1.5, True, ["x"], {"a": 1}])
+def test_text_fields_take_strings_only(world, api, value):
+    response = api.post(f"{R}/plans/{world.plan.pk}/complete/", {"reason": value})
+    assert response.status_code == 400
+    assert "reason" in response.json()["fields"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("minutes_done", "10"),
+        ("minutes_done", 10.0),
+        ("pain_worst", True),
+        ("speed_kmh", "1.5"),
+        ("fall", "yes"),
+        ("fall", 1),
+        ("plan", "1"),
+    ],
+)
+def test_numbers_booleans_and_ids_must_have_their_json_type(world, api, field, value):
+    response = api.post(f"{R}/sessions/", session_body(world, **{field: value}))
+    assert response.status_code == 400
+    assert field in response.json()["fields"]
