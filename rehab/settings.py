@@ -168,7 +168,12 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # E-mail: embedded default writes each message to var/mail/ so nothing leaves the machine.
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default=f"filemail://{VAR_DIR / 'mail'}")
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="filemail://")
+if EMAIL_CONFIG["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend":
+    # django-environ drops the leading "/" of filemail:///an/absolute/path, which would write
+    # mail relative to whatever directory a process runs in; take the path as written.
+    _mail_path = env.str("EMAIL_URL", default="").partition("://")[2]
+    EMAIL_CONFIG["EMAIL_FILE_PATH"] = _mail_path or str(VAR_DIR / "mail")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Retrowalk <no-reply@localhost>")
 
@@ -202,6 +207,8 @@ else:
         "data_folder_out": str(_queue),
         "processed_folder": str(_processed),
         "store_processed": False,
+        # Broadcast bookkeeping; without it kombu writes ./control wherever a process starts.
+        "control_folder": str(VAR_DIR / "celery" / "control"),
     }
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"

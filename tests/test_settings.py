@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PRINT = (
     "import json, rehab.settings as s; print(json.dumps({'broker': s.CELERY_BROKER_URL, "
     "'cache': s.CACHES['default']['BACKEND'], 'db': s.DATABASES['default']['ENGINE'], "
-    "'debug': s.DEBUG, 'hosts': s.ALLOWED_HOSTS, 'email': s.EMAIL_BACKEND}))"
+    "'debug': s.DEBUG, 'hosts': s.ALLOWED_HOSTS, 'email': s.EMAIL_BACKEND, "
+    "'mail_path': str(getattr(s, 'EMAIL_FILE_PATH', ''))}))"
 )
 
 
@@ -34,6 +35,7 @@ def test_embedded_defaults_need_no_services(tmp_path):
     assert values["db"] == "django.db.backends.sqlite3"
     assert values["debug"] is False
     assert values["email"] == "django.core.mail.backends.filebased.EmailBackend"
+    assert values["mail_path"] == str(tmp_path / "mail")
     # A secret key was made for this installation and is kept private.
     key = tmp_path / "secret_key"
     assert len(key.read_text()) >= 50
@@ -59,3 +61,8 @@ def test_a_misspelt_boolean_fails_loudly_at_start_up(tmp_path, name):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert name in result.stderr
+
+
+def test_an_absolute_mail_folder_stays_absolute(tmp_path):
+    values = json.loads(load(tmp_path, EMAIL_URL=f"filemail://{tmp_path}/outbox").stdout)
+    assert values["mail_path"] == f"{tmp_path}/outbox"
