@@ -7,7 +7,12 @@ from __future__ import annotations
 from django.contrib.auth import authenticate
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
@@ -565,7 +570,12 @@ class ReportViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin
     @extend_schema(
         summary="Download a ready report (PDF)",
         tags=["reports"],
-        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            409: OpenApiResponse(
+                s.ErrorSerializer, description="report_not_ready or report_missing"
+            ),
+        },
     )
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):

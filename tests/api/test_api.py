@@ -508,3 +508,9 @@ def test_numbers_booleans_and_ids_must_have_their_json_type(world, api, field, v
     response = api.post(f"{R}/sessions/", session_body(world, **{field: value}))
     assert response.status_code == 400
     assert field in response.json()["fields"]
+
+
+def test_the_schema_documents_every_status_a_report_download_can_answer(client, db):
+    spec = client.get(f"{R}/schema/?format=json").json()
+    responses = spec["paths"]["/api/v1/reports/{id}/download/"]["get"]["responses"]
+    assert {"200", "401", "403", "404", "409", "429"} <= set(responses)
