@@ -582,6 +582,16 @@ class IdempotencyRecord(models.Model):
         return f"{self.owner} {self.key}"
 
 
+class DeliveryStatus(models.TextChoices):
+    """The life of a message (reminder or alert): claimed from pending, then one outcome."""
+
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+
+
 class Reminder(models.Model):
     """One reminder per patient, day and kind; the send's result is kept."""
 
@@ -589,12 +599,7 @@ class Reminder(models.Model):
         SESSION = "session", "Session due"
         NUDGE = "nudge", "Missed-session nudge"
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        SKIPPED = "skipped", "Skipped"
+    Status = DeliveryStatus
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="reminders")
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="reminders")
@@ -628,12 +633,7 @@ class Alert(models.Model):
         PAUSE = "pause", "Plan paused"
         DIGEST = "digest", "Daily digest"
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        SKIPPED = "skipped", "Skipped"
+    Status = DeliveryStatus
 
     clinician = models.ForeignKey(Clinician, on_delete=models.CASCADE, related_name="alerts")
     kind = models.CharField(max_length=10, choices=Kind)
