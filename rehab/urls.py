@@ -13,7 +13,9 @@ admin.site.site_header = "Retrowalk administration"
 admin.site.site_title = "Retrowalk"
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="clinicians:today", permanent=False)),
+    path("clinic/", include("clinicians.urls")),
+    path("portal/", include("patients.urls")),
     path("healthz", health, name="health"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("rehab.api.urls")),

@@ -1,4 +1,5 @@
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.urls import reverse
@@ -44,6 +45,11 @@ def data(db):
         channel="email",
         scheduled_for=timezone.now(),
     )
+    # django-axes' sign-in records: one failed attempt, its log and one successful sign-in.
+    seen = {"username": "mallory", "ip_address": "127.0.0.1", "user_agent": "test"}
+    AccessAttempt.objects.create(**seen, failures_since_start=1, get_data="", post_data="")
+    AccessFailureLog.objects.create(**seen)
+    AccessLog.objects.create(**seen)
     return plan
 
 

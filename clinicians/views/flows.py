@@ -1,0 +1,3 @@
+"""(area under construction)"""
+
+urlpatterns = []

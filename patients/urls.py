@@ -1,0 +1,10 @@
+"""The patient portal at /portal/."""
+
+from django.urls import include, path
+
+app_name = "patients"
+
+urlpatterns = [
+    path("", include("patients.views.auth")),
+    path("", include("patients.views.today")),
+]

@@ -1,0 +1,31 @@
+"""Idle session timeout without a database write on every request."""
+
+from __future__ import annotations
+
+import time
+
+# A session is extended at most this often; so it ends between SESSION_COOKIE_AGE minus this
+# and SESSION_COOKIE_AGE after the last request.
+REFRESH_EVERY_SECONDS = 300
+
+
+class SessionIdleTimeoutMiddleware:
+    """Extends a signed-in session while it is in use, so it expires after
+    SESSION_COOKIE_AGE of inactivity. Django's SESSION_SAVE_EVERY_REQUEST would do the same
+    with a session write on every request; this writes at most once every five minutes."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        # The session's own sign-in, not request.user: an API key or token request has a user
+        # but no session worth extending (and must not be given one).
+        if session is not None and session.get("_auth_user_id"):
+            now = int(time.time())
+            if now - session.get("_seen", 0) >= REFRESH_EVERY_SECONDS:
+                # Marks the session modified: SessionMiddleware saves it and resends the cookie
+                # with a fresh expiry.
+                session["_seen"] = now
+        return response
