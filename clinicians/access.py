@@ -6,11 +6,14 @@ what the selectors scope by, so a view cannot reach another clinic's rows even b
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
+from django.utils import timezone
 
 from rehab.access import CLINICIAN, principal_for_user
 
@@ -41,3 +44,8 @@ def clinic_admin_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def clinic_today(request) -> dt.date:
+    """The clinic's calendar day: what 'today' means on the dashboard."""
+    return timezone.now().astimezone(zoneinfo.ZoneInfo(request.principal.clinic.timezone)).date()

@@ -7,4 +7,5 @@ app_name = "patients"
 urlpatterns = [
     path("", include("patients.views.auth")),
     path("", include("patients.views.today")),
+    path("", include("patients.views.invite")),
 ]
