@@ -32,8 +32,9 @@ run: seed
 	@echo
 	DEBUG=$${DEBUG:-true} $(BIN)/honcho start --procfile Procfile.dev --port $(PORT)
 
+# Browser tests need Debian's chromium (`.ci/run` installs it); without it they skip.
 test: install
-	$(BIN)/pytest -n auto
+	$(BIN)/pytest -n auto $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

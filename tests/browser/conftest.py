@@ -1,0 +1,83 @@
+"""Browser tests: Playwright driving Debian's chromium against pytest-django's live server.
+
+`.ci/run` installs chromium; on a machine without it these tests skip with a reason, so
+`make test` still works on a fresh machine with only Python, make and git.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+HAVE_CHROMIUM = Path(CHROMIUM).exists()
+
+# Playwright's sync API runs an event loop in this thread; the test's own ORM calls (building
+# data, checking rows) are still plain synchronous code, which Django would otherwise refuse.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_collection_modifyitems(config, items):
+    if HAVE_CHROMIUM:
+        return
+    skip = pytest.mark.skip(reason=f"no chromium at {CHROMIUM} (.ci/run installs Debian's)")
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    # Debian's chromium, not a Playwright download; flags keep it off the (closed) network.
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+        ],
+    }
+
+
+@pytest.fixture
+def axe_check():
+    """Runs axe-core on the page and fails on any serious or critical violation, naming it."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+
+    def check(page):
+        results = axe.run(page)
+        bad = [
+            f"{v['id']} ({v['impact']}): {v['help']} — "
+            + "; ".join(node["target"][0] for node in v["nodes"][:5])
+            for v in results.response["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert not bad, f"axe on {page.url}:\n" + "\n".join(bad)
+        return results
+
+    return check
+
+
+@pytest.fixture
+def sign_in(live_server):
+    """Signs a user in through the real form of a door ("clinicians" or "patients")."""
+
+    def do(page, username: str, password: str = "pw", door: str = "clinicians"):
+        path = "/clinic/login/" if door == "clinicians" else "/portal/login/"
+        page.goto(live_server.url + path)
+        page.get_by_label("username", exact=False).fill(username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+
+    return do
