@@ -8,4 +8,7 @@ urlpatterns = [
     path("", include("patients.views.auth")),
     path("", include("patients.views.today")),
     path("", include("patients.views.invite")),
+    path("", include("patients.views.log")),
+    path("", include("patients.views.progress")),
+    path("", include("patients.views.reminders")),
 ]
