@@ -27,7 +27,9 @@ seed: migrate
 # var/). Ctrl-C stops all three.
 run: seed
 	@echo
-	@echo "  Retrowalk is starting on http://127.0.0.1:$(PORT)/  (admin: http://127.0.0.1:$(PORT)/admin/)"
+	@echo "  Retrowalk is starting on http://127.0.0.1:$(PORT)/"
+	@echo "    clinicians: http://127.0.0.1:$(PORT)/clinic/   patients: http://127.0.0.1:$(PORT)/portal/"
+	@echo "    API docs:   http://127.0.0.1:$(PORT)/api/v1/docs/   admin: http://127.0.0.1:$(PORT)/admin/"
 	@echo "  Demo logins are listed above. Ctrl-C stops the web server, the worker and beat."
 	@echo
 	DEBUG=$${DEBUG:-true} $(BIN)/honcho start --procfile Procfile.dev --port $(PORT)

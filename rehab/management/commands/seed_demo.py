@@ -116,10 +116,10 @@ class Command(BaseCommand):
         self.stdout.write(
             "Demo logins (password for all: the DEMO_PASSWORD setting, by default "
             f'"{password}"):\n'
-            "  admin    Django admin (superuser)\n"
-            "  hughes   clinician, clinic administrator\n"
-            "  patel    clinician\n"
-            "  maria    patient (Maria Lopez)"
+            "  hughes   clinician, clinic administrator  -> the dashboard at /clinic/\n"
+            "  patel    clinician                        -> the dashboard at /clinic/\n"
+            "  maria    patient (Maria Lopez)            -> the portal at /portal/\n"
+            "  admin    Django admin (superuser)         -> /admin/"
         )
 
     def _user(self, username, password, **fields) -> User:
