@@ -52,6 +52,20 @@ def test_a_fall_alerts_the_assigning_clinician_and_the_admins_once(
     assert set(Alert.objects.values_list("status", flat=True)) == {"sent"}
 
 
+def test_a_deactivated_administrator_gets_no_pause_alert(
+    team, django_capture_on_commit_callbacks
+):
+    lead, assigning, _ = team
+    lead.user.is_active = False
+    lead.user.save()
+    plan = plan_of(assigning)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.session_log(
+            plan=plan, actor=None, date=TODAY, today=TODAY, **good_session(fall=True)
+        )
+    assert [m.to[0] for m in mail.outbox] == [assigning.user.email]
+
+
 def test_no_alert_for_a_plain_hold(team, django_capture_on_commit_callbacks):
     plan = plan_of(team[1])
     with django_capture_on_commit_callbacks(execute=True):
