@@ -29,3 +29,9 @@ class SessionIdleTimeoutMiddleware:
                 # with a fresh expiry.
                 session["_seen"] = now
         return response
+
+
+def stamp_session_on_login(sender, request, user, **kwargs) -> None:
+    """A fresh sign-in starts the idle clock, so its first page costs no extra session write."""
+    if request is not None and hasattr(request, "session"):
+        request.session["_seen"] = int(time.time())

@@ -15,12 +15,17 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings as django_settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
 from django.utils.html import escape
+from django.utils.http import urlsafe_base64_encode
 from django.utils.text import slugify
 
 from rehab import notify, scheduling, selectors
@@ -35,11 +40,13 @@ from rehab.errors import RehabError, validation_error
 from rehab.models import (
     Alert,
     ApiKey,
+    CalendarFeed,
     Clinic,
     Clinician,
     OutcomeScore,
     Patient,
     Plan,
+    PortalInvite,
     ProgressionDecision,
     Protocol,
     ProtocolLevel,
@@ -48,6 +55,7 @@ from rehab.models import (
     Screening,
     SessionLog,
     User,
+    validate_timezone,
 )
 
 # A written override must say something; a single word is not a clinical reason.
@@ -1228,6 +1236,211 @@ def api_key_touch(*, api_key: ApiKey) -> None:
         api_key.last_used_at = now
 
 
+# --- Clinic team -----------------------------------------------------------------------------
+
+
+def _lock_clinic(clinic: Clinic) -> Clinic:
+    # Team changes of one clinic run one at a time, so two administrators removing each other's
+    # rights at once cannot leave the clinic with none.
+    return Clinic.objects.select_for_update().get(pk=clinic.pk)
+
+
+def _other_active_admins(clinician: Clinician) -> int:
+    return (
+        Clinician.objects.filter(
+            clinic_id=clinician.clinic_id, is_clinic_admin=True, user__is_active=True
+        )
+        .exclude(pk=clinician.pk)
+        .count()
+    )
+
+
+def _set_password_link(user: User) -> str:
+    path = reverse(
+        "clinicians:password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    return f"{django_settings.SITE_URL}{path}"
+
+
+def _send_set_password_email(clinician: Clinician, actor: Actor) -> None:
+    user = clinician.user
+    link = _set_password_link(user)
+    sender = as_user(actor)
+    text = render_to_string(
+        "emails/clinician_welcome.txt",
+        {
+            "user": user,
+            "clinic": clinician.clinic,
+            "link": link,
+            "invited_by": (sender.get_full_name() or sender.get_username()) if sender else "",
+            "valid_hours": max(1, django_settings.PASSWORD_RESET_TIMEOUT // 3600),
+            "username": user.get_username(),
+        },
+    )
+    paragraphs = [escape(p).replace("\n", "<br>") for p in text.strip().split("\n\n")]
+    html = "".join(f"<p>{p}</p>" for p in paragraphs).replace(
+        escape(link), f'<a href="{escape(link)}">{escape(link)}</a>'
+    )
+    try:
+        notify.send_email(
+            to=user.email,
+            subject=f"Your Retrowalk account at {clinician.clinic.name}",
+            text=text,
+            html=html,
+        )
+    except notify.SendError as exc:
+        # Raised inside the transaction: nothing is kept, so the administrator can simply retry.
+        raise RehabError(
+            "email_not_sent",
+            f"The e-mail to {user.email} could not be sent ({exc}). Nothing was changed; "
+            "please try again later.",
+            status=503,
+        ) from exc
+
+
+@transaction.atomic
+def clinician_create(
+    *,
+    clinic: Clinic,
+    actor: Actor,
+    first_name: str,
+    last_name: str,
+    email: str,
+    username: str | None = None,
+    title: str = "Physiotherapist",
+    is_clinic_admin: bool = False,
+) -> Clinician:
+    """Add a clinician to the clinic. The account has no password until they set one through
+    the link e-mailed to them, so no one else ever knows it."""
+    _lock_clinic(clinic)
+    first_name, last_name = (first_name or "").strip(), (last_name or "").strip()
+    email, username = (email or "").strip(), (username or "").strip()
+    errors: dict[str, list[str]] = {}
+    for field, value, what in (
+        ("first_name", first_name, "a first name"),
+        ("last_name", last_name, "a last name"),
+        ("email", email, "an e-mail address for the set-password link"),
+    ):
+        if not value:
+            errors[field] = [f"Give {what}."]
+    if email and User.objects.filter(email__iexact=email).exists():
+        errors["email"] = ["Another account already uses this e-mail address."]
+    if username and User.objects.filter(username__iexact=username).exists():
+        errors["username"] = ["This username is taken; choose another or leave it empty."]
+    if errors:
+        raise validation_error(errors)
+    user = User(
+        username=username or selectors.portal_username_for(email=email),
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+    )
+    user.set_unusable_password()
+    _full_clean(user, exclude=["password"])
+    clinician = Clinician(
+        clinic=clinic, user=user, title=(title or "").strip(), is_clinic_admin=is_clinic_admin
+    )
+    _full_clean(clinician, exclude=["user"])
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # the same username, taken a moment ago
+        raise validation_error({"username": "This username is taken; choose another."}) from exc
+    clinician.user = user
+    clinician.save()
+    audit_record(
+        actor=actor,
+        action="clinician.create",
+        obj=clinician,
+        clinic=clinic,
+        detail={"username": user.username, "is_clinic_admin": is_clinic_admin},
+    )
+    _send_set_password_email(clinician, actor)
+    return clinician
+
+
+@transaction.atomic
+def clinician_send_password_link(*, clinician: Clinician, actor: Actor) -> Clinician:
+    """E-mail a new set-password link, e.g. when the first one expired or went astray."""
+    if not clinician.user.is_active:
+        raise RehabError(
+            "clinician_inactive",
+            f"{clinician} is deactivated; reactivate the account first.",
+            status=409,
+        )
+    if not clinician.user.email:
+        raise validation_error({"email": "This account has no e-mail address."})
+    audit_record(
+        actor=actor, action="clinician.password_link", obj=clinician, clinic=clinician.clinic
+    )
+    _send_set_password_email(clinician, actor)
+    return clinician
+
+
+@transaction.atomic
+def clinician_set_active(*, clinician: Clinician, active: bool, actor: Actor) -> Clinician:
+    """Deactivate (they can no longer sign in; their records stay) or reactivate a clinician."""
+    _lock_clinic(clinician.clinic)
+    user = User.objects.select_for_update().get(pk=clinician.user_id)
+    clinician.user = user
+    if user.is_active == active:
+        return clinician
+    if not active:
+        if as_user(actor) is not None and as_user(actor).pk == user.pk:
+            raise RehabError(
+                "cannot_deactivate_self",
+                "You cannot deactivate your own account; ask another administrator.",
+                status=409,
+            )
+        if clinician.is_clinic_admin and _other_active_admins(clinician) == 0:
+            raise RehabError(
+                "last_admin",
+                f"{clinician} is the clinic's only active administrator; make someone else an "
+                "administrator first.",
+                status=409,
+            )
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    audit_record(
+        actor=actor,
+        action="clinician.activate" if active else "clinician.deactivate",
+        obj=clinician,
+        clinic=clinician.clinic,
+    )
+    return clinician
+
+
+@transaction.atomic
+def clinician_set_admin(*, clinician: Clinician, is_clinic_admin: bool, actor: Actor) -> Clinician:
+    """Grant or remove the clinic administrator's rights (team and API keys)."""
+    _lock_clinic(clinician.clinic)
+    clinician = (
+        Clinician.objects.select_for_update().select_related("user", "clinic").get(pk=clinician.pk)
+    )
+    if clinician.is_clinic_admin == is_clinic_admin:
+        return clinician
+    if not is_clinic_admin and clinician.user.is_active and _other_active_admins(clinician) == 0:
+        raise RehabError(
+            "last_admin",
+            f"{clinician} is the clinic's only active administrator; make someone else an "
+            "administrator first.",
+            status=409,
+        )
+    clinician.is_clinic_admin = is_clinic_admin
+    clinician.save(update_fields=["is_clinic_admin"])
+    audit_record(
+        actor=actor,
+        action="clinician.admin_grant" if is_clinic_admin else "clinician.admin_remove",
+        obj=clinician,
+        clinic=clinician.clinic,
+    )
+    return clinician
+
+
 # --- Reminders -------------------------------------------------------------------------------
 
 REMINDER_BATCH_SIZE = 500
@@ -1420,8 +1633,9 @@ def _reminder_finish(reminder: Reminder, status: str, detail: str) -> str:
 
 
 def _alert_recipients(plan: Plan) -> list[Clinician]:
-    """The clinician who assigned the plan and the clinic's administrators."""
-    recipients = Clinician.objects.filter(clinic=plan.clinic).filter(
+    """The clinician who assigned the plan and the clinic's administrators, while their
+    accounts are active (a deactivated colleague must not receive patient data)."""
+    recipients = Clinician.objects.filter(clinic=plan.clinic, user__is_active=True).filter(
         Q(user_id=plan.assigned_by_id) | Q(is_clinic_admin=True)
     )
     return list(recipients.select_related("user"))
@@ -1684,3 +1898,310 @@ def _report_data(report: Report, now: dt.datetime):
         ),
         citations=tuple(c["text"] for c in plan.protocol.citations) if plan else (),
     )
+
+
+# --- Portal invitations ----------------------------------------------------------------------
+
+_INVITE_USED = (
+    "This invitation has already been used. Sign in with your e-mail address and the password "
+    "you chose, or ask your clinic for help."
+)
+
+
+def invite_check(*, invite: PortalInvite | None, now: dt.datetime | None = None) -> PortalInvite:
+    """The invitation if its link may still be used; otherwise the RehabError its holder should
+    read (404 for an unknown link, 410 for one that worked once but no longer does)."""
+    if invite is None:
+        raise RehabError(
+            "invite_not_found",
+            "This invitation link is not valid. Check that the whole link was copied from the "
+            "e-mail, or ask your clinic to send a new one.",
+            status=404,
+        )
+    patient = invite.patient
+    state = invite.state(now)
+    if state == "used" or patient.user_id is not None:
+        raise RehabError("invite_used", _INVITE_USED, status=410)
+    # An address changed since the e-mail went out means the link may be in the wrong mailbox.
+    address_changed = invite.sent_to.lower() != patient.email.strip().lower()
+    if state == "revoked" or patient.archived_at is not None or address_changed:
+        raise RehabError(
+            "invite_revoked",
+            "This invitation is no longer valid; a newer one may have been sent. Use the link in "
+            "the most recent e-mail from your clinic, or ask them to send a new one.",
+            status=410,
+        )
+    if state == "expired":
+        raise RehabError(
+            "invite_expired",
+            "This invitation has expired. Ask your clinic to send a new one.",
+            status=410,
+        )
+    return invite
+
+
+@transaction.atomic
+def patient_invite(*, patient: Patient, actor: Actor, base_url: str | None = None) -> PortalInvite:
+    """Invite a patient to the portal by e-mail: one single-use link, valid for
+    settings.INVITE_VALID_DAYS days. Earlier unused invitations stop working.
+
+    Only the token's hash is stored; the link goes out once the invitation is committed. When
+    the e-mail cannot be sent, the returned invitation's `send_error` says why (and a new
+    invitation simply replaces it).
+    """
+    _require_active_patient(patient)
+    if patient.user_id is not None:
+        raise RehabError(
+            "portal_account_exists",
+            f"{patient.full_name} already has a portal account. They can sign in, or reset "
+            "their password from the portal's sign-in page.",
+            status=409,
+        )
+    if not patient.email.strip():
+        raise RehabError(
+            "email_required",
+            f"{patient.full_name} has no e-mail address; add one to their record first.",
+            fields={"email": ["An e-mail address is needed for an invitation."]},
+        )
+    Patient.objects.select_for_update().filter(pk=patient.pk).first()  # one invite at a time
+    now = timezone.now()
+    revoked = PortalInvite.objects.filter(
+        patient=patient, used_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=now)
+    token = secrets.token_urlsafe(32)
+    invite = PortalInvite.objects.create(
+        patient=patient,
+        token_hash=selectors.invite_token_hash(token),
+        sent_to=patient.email.strip(),
+        created_by=as_user(actor),
+        created_at=now,
+        expires_at=now + dt.timedelta(days=django_settings.INVITE_VALID_DAYS),
+    )
+    audit_record(
+        actor=actor,
+        action="portal.invite",
+        obj=invite,
+        patient=patient,
+        detail={"revoked_earlier": revoked},
+    )
+    link = (base_url or django_settings.SITE_URL).rstrip("/") + reverse(
+        "patients:invite_accept", args=[token]
+    )
+    invite.send_error = ""
+    # The token lives only in this closure and the e-mail: never in a table or a task queue.
+    transaction.on_commit(partial(_invite_send, invite, link))
+    return invite
+
+
+def _invite_send(invite: PortalInvite, link: str) -> None:
+    patient = invite.patient
+    context = {
+        "patient": patient,
+        "clinic": patient.clinic,
+        "link": link,
+        "expires_on": scheduling.local_day(invite.expires_at, patient.timezone),
+        "valid_days": django_settings.INVITE_VALID_DAYS,
+    }
+    try:
+        notify.send_email(
+            to=invite.sent_to,
+            subject=f"{patient.clinic.name}: your backward-walking plan online",
+            text=render_to_string("emails/invite.txt", context),
+            html=render_to_string("emails/invite.html", context),
+        )
+    except notify.SendError as exc:
+        invite.send_error = str(exc)
+        audit_record(
+            actor=None,
+            action="portal.invite_failed",
+            obj=invite,
+            patient=patient,
+            detail={"error": exc.__class__.__name__},
+        )
+
+
+@transaction.atomic
+def invite_accept(*, token: str, password: str, username: str | None = None) -> User:
+    """Turn an invitation into a portal account: the patient chooses a password, the link is
+    used up, the account is linked to the patient's record. Returns the new user."""
+    found = selectors.portal_invite_for_token(token=token)
+    if found is not None:
+        # Locked, so two submissions of one link cannot both get past the checks.
+        found = (
+            PortalInvite.objects.select_for_update()
+            .select_related("patient__clinic")
+            .get(pk=found.pk)
+        )
+    invite = invite_check(invite=found)
+    patient = invite.patient
+    username = (username or "").strip() or selectors.portal_username_for(email=invite.sent_to)
+    user = User(
+        username=username,
+        email=invite.sent_to,
+        first_name=patient.first_name[:150],
+        last_name=patient.last_name[:150],
+    )
+    _full_clean(user, exclude=["password"])
+    try:
+        password_validation.validate_password(password, user=user)
+    except ValidationError as exc:
+        raise validation_error(
+            {"password": list(exc.messages)}, "Please choose a different password."
+        ) from exc
+    now = timezone.now()
+    claimed = PortalInvite.objects.filter(
+        pk=invite.pk, used_at__isnull=True, revoked_at__isnull=True
+    ).update(used_at=now)
+    if not claimed:
+        raise RehabError("invite_used", _INVITE_USED, status=410)
+    user.set_password(password)
+    user.save()
+    linked = Patient.objects.filter(pk=patient.pk, user__isnull=True).update(
+        user=user, updated_at=now
+    )
+    if not linked:  # an account was linked in between; the transaction rolls back
+        raise RehabError("invite_used", _INVITE_USED, status=410)
+    patient.user = user
+    audit_record(actor=user, action="portal.invite_accept", obj=invite, patient=patient)
+    return user
+
+
+# --- Portal: reminders and calendar ----------------------------------------------------------
+
+_CHANNEL_UNREACHABLE = {
+    Patient.Channel.EMAIL: "There is no e-mail address on the record, so e-mail reminders cannot "
+    "be sent. Choose another way, or ask the clinic to add an address.",
+    Patient.Channel.SMS: "There is no mobile phone number on the record, so text messages cannot "
+    "be sent. Choose another way, or ask the clinic to add a number.",
+}
+
+
+@transaction.atomic
+def patient_set_reminders(
+    *,
+    patient: Patient,
+    actor: Actor,
+    channel: str,
+    time: dt.time,
+    timezone_name: str,
+    enabled: bool,
+    now: dt.datetime | None = None,
+) -> Patient:
+    """A patient's reminder choices: how (e-mail, SMS or none), at what local time, in which
+    time zone, and whether they are paused. Refuses a channel the record cannot reach.
+
+    Reminders already planned and not yet sent follow the new choices, so the change applies
+    from the next one: each keeps its row (one per patient, day and kind) and gets the new
+    channel and moment; paused or "no reminders" removes them instead, and the dispatcher plans
+    today's again if reminders are switched back on the same day.
+    """
+    errors: dict[str, list[str]] = {}
+    if channel not in Patient.Channel.values:
+        errors["reminder_channel"] = ["Choose e-mail, text message or no reminders."]
+    elif not selectors.reminder_channel_usable(patient, channel):
+        errors["reminder_channel"] = [_CHANNEL_UNREACHABLE[channel]]
+    if not isinstance(time, dt.time):
+        errors["reminder_time"] = ["Enter a time like 09:00 or 18:30."]
+    else:
+        time = time.replace(second=0, microsecond=0, tzinfo=None)
+    try:
+        validate_timezone(timezone_name or "")
+    except ValidationError:
+        errors["timezone"] = ["Choose your time zone from the list."]
+    if errors:
+        raise validation_error(errors, "Please check your reminder choices.")
+    changes = {
+        "reminder_channel": channel,
+        "reminder_time": time,
+        "timezone": timezone_name,
+        "reminders_enabled": bool(enabled),
+    }
+    changed = {name for name, value in changes.items() if getattr(patient, name) != value}
+    patient_update(patient=patient, actor=actor, **changes)
+    if changed:
+        _reminders_follow_settings(patient=patient, actor=actor, now=now or timezone.now())
+    return patient
+
+
+def _reminders_follow_settings(*, patient: Patient, actor: Actor, now: dt.datetime) -> None:
+    """Move the patient's pending reminders of today and later to their new choices."""
+    today = scheduling.local_day(now, patient.timezone)
+    pending = Reminder.objects.filter(
+        patient=patient, status=Reminder.Status.PENDING, due_date__gte=today
+    )
+    if not patient.reminders_enabled or patient.reminder_channel == Patient.Channel.NONE:
+        # Deleted rather than left to be skipped: the patient asked for nothing to be sent, and
+        # a row left behind would stop today's reminder being planned again after a resume.
+        removed, _ = pending.delete()
+        if removed:
+            audit_record(
+                actor=actor,
+                action="reminder.cancel",
+                patient=patient,
+                detail={"count": removed},
+            )
+        return
+    clinic = patient.clinic
+    moved = 0
+    for reminder in pending.only("pk", "due_date"):
+        moment = scheduling.reminder_moment(
+            day=reminder.due_date,
+            at=patient.reminder_time,
+            timezone=patient.timezone,
+            quiet_start=clinic.quiet_hours_start,
+            quiet_end=clinic.quiet_hours_end,
+        )
+        # Guarded like a claim: a row a worker took meanwhile is already on its way.
+        moved += Reminder.objects.filter(pk=reminder.pk, status=Reminder.Status.PENDING).update(
+            channel=patient.reminder_channel, scheduled_for=moment, updated_at=now
+        )
+    if moved:
+        audit_record(
+            actor=actor, action="reminder.reschedule", patient=patient, detail={"count": moved}
+        )
+
+
+CALENDAR_TOKEN_BYTES = 32
+
+
+@transaction.atomic
+def calendar_feed_create(*, patient: Patient, actor: Actor) -> str:
+    """Make the patient's private calendar link and return its token, which is shown once and
+    never stored (only its hash is). An earlier link stops working at once."""
+    _require_active_patient(patient)
+    token = secrets.token_urlsafe(CALENDAR_TOKEN_BYTES)
+    previous = CalendarFeed.objects.select_for_update().filter(patient=patient).first()
+    replaced = previous is not None and previous.revoked_at is None
+    feed, _ = CalendarFeed.objects.update_or_create(
+        patient=patient,
+        defaults={
+            "token_hash": selectors.calendar_token_hash(token),
+            "created_at": timezone.now(),
+            "revoked_at": None,
+        },
+    )
+    audit_record(
+        actor=actor,
+        action="calendar.create",
+        obj=feed,
+        patient=patient,
+        detail={"replaced": replaced},
+    )
+    return token
+
+
+@transaction.atomic
+def calendar_feed_revoke(*, patient: Patient, actor: Actor) -> CalendarFeed | None:
+    """Stop the patient's calendar link; the feed's address then answers 404. The revoked feed,
+    or None when no link was on."""
+    feed = (
+        CalendarFeed.objects.select_for_update()
+        .filter(patient=patient, revoked_at__isnull=True)
+        .first()
+    )
+    if feed is None:
+        return None
+    feed.revoked_at = timezone.now()
+    feed.save(update_fields=["revoked_at"])
+    audit_record(actor=actor, action="calendar.revoke", obj=feed, patient=patient)
+    return feed

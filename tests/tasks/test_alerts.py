@@ -52,9 +52,7 @@ def test_a_fall_alerts_the_assigning_clinician_and_the_admins_once(
     assert set(Alert.objects.values_list("status", flat=True)) == {"sent"}
 
 
-def test_a_deactivated_administrator_gets_no_pause_alert(
-    team, django_capture_on_commit_callbacks
-):
+def test_a_deactivated_administrator_gets_no_pause_alert(team, django_capture_on_commit_callbacks):
     lead, assigning, _ = team
     lead.user.is_active = False
     lead.user.save()
