@@ -1,18 +1,245 @@
-"""(placeholder routes: this area is being built; each answers 404 until then)"""
+"""The patient page: everything about one patient, with the decisions and reports acted on here.
 
-from django.http import Http404
-from django.urls import path
+Reads go through selectors scoped by the clinician's principal (another clinic's patient,
+decision or report is a 404); writes go through services, whose refusals come back as messages
+or form errors, never as a 500. Opening the page is itself recorded in the audit trail.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import JsonResponse
+from django.http.response import FileResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from clinicians.access import clinician_required
+from clinicians.forms import apply_errors
+from rehab import charts, selectors, services
+from rehab.audit import audit_record
+from rehab.errors import RehabError
+from rehab.models import Patient, Report
+
+# The status polling gives up after this; the page's "refresh" link still works.
+REPORT_POLL_SECONDS = 2
 
 
-def _todo(request, **kwargs):
-    raise Http404
+class ReportRequestForm(forms.Form):
+    audience = forms.ChoiceField(
+        label="Who the report is for",
+        choices=Report.Audience.choices,
+        initial=Report.Audience.CLINICIAN,
+        widget=forms.RadioSelect,
+    )
+    period_start = forms.DateField(
+        label="From",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="Leave both dates empty for the last 12 weeks.",
+    )
+    period_end = forms.DateField(
+        label="To",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="Empty means up to today.",
+    )
+
+
+class DecisionNoteForm(forms.Form):
+    note = forms.CharField(required=False, max_length=1000)
+
+
+def _chart_view(key: str, chart: charts.Chart) -> dict:
+    """A chart with everything a reader without the picture needs: the text alternative and
+    the values as a table."""
+    days = sorted({day for series in chart.series for day, _ in series.points})
+    values = [dict(series.points) for series in chart.series]
+    return {
+        "id": f"chart-{key}",
+        "title": chart.title,
+        # chart_svg escapes every text it draws (minidom text nodes) and has no script.
+        "svg": charts.chart_svg(chart),
+        "text": charts.chart_text_alternative(chart),
+        "columns": [series.name for series in chart.series],
+        "rows": [(day, [points.get(day) for points in values]) for day in reversed(days)],
+    }
+
+
+def _charts(points) -> list[dict]:
+    if not points:
+        return []
+    minutes, speed = charts.minutes_speed_charts(points)
+    return [
+        _chart_view("pain", charts.pain_chart(points)),
+        _chart_view("minutes", minutes),
+        _chart_view("speed", speed),
+    ]
+
+
+def _patient_or_404(request, pk: int) -> Patient:
+    return get_object_or_404(selectors.patients_for(request.principal), pk=pk)
+
+
+def _render_page(request, patient: Patient, *, report_form=None, status: int = 200):
+    principal = request.principal
+    # Recorded before the trail is read, so the trail shows this visit too.
+    audit_record(
+        actor=request.user,
+        action="patient.view",
+        obj=patient,
+        patient=patient,
+        clinic=principal.clinic,
+    )
+    page = selectors.patient_page(principal=principal, patient=patient)
+    context = {
+        "page": page,
+        "patient": patient,
+        "summary": page.plan,
+        "charts": _charts(page.chart_points),
+        "report_form": report_form or ReportRequestForm(),
+        "clinic_timezone": principal.clinic.timezone,
+        "poll_ms": REPORT_POLL_SECONDS * 1000,
+    }
+    return render(request, "clinicians/patient/page.html", context, status=status)
+
+
+@clinician_required
+@require_GET
+def patient(request, pk: int):
+    return _render_page(request, _patient_or_404(request, pk))
+
+
+@clinician_required
+@require_POST
+def report_request(request, pk: int):
+    patient = _patient_or_404(request, pk)
+    form = ReportRequestForm(request.POST)
+    if form.is_valid():
+        try:
+            services.report_request(patient=patient, actor=request.user, **form.cleaned_data)
+        except RehabError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(
+                request, "Report requested. It is being prepared; the download appears below."
+            )
+            return redirect(reverse("clinicians:patient", args=[patient.pk]) + "#reports")
+    return _render_page(request, patient, report_form=form, status=400)
+
+
+def _decide(request, pk: int, *, approve: bool):
+    decision = get_object_or_404(selectors.decisions_for(request.principal), pk=pk)
+    back = reverse("clinicians:patient", args=[decision.plan.patient_id]) + "#decisions"
+    form = DecisionNoteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The note is too long: keep it under 1,000 characters.")
+        return redirect(back)
+    note = form.cleaned_data["note"]
+    levels = decision.plan.levels
+    move = f"from {levels[decision.from_level]['name']} to {levels[decision.to_level]['name']}"
+    try:
+        if approve:
+            services.decision_approve(decision=decision, actor=request.user, note=note)
+        else:
+            services.decision_reject(decision=decision, actor=request.user, note=note)
+    except RehabError as error:
+        messages.error(request, error.message)
+    else:
+        outcome = decision.get_outcome_display().lower()
+        if approve:
+            messages.success(request, f"Approved: the {outcome} {move} is applied.")
+        else:
+            messages.success(request, f"Rejected: the {outcome} {move} is not applied.")
+    return redirect(back)
+
+
+@clinician_required
+@require_POST
+def decision_approve(request, pk: int):
+    return _decide(request, pk, approve=True)
+
+
+@clinician_required
+@require_POST
+def decision_reject(request, pk: int):
+    return _decide(request, pk, approve=False)
+
+
+def _report_or_404(request, pk: int) -> Report:
+    return get_object_or_404(selectors.reports_for(request.principal), pk=pk)
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@clinician_required
+@require_GET
+def report_status(request, pk: int):
+    """A report's status only (no clinical content): polled by the page while it renders."""
+    report = _report_or_404(request, pk)
+    ready = report.status == Report.Status.READY
+    download_url = reverse("clinicians:report_download", args=[report.pk]) if ready else None
+    if _wants_json(request):
+        response = JsonResponse(
+            {
+                "status": report.status,
+                "status_display": report.get_status_display(),
+                "download_url": download_url,
+            }
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+    return render(
+        request,
+        "clinicians/patient/report_status.html",
+        {"report": report, "download_url": download_url},
+    )
+
+
+@clinician_required
+@require_GET
+def report_download(request, pk: int):
+    report = _report_or_404(request, pk)
+    problem = ""
+    if report.status != Report.Status.READY:
+        problem = (
+            f"The report is {report.get_status_display().lower()}; download it once it is ready."
+        )
+    elif not services.report_path(report).is_file():
+        problem = "The report's file is no longer there; request the report again."
+    if problem:
+        return render(
+            request,
+            "clinicians/patient/report_status.html",
+            {"report": report, "download_url": None, "problem": problem},
+            status=409,
+        )
+    # The same audit action as the API's download, so one query finds every download.
+    audit_record(
+        actor=request.user,
+        action="report.read",
+        obj=report,
+        patient=report.patient,
+        clinic=request.principal.clinic,
+    )
+    response = FileResponse(
+        services.report_path(report).open("rb"),
+        content_type="application/pdf",
+        as_attachment=True,
+        filename=f"progress-report-{report.patient_id}-{report.period_end}.pdf",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 urlpatterns = [
-    path("patients/<int:pk>/", _todo, name="patient"),
-    path("decisions/<int:pk>/approve/", _todo, name="decision_approve"),
-    path("decisions/<int:pk>/reject/", _todo, name="decision_reject"),
-    path("patients/<int:pk>/reports/", _todo, name="report_request"),
-    path("reports/<int:pk>/", _todo, name="report_status"),
-    path("reports/<int:pk>/download/", _todo, name="report_download"),
+    path("patients/<int:pk>/", patient, name="patient"),
+    path("decisions/<int:pk>/approve/", decision_approve, name="decision_approve"),
+    path("decisions/<int:pk>/reject/", decision_reject, name="decision_reject"),
+    path("patients/<int:pk>/reports/", report_request, name="report_request"),
+    path("reports/<int:pk>/", report_status, name="report_status"),
+    path("reports/<int:pk>/download/", report_download, name="report_download"),
 ]
