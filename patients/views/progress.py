@@ -1,16 +1,347 @@
-"""(placeholder routes: this area is being built; each answers 404 until then)"""
+"""My progress: charts, the walking calendar, the level history, the questionnaires and the
+patient's own progress reports.
 
-from django.http import Http404
-from django.urls import path
+The views read through selectors scoped to the signed-in patient and write through services;
+what they add is wording: a level change's reasons, written for clinicians, are told here in
+plain words for the patient.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib import messages
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.safestring import mark_safe
+
+from patients import forms_outcomes
+from patients.access import patient_required
+from rehab import charts, selectors, services
+from rehab.audit import audit_reads, audit_record
+from rehab.clinical import outcomes as clinical_outcomes
+from rehab.errors import RehabError
+from rehab.models import Report
+
+# Charts are drawn this size and scaled by the browser (viewBox, width 100 %): near 1:1 on a
+# 360 px phone, so the axis labels stay readable there.
+CHART_WIDTH, CHART_HEIGHT = 340, 220
+
+# --- level history in plain words ----------------------------------------------------------------
+
+# A decision's reasons are written for the clinician ("Worst pain during exercise reached 7/10
+# ..."); the patient reads why in these words instead. An unknown code falls back to the
+# clinician's text.
+BECAUSE: dict[str, str] = {
+    "criteria_met": "your pain stayed low and you managed the sessions",
+    "worst_pain_high": "your pain during the walk went higher than it should",
+    "pain_not_settled": "your pain the next morning was worse than before the walk",
+    "effort_high": "the walking felt very hard",
+    "fall": "you told us about a fall",
+    "chest_pain": "you told us about chest pain",
+    "severe_pain": "your pain was very strong",
+    "near_fall": "you nearly fell",
+    "dizziness": "you felt dizzy",
+    "swelling_more": "your knee was more swollen than usual",
+    "hold_progression": "your health check asks to keep your level steady for now",
+    "lowest_level": "there is no easier level to go back to",
+}
+
+_LEVEL_PREFIX = re.compile(r"^\s*level\s+\d+\s*[:.\-–—]\s*", re.IGNORECASE)  # noqa: RUF001
 
 
-def _todo(request, **kwargs):
-    raise Http404
+def _level_words(levels: list[dict], index: int | None) -> str:
+    """'level 4 (10 min at 2 km/h, both rails)': the number people count, then what it asks."""
+    if index is None:
+        return "a new level"
+    name = levels[index].get("name", "") if 0 <= index < len(levels) else ""
+    detail = _LEVEL_PREFIX.sub("", name).strip()
+    return f"level {index + 1}" + (f" ({detail})" if detail else "")
+
+
+def _join(parts: list[str]) -> str:
+    parts = list(dict.fromkeys(part for part in parts if part))
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _because(event: selectors.PlanEvent) -> str:
+    # The reasons that argued for what happened; the others (a hold reason beside a regress)
+    # are not why it happened.
+    reasons = [r for r in event.reasons if r.get("outcome") == event.kind] or list(event.reasons)
+    return _join(
+        [
+            BECAUSE.get(r.get("code", ""), "") or (r.get("text") or "").strip().rstrip(".")
+            for r in reasons
+        ]
+    )
+
+
+def _history_sentence(event: selectors.PlanEvent, levels: list[dict]) -> str:
+    to_level = _level_words(levels, event.to_level)
+    if event.kind == "start":
+        return f"you started your plan at {to_level}."
+    if event.kind in ("advance", "regress") and event.by_clinician:
+        moved = "up" if event.kind == "advance" else "back"
+        note = next((r.get("text", "").strip() for r in event.reasons if r.get("text")), "")
+        sentence = f"your physiotherapist moved you {moved} to {to_level}."
+        return sentence + (f" Their note: “{note}”" if note else "")
+    because = _because(event)
+    because = f" because {because}" if because else ""
+    if event.kind == "advance":
+        return f"moved up to {to_level}{because}."
+    if event.kind == "regress":
+        return f"moved back to {to_level} to make it easier{because}."
+    if event.kind == "pause" and event.reasons:
+        return (
+            f"your plan was paused{because}. Your physiotherapist will talk with you before "
+            "you carry on."
+        )
+    return {
+        "pause": "your physiotherapist paused your plan.",
+        "resume": "your plan started again.",
+        "complete": "you finished your plan. Well done!",
+        "discontinue": "your plan was stopped.",
+    }.get(event.kind, "your plan changed.")
+
+
+# --- charts --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChartView:
+    title: str
+    svg: str  # safe: chart_svg escapes every text it draws
+    summary: str
+
+
+def _chart_views(points) -> list[ChartView]:
+    minutes, speed = charts.minutes_speed_charts(points)
+    views = []
+    for chart in (charts.pain_chart(points), minutes, speed):
+        views.append(
+            ChartView(
+                title=chart.title,
+                svg=mark_safe(charts.chart_svg(chart, CHART_WIDTH, CHART_HEIGHT)),
+                summary=charts.chart_text_alternative(chart),
+            )
+        )
+    return views
+
+
+# --- questionnaires in words ---------------------------------------------------------------------
+
+
+def _subscale(code: str) -> str:
+    return forms_outcomes.SUBSCALE_WORDS.get(code, code)
+
+
+def _outcome_view(status: selectors.OutcomeStatus) -> dict:
+    code = status.measure
+    words = forms_outcomes.measure_words(code)
+    subscales = clinical_outcomes.get_measure(code).subscales
+    rows = [
+        (
+            score.taken_on,
+            [(_subscale(s), forms_outcomes.number(score.scores.get(s))) for s in subscales],
+        )
+        for score in reversed(status.scores)
+    ]
+    changes = [(_subscale(c.subscale), forms_outcomes.change_words(c)) for c in status.changes]
+    return {
+        "code": code,
+        "name": words.name,
+        "minutes": words.minutes,
+        "about": words.about,
+        "due": status.due,
+        "next_due": status.next_due,
+        "first": status.scores[0].taken_on if status.scores else None,
+        "online": forms_outcomes.available_online(code),
+        "url": reverse("patients:questionnaire", args=[code]),
+        "direction": forms_outcomes.direction_words(code),
+        "single": len(subscales) == 1,
+        "rows": rows,
+        "changes": changes,
+    }
+
+
+# --- pages ---------------------------------------------------------------------------------------
+
+
+@patient_required
+def progress(request):
+    principal = request.principal
+    patient = principal.patient
+    today = patient.local_today()
+    plan = selectors.portal_plan(principal)
+    context: dict = {"nav": "progress", "plan": plan, "today": today}
+    if plan is not None:
+        weeks_ago = today - timedelta(weeks=selectors.PORTAL_CHART_WEEKS)
+        since = max(weeks_ago, min(plan.start_date, today))
+        logs = selectors.portal_progress_sessions(principal, plan=plan, since=since, today=today)
+        history = selectors.portal_plan_history(principal, plan=plan)
+        points = selectors.session_points(logs)
+        outcomes = [
+            _outcome_view(status)
+            for status in selectors.portal_outcomes(principal, plan=plan, today=today)
+        ]
+        context.update(
+            level_number=plan.current_level + 1,
+            level_count=len(plan.levels),
+            calendar=selectors.portal_adherence_calendar(
+                plan=plan,
+                session_days={log.date for log in logs},
+                pauses=selectors.plan_pauses(history),
+                today=today,
+            ),
+            charts=_chart_views(points),
+            points=list(reversed(points)),
+            chart_since=since,
+            history=[(event.day, _history_sentence(event, plan.levels)) for event in history],
+            due=[o for o in outcomes if o["due"]],
+            outcomes=[o for o in outcomes if o["rows"]],
+        )
+    audit_record(
+        actor=request.user,
+        action="plan.read",
+        obj=plan,
+        patient=patient,
+        detail={"page": "portal progress"},
+    )
+    return render(request, "patients/progress.html", context)
+
+
+@patient_required
+def questionnaire(request, measure: str):
+    principal = request.principal
+    patient = principal.patient
+    today = patient.local_today()
+    plan = selectors.portal_plan(principal)
+    if measure not in selectors.portal_outcome_measures(plan):
+        raise Http404("Not one of your questionnaires.")
+    status = next(
+        s
+        for s in selectors.portal_outcomes(principal, plan=plan, today=today)
+        if s.measure == measure
+    )
+    context = {
+        "nav": "progress",
+        "measure": measure,
+        "words": forms_outcomes.measure_words(measure),
+        "status": status,
+        "online": forms_outcomes.available_online(measure),
+    }
+    # Posting to a questionnaire that has no form yet changes nothing: said on the page, as a 400.
+    code = 400 if request.method == "POST" else 200
+    if context["online"]:
+        previous = status.latest.answers if status.latest is not None else None
+        form = forms_outcomes.questionnaire_form(
+            measure, request.POST if request.method == "POST" else None, previous_answers=previous
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.outcome_record(
+                    patient=patient, measure=measure, answers=form.answers(), actor=request.user
+                )
+            except RehabError as error:
+                forms_outcomes.apply_outcome_errors(form, error)
+                code = error.status
+            else:
+                messages.success(
+                    request,
+                    f"Thank you: your answers to the {context['words'].name} are saved.",
+                )
+                return redirect(reverse("patients:progress") + "#scores")
+        context["form"] = form
+    audit_record(
+        actor=request.user,
+        action="outcome.read",
+        patient=patient,
+        detail={"measure": measure, "page": "portal questionnaire"},
+    )
+    return render(request, "patients/questionnaire.html", context, status=code)
+
+
+@patient_required
+def reports(request):
+    principal = request.principal
+    error = None
+    code = 200
+    if request.method == "POST":
+        try:
+            services.report_request(
+                patient=principal.patient, audience=Report.Audience.PATIENT, actor=request.user
+            )
+        except RehabError as exc:
+            error, code = exc.message, exc.status
+        else:
+            messages.success(
+                request,
+                "We are making your progress report. It is usually ready within a minute.",
+            )
+            return redirect("patients:reports")
+    rows = selectors.portal_reports(principal)
+    audit_record(
+        actor=request.user,
+        action="report.list",
+        patient=principal.patient,
+        detail={"page": "portal reports"},
+    )
+    return render(
+        request,
+        "patients/reports.html",
+        {
+            "nav": "progress",
+            "reports": rows,
+            "error": error,
+            "preparing": any(
+                r.status in (Report.Status.PENDING, Report.Status.RENDERING) for r in rows
+            ),
+        },
+        status=code,
+    )
+
+
+@patient_required
+def report_download(request, pk: int):
+    principal = request.principal
+    try:
+        report = selectors.portal_report(principal, report_id=pk)
+    except Report.DoesNotExist:
+        raise Http404("No such report.") from None
+    if report.status != Report.Status.READY:
+        if report.status == Report.Status.FAILED:
+            messages.error(request, "Sorry, we could not make that report. Please make a new one.")
+        else:
+            messages.info(
+                request, "Your report is still being prepared. Please try again in a minute."
+            )
+        return redirect("patients:reports")
+    file_path = services.report_path(report)
+    if not file_path.is_file():
+        messages.error(request, "That report's file is no longer there. Please make a new report.")
+        return redirect("patients:reports")
+    # The same audit event as the API's download.
+    audit_reads(
+        actor=request.user, action="report.read", patients=[report.patient], clinic=principal.clinic
+    )
+    response = FileResponse(
+        file_path.open("rb"),
+        content_type="application/pdf",
+        as_attachment=True,
+        filename=f"my-progress-report-{report.period_end:%Y-%m-%d}.pdf",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 urlpatterns = [
-    path("progress/", _todo, name="progress"),
-    path("questionnaires/<str:measure>/", _todo, name="questionnaire"),
-    path("reports/", _todo, name="reports"),
-    path("reports/<int:pk>/download/", _todo, name="report_download"),
+    path("progress/", progress, name="progress"),
+    path("questionnaires/<str:measure>/", questionnaire, name="questionnaire"),
+    path("reports/", reports, name="reports"),
+    path("reports/<int:pk>/download/", report_download, name="report_download"),
 ]

@@ -1,0 +1,394 @@
+"""The outcome questionnaires as portal forms, and their names and results in plain words.
+
+A form only parses what the patient ticked or typed into the answers dict that
+`services.outcome_record` scores (rehab/clinical/outcomes.py); whether the answers are complete
+and in range is the service's to say, and `apply_outcome_errors` puts what it says back on the
+form in plain words, next to the question it is about.
+
+The wording of KOOS's 42 items and RMDQ's 24 sentences is not in the project yet. Both are free
+to use, but their texts must be the published ones, word for word, so none is made up here:
+`ITEM_TEXTS` is where they go (see its comment), and until a measure's items are all there, the
+portal says the questionnaire is done with the physiotherapist instead of offering a form.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
+
+from rehab.clinical import outcomes as clinical_outcomes
+
+# --- words ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MeasureWords:
+    name: str  # what the patient calls it
+    minutes: int  # about how long it takes
+    about: str  # one sentence: what it asks
+
+
+MEASURE_WORDS: dict[str, MeasureWords] = {
+    "koos": MeasureWords(
+        "Knee questionnaire (KOOS)",
+        10,
+        "Questions about your knee: pain, stiffness, everyday activities, sport and how your "
+        "knee affects your life.",
+    ),
+    "rmdq": MeasureWords(
+        "Back questionnaire (Roland-Morris)",
+        5,
+        "Sentences about how your back pain affects your day; you tick the ones that describe "
+        "you today.",
+    ),
+    "nprs": MeasureWords("Pain score", 1, "One question: how strong your pain is, from 0 to 10."),
+    "psfs": MeasureWords(
+        "Everyday activities (PSFS)",
+        5,
+        "You name a few activities that are hard for you because of your problem, and score how "
+        "well you can do each one.",
+    ),
+}
+
+SUBSCALE_WORDS: dict[str, str] = {
+    clinical_outcomes.TOTAL: "Score",
+    "pain": "Pain",
+    "symptoms": "Symptoms",
+    "adl": "Everyday activities",
+    "sport_rec": "Sport and leisure",
+    "qol": "Quality of life",
+}
+
+
+def measure_words(code: str) -> MeasureWords:
+    known = MEASURE_WORDS.get(code)
+    if known is not None:
+        return known
+    measure = clinical_outcomes.MEASURES.get(code)
+    return MeasureWords(measure.name if measure else code.upper(), 5, "")
+
+
+def number(value: float | None) -> str:
+    """12.0 as "12", 12.5 as "12.5": scores are whole numbers or have one decimal."""
+    if value is None:
+        return "no score"
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+DIRECTION_WORDS: dict[str, str] = {
+    "nprs": "A lower number is better: 0 means no pain, 10 the worst pain you can imagine.",
+    "koos": "A higher score is better: scores go from 0 to 100, and 100 means no knee problems.",
+    "rmdq": "A lower score is better: scores go from 0 to 24, and 0 means your back does not "
+    "get in the way of your day.",
+    "psfs": "A higher score is better: it is the average of your activities' scores, from 0 "
+    "(you cannot do them) to 10 (as well as before your problem).",
+}
+
+
+def direction_words(code: str) -> str:
+    """Which way is better, for a patient reading their scores."""
+    if code in DIRECTION_WORDS:
+        return DIRECTION_WORDS[code]
+    measure = clinical_outcomes.get_measure(code)
+    better = "higher" if measure.higher_is_better else "lower"
+    return (
+        f"A {better} score is better: scores go from {number(measure.minimum)} to "
+        f"{number(measure.maximum)}."
+    )
+
+
+def change_words(change: clinical_outcomes.Change) -> str:
+    """A change since the first answers, in plain words: its size, its direction and whether
+    it is big enough to matter (the measure's meaningful-change threshold)."""
+    if change.improvement is None or change.delta is None:
+        return "not enough answers to compare yet"
+    size = abs(change.delta)
+    points = f"{number(size)} point" + ("" if size == 1 else "s")
+    if change.improvement > 0:
+        if change.meaningful:
+            return f"better by {points} — a meaningful improvement"
+        return f"better by {points} — a small change so far"
+    if change.improvement < 0:
+        if change.worsened:
+            return f"worse by {points} — worth talking about with your physiotherapist"
+        return f"worse by {points} — a small change"
+    return "no change"
+
+
+# --- item texts ----------------------------------------------------------------------------------
+
+# The published item wording, one entry per item code of rehab.clinical.outcomes, to be filled
+# in from the official questionnaires (KOOS: koos.nu, English version LK1.0; RMDQ: Roland &
+# Morris 1983, the 24-item English version):
+#   "koos": {"P1": ("<question>", ("<answer scored 0>", ..., "<answer scored 4>")), ...}
+#   "rmdq": {"R1": "<sentence>", ...}
+# A measure is offered as a form only once every one of its items has its text here.
+ITEM_TEXTS: dict[str, dict[str, Any]] = {"koos": {}, "rmdq": {}}
+
+KOOS_SECTIONS: tuple[tuple[str, str], ...] = (  # (subscale, heading), in the printed order
+    ("symptoms", "Symptoms and stiffness"),
+    ("pain", "Pain"),
+    ("adl", "Everyday activities"),
+    ("sport_rec", "Sport and leisure"),
+    ("qol", "Your knee and your life"),
+)
+
+
+def available_online(code: str) -> bool:
+    """Whether the portal can show this questionnaire as a form."""
+    if code in ("nprs", "psfs"):
+        return True
+    texts = ITEM_TEXTS.get(code, {})
+    if code == "koos":
+        items = [item for items in clinical_outcomes.KOOS_ITEMS.values() for item in items]
+        return all(item in texts for item in items)
+    if code == "rmdq":
+        return all(item in texts for item in clinical_outcomes.RMDQ_ITEMS)
+    return False
+
+
+# --- forms ---------------------------------------------------------------------------------------
+
+NPRS_CHOICE_WORDS = {0: "0 (no pain)", 10: "10 (the worst pain you can imagine)"}
+PSFS_ROWS = clinical_outcomes.PSFS_MAX_ACTIVITIES
+PSFS_REQUIRED_ROWS = clinical_outcomes.PSFS_MIN_ACTIVITIES
+PSFS_SCORE_WORDS = {0: "0 (I cannot do it at all)", 10: "10 (as well as before my problem)"}
+
+
+@dataclass(frozen=True)
+class Section:
+    """A group of questions shown under one heading (a fieldset)."""
+
+    title: str
+    intro: str
+    fields: tuple  # BoundFields
+
+
+class QuestionnaireForm(forms.Form):
+    measure = ""
+
+    def answers(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @property
+    def has_field_errors(self) -> bool:
+        return any(name != NON_FIELD_ERRORS for name in self.errors)
+
+    def sections(self) -> list[Section]:
+        return [Section("", "", tuple(self))]
+
+    def field_for(self, key: str) -> str | None:
+        """The form field a service error key belongs to, None for the form as a whole."""
+        return key if key in self.fields else None
+
+    def message_for(self, key: str, message: str) -> str:
+        return message
+
+
+def _choice_field(label: str, choices, *, help_text: str = "", widget=None) -> forms.Field:
+    return forms.TypedChoiceField(
+        label=label,
+        choices=choices,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text=help_text,
+        widget=widget or forms.RadioSelect,
+        error_messages={"invalid_choice": "Please choose one of the answers given."},
+    )
+
+
+class NprsForm(QuestionnaireForm):
+    measure = "nprs"
+
+    score = _choice_field(
+        "Think about your pain over the last 24 hours. On average, how strong was it?",
+        [(n, NPRS_CHOICE_WORDS.get(n, str(n))) for n in range(clinical_outcomes.NPRS_MAX + 1)],
+        help_text="0 means no pain; 10 means the worst pain you can imagine.",
+    )
+
+    def answers(self) -> dict[str, Any]:
+        return {"score": self.cleaned_data.get("score")}
+
+    def message_for(self, key: str, message: str) -> str:
+        return "Please choose a number from 0 to 10."
+
+
+class PsfsForm(QuestionnaireForm):
+    measure = "psfs"
+
+    def __init__(self, *args, activities: list[str] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        scores = [("", "Choose a number")] + [
+            (n, PSFS_SCORE_WORDS.get(n, str(n))) for n in range(clinical_outcomes.PSFS_ITEM_MAX + 1)
+        ]
+        named = list(activities or [])[:PSFS_ROWS]
+        for row in range(1, PSFS_ROWS + 1):
+            self.fields[f"activity_{row}"] = forms.CharField(
+                label="What is the activity?",
+                max_length=100,
+                required=False,
+                initial=named[row - 1] if row <= len(named) else "",
+                help_text=(
+                    "For example: climbing stairs, getting out of a car, walking to the shops."
+                    if row == 1
+                    else ""
+                ),
+            )
+            self.fields[f"score_{row}"] = _choice_field(
+                "How well can you do it today?",
+                scores,
+                widget=forms.Select,
+                help_text="0 means you cannot do it at all; 10 means as well as before your "
+                "problem.",
+            )
+        self._rows: list[int] = []  # the form row of each activity sent, in order
+
+    def answers(self) -> dict[str, Any]:
+        activities, self._rows = [], []
+        for row in range(1, PSFS_ROWS + 1):
+            name = (self.cleaned_data.get(f"activity_{row}") or "").strip()
+            score = self.cleaned_data.get(f"score_{row}")
+            if not name and score is None:
+                continue  # an empty row is simply not used
+            activities.append({"activity": name, "score": score})
+            self._rows.append(row)
+        return {"activities": activities}
+
+    def sections(self) -> list[Section]:
+        return [
+            Section(
+                f"Activity {row}" + (" (optional)" if row > PSFS_REQUIRED_ROWS else ""),
+                "",
+                (self[f"activity_{row}"], self[f"score_{row}"]),
+            )
+            for row in range(1, PSFS_ROWS + 1)
+        ]
+
+    _ITEM = re.compile(r"^activities\[(\d+)\]\.(activity|score)$")
+
+    def field_for(self, key: str) -> str | None:
+        match = self._ITEM.match(key)
+        if match is None:
+            return None
+        index = int(match.group(1))
+        if index >= len(self._rows):
+            return None
+        return f"{match.group(2)}_{self._rows[index]}"
+
+    def message_for(self, key: str, message: str) -> str:
+        if key.endswith(".activity"):
+            return "Please write what the activity is, or clear its score."
+        if key.endswith(".score"):
+            return "Please choose how well you can do this activity, from 0 to 10."
+        if key == "activities":
+            return (
+                f"Please name at least {PSFS_REQUIRED_ROWS} activities (you can add up to "
+                f"{PSFS_ROWS}), and score each one."
+            )
+        return message
+
+
+class KoosForm(QuestionnaireForm):
+    """Built from ITEM_TEXTS; offered only once every item has its published text."""
+
+    measure = "koos"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        texts = ITEM_TEXTS["koos"]
+        for subscale, _ in KOOS_SECTIONS:
+            for item in clinical_outcomes.KOOS_ITEMS[subscale]:
+                question, options = texts[item]
+                self.fields[item] = _choice_field(question, list(enumerate(options)))
+
+    def answers(self) -> dict[str, Any]:
+        return {item: value for item, value in self.cleaned_data.items() if value is not None}
+
+    def sections(self) -> list[Section]:
+        return [
+            Section(
+                heading,
+                "",
+                tuple(self[item] for item in clinical_outcomes.KOOS_ITEMS[subscale]),
+            )
+            for subscale, heading in KOOS_SECTIONS
+        ]
+
+    def message_for(self, key: str, message: str) -> str:
+        if key in clinical_outcomes.KOOS_ITEMS:
+            heading = dict(KOOS_SECTIONS)[key]
+            return f"Please answer at least half of the questions under “{heading}”."
+        return "Please choose one answer."
+
+
+class RmdqForm(QuestionnaireForm):
+    """Built from ITEM_TEXTS: the patient ticks each sentence that describes them today."""
+
+    measure = "rmdq"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for item in clinical_outcomes.RMDQ_ITEMS:
+            self.fields[item] = forms.BooleanField(label=ITEM_TEXTS["rmdq"][item], required=False)
+
+    def answers(self) -> dict[str, Any]:
+        # An unticked sentence is a "no": the questionnaire asks for the ones that apply.
+        return {item: bool(self.cleaned_data.get(item)) for item in clinical_outcomes.RMDQ_ITEMS}
+
+    def sections(self) -> list[Section]:
+        return [
+            Section(
+                "When your back hurts, you may find it difficult to do some of the things you "
+                "normally do.",
+                "Tick each sentence that describes you today. Leave the others blank.",
+                tuple(self),
+            )
+        ]
+
+    def message_for(self, key: str, message: str) -> str:
+        return "Please tick this sentence if it describes you today."
+
+
+FORMS: dict[str, type[QuestionnaireForm]] = {
+    "nprs": NprsForm,
+    "psfs": PsfsForm,
+    "koos": KoosForm,
+    "rmdq": RmdqForm,
+}
+
+
+def questionnaire_form(
+    code: str, data=None, *, previous_answers: dict[str, Any] | None = None
+) -> QuestionnaireForm:
+    """The form of a measure that is available online. For PSFS the activities named last time
+    are filled in, so the same activities are scored again and the scores can be compared."""
+    form_class = FORMS[code]
+    if form_class is PsfsForm:
+        activities = [
+            str(entry.get("activity", ""))
+            for entry in (previous_answers or {}).get("activities", [])
+            if isinstance(entry, dict)
+        ]
+        return PsfsForm(data, activities=activities)
+    return form_class(data)
+
+
+def apply_outcome_errors(form: QuestionnaireForm, error) -> None:
+    """Put a RehabError from outcome_record on the form in plain words: each answer's message on
+    its question, the rest at the top. Everything the patient typed stays on the form."""
+    for key, messages in error.fields.items():
+        for message in messages:
+            words = form.message_for(key, message)
+            name = form.field_for(key)
+            if name is not None:
+                if words not in form.errors.get(name, []):
+                    form.add_error(name, words)
+            elif words not in form.non_field_errors():
+                form.add_error(None, words)
+    if not error.fields or error.code != "validation_error":
+        form.add_error(None, error.message)
