@@ -69,6 +69,21 @@ def axe_check():
     return check
 
 
+def fill_screening(page, answers: dict) -> None:
+    """Answers the dashboard's screening form as a clinician would, question by question."""
+    from clinicians.forms_flows import NO, YES
+
+    for code, value in answers.items():
+        if not page.locator(f"[name='{code}']").count():
+            continue  # e.g. the condition: the form takes it from the patient's record
+        if isinstance(value, bool):
+            page.check(f"input[name='{code}'][value='{YES if value else NO}']")
+        elif page.locator(f"input[type=radio][name='{code}']").count():
+            page.check(f"input[name='{code}'][value='{value}']")
+        else:
+            page.fill(f"input[name='{code}']", str(value))
+
+
 @pytest.fixture
 def sign_in(live_server):
     """Signs a user in through the real form of a door ("clinicians" or "patients")."""
