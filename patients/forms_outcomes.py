@@ -5,15 +5,16 @@ A form only parses what the patient ticked or typed into the answers dict that
 and in range is the service's to say, and `apply_outcome_errors` puts what it says back on the
 form in plain words, next to the question it is about.
 
-The wording of KOOS's 42 items and RMDQ's 24 sentences is not in the project yet. Both are free
-to use, but their texts must be the published ones, word for word, so none is made up here:
-`ITEM_TEXTS` is where they go (see its comment), and until a measure's items are all there, the
-portal says the questionnaire is done with the physiotherapist instead of offering a form.
+The wording of KOOS's 42 items and RMDQ's 24 sentences is the published one, word for word, kept
+as data in rehab/clinical/questionnaires.py (its sources are named there); `ITEM_TEXTS` reads it.
+A measure whose items are not all there is not offered as a form: the portal says the
+questionnaire is done with the physiotherapist instead.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
 
 from rehab.clinical import outcomes as clinical_outcomes
+from rehab.clinical import questionnaires
 
 # --- words ---------------------------------------------------------------------------------------
 
@@ -75,7 +77,7 @@ def measure_words(code: str) -> MeasureWords:
 def number(value: float | None) -> str:
     """12.0 as "12", 12.5 as "12.5": scores are whole numbers or have one decimal."""
     if value is None:
-        return "no score"
+        return "not scored"
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
@@ -121,21 +123,15 @@ def change_words(change: clinical_outcomes.Change) -> str:
 
 # --- item texts ----------------------------------------------------------------------------------
 
-# The published item wording, one entry per item code of rehab.clinical.outcomes, to be filled
-# in from the official questionnaires (KOOS: koos.nu, English version LK1.0; RMDQ: Roland &
-# Morris 1983, the 24-item English version):
+# The published item wording, one entry per item code of rehab.clinical.outcomes (KOOS: koos.nu,
+# English version LK1.0; RMDQ: Roland & Morris 1983, the 24-item English original):
 #   "koos": {"P1": ("<question>", ("<answer scored 0>", ..., "<answer scored 4>")), ...}
 #   "rmdq": {"R1": "<sentence>", ...}
-# A measure is offered as a form only once every one of its items has its text here.
-ITEM_TEXTS: dict[str, dict[str, Any]] = {"koos": {}, "rmdq": {}}
-
-KOOS_SECTIONS: tuple[tuple[str, str], ...] = (  # (subscale, heading), in the printed order
-    ("symptoms", "Symptoms and stiffness"),
-    ("pain", "Pain"),
-    ("adl", "Everyday activities"),
-    ("sport_rec", "Sport and leisure"),
-    ("qol", "Your knee and your life"),
-)
+# A measure is offered as a form only when every one of its items has its text here.
+ITEM_TEXTS: dict[str, Mapping[str, Any]] = {
+    "koos": questionnaires.KOOS_ITEM_TEXTS,
+    "rmdq": questionnaires.RMDQ_ITEM_TEXTS,
+}
 
 
 def available_online(code: str) -> bool:
@@ -166,10 +162,24 @@ class Section:
     title: str
     intro: str
     fields: tuple  # BoundFields
+    # When text is printed between the questions (KOOS's P2-P9 follow the sentence they complete):
+    # (paragraphs printed first, BoundFields) in order, in place of intro + fields.
+    groups: tuple = ()
+
+    @property
+    def blocks(self) -> tuple:
+        """(paragraphs, fields) pairs, in the order shown."""
+        if self.groups:
+            return self.groups
+        return (((self.intro,) if self.intro else (), self.fields),)
 
 
 class QuestionnaireForm(forms.Form):
     measure = ""
+    # The questionnaire's own instructions, shown above its questions, one paragraph each.
+    instructions: tuple[str, ...] = ()
+    # Whose questionnaire it is, shown under the form (KOOS is free to use with attribution).
+    attribution = ""
 
     def answers(self) -> dict[str, Any]:
         raise NotImplementedError
@@ -293,16 +303,24 @@ class PsfsForm(QuestionnaireForm):
         return message
 
 
+def _quoted(headings: list[str]) -> str:
+    quoted = [f"“{heading}”" for heading in headings]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
 class KoosForm(QuestionnaireForm):
-    """Built from ITEM_TEXTS; offered only once every item has its published text."""
+    """Built from ITEM_TEXTS, laid out as the printed KOOS: its parts, the sentences printed
+    before their questions, each question's five answers in printed order (scored 0 to 4)."""
 
     measure = "koos"
+    instructions = questionnaires.KOOS_INSTRUCTIONS
+    attribution = questionnaires.KOOS_ATTRIBUTION
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         texts = ITEM_TEXTS["koos"]
-        for subscale, _ in KOOS_SECTIONS:
-            for item in clinical_outcomes.KOOS_ITEMS[subscale]:
+        for part in questionnaires.KOOS_PARTS:
+            for item in part.items:
                 question, options = texts[item]
                 self.fields[item] = _choice_field(question, list(enumerate(options)))
 
@@ -312,17 +330,22 @@ class KoosForm(QuestionnaireForm):
     def sections(self) -> list[Section]:
         return [
             Section(
-                heading,
+                part.heading,
                 "",
-                tuple(self[item] for item in clinical_outcomes.KOOS_ITEMS[subscale]),
+                tuple(self[item] for item in part.items),
+                groups=tuple(
+                    ((lead,) if lead else (), tuple(self[item] for item in items))
+                    for lead, items in part.blocks
+                ),
             )
-            for subscale, heading in KOOS_SECTIONS
+            for part in questionnaires.KOOS_PARTS
         ]
 
     def message_for(self, key: str, message: str) -> str:
-        if key in clinical_outcomes.KOOS_ITEMS:
-            heading = dict(KOOS_SECTIONS)[key]
-            return f"Please answer at least half of the questions under “{heading}”."
+        # A subscale with under half of its questions answered cannot be scored; the others are.
+        headings = [p.heading for p in questionnaires.KOOS_PARTS if p.subscale == key]
+        if headings:
+            return f"Please answer at least half of the questions under {_quoted(headings)}."
         return "Please choose one answer."
 
 
@@ -330,6 +353,10 @@ class RmdqForm(QuestionnaireForm):
     """Built from ITEM_TEXTS: the patient ticks each sentence that describes them today."""
 
     measure = "rmdq"
+    attribution = questionnaires.RMDQ_ATTRIBUTION
+    # The first sentence of the instructions heads the list; the rest are printed under it.
+    _HEADING = questionnaires.RMDQ_INSTRUCTIONS[0]
+    _INTRO = questionnaires.RMDQ_INSTRUCTIONS[1:]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -343,10 +370,10 @@ class RmdqForm(QuestionnaireForm):
     def sections(self) -> list[Section]:
         return [
             Section(
-                "When your back hurts, you may find it difficult to do some of the things you "
-                "normally do.",
-                "Tick each sentence that describes you today. Leave the others blank.",
+                self._HEADING,
+                "",
                 tuple(self),
+                groups=((self._INTRO, tuple(self)),),
             )
         ]
 

@@ -11,12 +11,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
 from freezegun import freeze_time
 
 from patients import forms_outcomes
 from rehab import services
 from rehab.clinical import levels as L
 from rehab.clinical import outcomes as clinical_outcomes
+from rehab.clinical import questionnaires
 from rehab.models import AuditEvent, OutcomeScore, Plan
 from tests.factories import (
     TODAY,
@@ -239,7 +241,12 @@ def test_a_score_out_of_range_is_refused_by_the_form(client, plan):
     assert not OutcomeScore.objects.exists()
 
 
-def test_koos_without_its_item_texts_is_not_offered_as_a_form(client, plan):
+@pytest.mark.parametrize("missing", ["all", "one"])
+def test_koos_without_all_its_item_texts_is_not_offered_as_a_form(
+    client, plan, monkeypatch, missing
+):
+    texts = {} if missing == "all" else {k: v for k, v in KOOS_TEXTS.items() if k != "A9"}
+    monkeypatch.setitem(forms_outcomes.ITEM_TEXTS, "koos", texts)
     assert not forms_outcomes.available_online("koos")
     with on(client, plan, "2026-03-02 12:00"):
         response = client.get(url("koos"))
@@ -253,16 +260,159 @@ def test_koos_without_its_item_texts_is_not_offered_as_a_form(client, plan):
     assert not OutcomeScore.objects.exists()
 
 
-def test_the_back_questionnaire_becomes_a_tick_list_once_its_texts_are_added(client, monkeypatch):
-    texts = {item: f"Sentence {item}" for item in clinical_outcomes.RMDQ_ITEMS}
-    monkeypatch.setitem(forms_outcomes.ITEM_TEXTS, "rmdq", texts)
+# --- KOOS and RMDQ with their published texts ---------------------------------------------------
+
+KOOS_TEXTS = questionnaires.KOOS_ITEM_TEXTS
+KOOS_ALL = [item for items in clinical_outcomes.KOOS_ITEMS.values() for item in items]
+# A different answer in each part, so an item scored in the wrong part changes a score.
+PER_SUBSCALE = {"symptoms": 0, "pain": 1, "adl": 2, "sport_rec": 3, "qol": 4}
+
+
+def koos_post(*, leave_out=()) -> dict:
+    return {
+        item: str(value)
+        for subscale, value in PER_SUBSCALE.items()
+        for item in clinical_outcomes.KOOS_ITEMS[subscale]
+        if item not in leave_out
+    }
+
+
+def koos_score(subscale: str) -> float:
+    """KOOS user's guide: 100 - mean item score x 25; every item of a part answered alike."""
+    return 100.0 - 25 * PER_SUBSCALE[subscale]
+
+
+def test_the_knee_questionnaire_is_offered_with_its_published_wording(client, plan):
+    assert forms_outcomes.available_online("koos")
+    with on(client, plan, "2026-03-02 12:00"):
+        progress = client.get(PROGRESS).content.decode()
+        response = client.get(url("koos"))
+    assert 'href="/portal/questionnaires/koos/"' in progress
+    assert "Please fill in: Knee questionnaire (KOOS), about 10 minutes</a>" in progress
+    html = response.content.decode()
+    assert "not available online yet" not in html
+    assert html.count('type="radio"') == 42 * 5
+    for paragraph in questionnaires.KOOS_INSTRUCTIONS:
+        assert f'<p class="instructions">{paragraph}</p>' in html
+    for part in questionnaires.KOOS_PARTS:
+        assert f"<legend>{part.heading}</legend>" in html
+    for item in KOOS_ALL:
+        question, _ = KOOS_TEXTS[item]
+        assert f"<legend>{escape(question)}</legend>" in html
+    # P2-P9 come after the sentence they complete, P1 before it.
+    stem = html.index(questionnaires.PAIN_ACTIVITIES_STEM)
+    assert html.index('name="P1"') < stem < html.index('name="P2"')
+    assert html.index(questionnaires.STIFFNESS_INTRO) < html.index('name="S6"')
+    assert "Questionnaire: KOOS, English version LK1.0, www.koos.nu" in html
+
+
+def test_each_knee_answer_word_carries_the_score_the_manual_gives_it(client, plan):
+    with on(client, plan, "2026-03-02 12:00"):
+        form = client.get(url("koos")).context["form"]
+    words = {item: [label for _, label in form.fields[item].choices] for item in KOOS_ALL}
+    values = {item: [value for value, _ in form.fields[item].choices] for item in KOOS_ALL}
+    assert words["S1"] == ["Never", "Rarely", "Sometimes", "Often", "Always"]
+    assert words["S4"] == ["Always", "Often", "Sometimes", "Rarely", "Never"]
+    assert words["P2"] == ["None", "Mild", "Moderate", "Severe", "Extreme"]
+    assert words["Q1"][-1] == "Constantly"
+    for item in KOOS_ALL:
+        assert words[item] == list(KOOS_TEXTS[item][1])
+        assert values[item] == [0, 1, 2, 3, 4]
+
+
+def test_a_knee_patient_fills_in_koos_and_sees_each_part_scored(client, plan):
+    with on(client, plan, "2026-03-02 12:00"):
+        response = client.post(url("koos"), koos_post())
+        assert response.status_code == 302
+        assert response["Location"] == PROGRESS + "#scores"
+        html = client.get(PROGRESS).content.decode()
+        assert "koos" not in due_codes(client)
+
+    record = OutcomeScore.objects.get(patient=plan.patient, measure="koos")
+    expected = {subscale: koos_score(subscale) for subscale in PER_SUBSCALE}
+    assert record.scores == expected
+    assert record.recorded_by == plan.patient.user
+    assert record.answers == {item: int(value) for item, value in koos_post().items()}
+    for subscale, score in expected.items():
+        label = forms_outcomes.SUBSCALE_WORDS[subscale]
+        assert f"<li>{label}: {forms_outcomes.number(score)}</li>" in html
+
+
+@pytest.mark.parametrize(
+    ("subscale", "answered", "scored"),
+    [
+        ("pain", 4, False),  # 4 of 9: under half
+        ("pain", 5, True),
+        ("symptoms", 3, False),  # 3 of 7
+        ("symptoms", 4, True),
+        ("qol", 1, False),  # 1 of 4
+        ("qol", 2, True),  # exactly half is enough
+    ],
+)
+def test_a_knee_part_with_under_half_its_questions_answered_is_not_scored(
+    client, plan, subscale, answered, scored
+):
+    items = clinical_outcomes.KOOS_ITEMS[subscale]
+    with on(client, plan, "2026-03-02 12:00"):
+        response = client.post(url("koos"), koos_post(leave_out=items[answered:]))
+        assert response.status_code == 302
+        html = client.get(PROGRESS).content.decode()
+    scores = OutcomeScore.objects.get(measure="koos").scores
+    not_scored = f"<li>{forms_outcomes.SUBSCALE_WORDS[subscale]}: not scored</li>"
+    if scored:
+        assert scores[subscale] == koos_score(subscale)
+        assert not_scored not in html
+    else:
+        assert scores[subscale] is None
+        assert not_scored in html
+    assert {sub: s for sub, s in scores.items() if sub != subscale} == {
+        sub: koos_score(sub) for sub in PER_SUBSCALE if sub != subscale
+    }
+
+
+def test_a_knee_questionnaire_with_no_part_half_answered_asks_for_more(client, plan):
+    with on(client, plan, "2026-03-02 12:00"):
+        response = client.post(url("koos"), {"S1": "1"})
+    assert response.status_code == 400
+    assert not OutcomeScore.objects.exists()
+    form = response.context["form"]
+    errors = form.non_field_errors()
+    assert (
+        "Please answer at least half of the questions under “Symptoms” and “Stiffness”." in errors
+    )
+    assert "Please answer at least half of the questions under “Pain”." in errors
+    assert "Please answer at least half of the questions under “Quality of Life”." in errors
+    assert 'role="alert"' in response.content.decode()
+    assert form["S1"].value() == "1"  # what was ticked stays ticked
+
+
+def test_the_back_questionnaire_is_a_tick_list_of_the_24_published_sentences(client):
     plan = plan_for(L.CHRONIC_LOW_BACK_PAIN)
     with on(client, plan, "2026-03-02 12:00"):
         html = client.get(url("rmdq")).content.decode()
-        assert html.count('type="checkbox"') == 24
-        response = client.post(url("rmdq"), {"R1": "on", "R5": "on", "R24": "on"})
-    assert response.status_code == 302
-    assert OutcomeScore.objects.get(measure="rmdq").scores == {"total": 3.0}
+    assert html.count('type="checkbox"') == 24
+    assert f"<legend>{questionnaires.RMDQ_INSTRUCTIONS[0]}</legend>" in html
+    for paragraph in questionnaires.RMDQ_INSTRUCTIONS[1:]:
+        assert f'<p class="hint">{paragraph}</p>' in html
+    sentences = questionnaires.RMDQ_ITEM_TEXTS.values()
+    positions = [html.index(f">{escape(sentence)}</label>") for sentence in sentences]
+    assert positions == sorted(positions)  # in the printed order
+    assert "Questionnaire: Roland-Morris Disability Questionnaire" in html
+
+
+@pytest.mark.parametrize(
+    "ticked", [(), ("R1", "R5", "R24"), ("R2", "R3", "R9", "R13", "R17", "R18", "R22")]
+)
+def test_a_back_patient_fills_in_rmdq_and_scores_the_number_of_yes(client, ticked):
+    plan = plan_for(L.CHRONIC_LOW_BACK_PAIN)
+    with on(client, plan, "2026-03-02 12:00"):
+        response = client.post(url("rmdq"), dict.fromkeys(ticked, "on"))
+        assert response.status_code == 302
+        html = client.get(PROGRESS).content.decode()
+    record = OutcomeScore.objects.get(patient=plan.patient, measure="rmdq")
+    assert record.scores == {"total": float(len(ticked))}
+    assert record.answers == {item: item in ticked for item in clinical_outcomes.RMDQ_ITEMS}
+    assert f'<time datetime="2026-03-02">2 March 2026</time>:\n          {len(ticked)}\n' in html
 
 
 def test_a_measure_outside_the_plan_is_not_found(client, plan):
@@ -333,3 +483,11 @@ def test_knee_scores_entered_by_the_clinic_are_shown_per_part_with_their_changes
     assert "<li>Quality of life: 50</li>" in html
     assert "<li>Pain: better by 25 points — a meaningful improvement</li>" in html
     assert "sport_rec" not in html
+
+
+def test_the_knee_and_back_forms_cost_no_more_queries_than_the_others(client, plan):
+    with on(client, plan, "2026-03-02 12:00"):
+        assert _count(client, "koos") == 8
+    back = plan_for(L.CHRONIC_LOW_BACK_PAIN)
+    with on(client, back, "2026-03-02 12:00"):
+        assert _count(client, "rmdq") == 8
