@@ -207,21 +207,6 @@ class NextMorningPainForm(forms.Form):
     )
 
 
-def apply_errors(form: forms.Form, error) -> None:
-    """Put a RehabError on a form: field messages on their fields, anything else (and a refusal
-    that is not about a field) at the top. The form keeps everything the patient typed."""
-    placed = False
-    for name, messages in error.fields.items():
-        target = name if name in form.fields else None
-        if name == "pain_next_morning" and "pain" in form.fields:
-            target = "pain"
-        for message in messages:
-            form.add_error(target, message)
-            placed = True
-    if not placed or error.code != "validation_error":
-        form.add_error(None, error.message)
-
-
 def log_form_for(*, plan, today, data=None) -> SessionLogForm:
     """The log form for a plan: prefilled with today's prescription; the swelling question only
     for knee conditions, the slope only when the plan prescribes one."""

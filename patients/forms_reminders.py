@@ -141,13 +141,3 @@ class ReminderSettingsForm(forms.Form):
         if patient.timezone not in _TIMEZONE_LABELS:
             zones.insert(0, (patient.timezone, patient.timezone.replace("_", " ")))
         self.fields["timezone"].widget.choices = zones
-
-
-def apply_errors(form: forms.Form, error) -> None:
-    """Put a RehabError on the form: field messages on their fields, anything else (and the
-    summary of a refusal that is not a field error) at the top. What was typed is kept."""
-    for name, messages in error.fields.items():
-        for message in messages:
-            form.add_error(name if name in form.fields else None, message)
-    if not error.fields or error.code != "validation_error":
-        form.add_error(None, error.message)

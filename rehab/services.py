@@ -1396,13 +1396,8 @@ def clinician_set_active(*, clinician: Clinician, active: bool, actor: Actor) ->
                 "You cannot deactivate your own account; ask another administrator.",
                 status=409,
             )
-        if clinician.is_clinic_admin and _other_active_admins(clinician) == 0:
-            raise RehabError(
-                "last_admin",
-                f"{clinician} is the clinic's only active administrator; make someone else an "
-                "administrator first.",
-                status=409,
-            )
+        if clinician.is_clinic_admin:
+            _refuse_last_admin(clinician)
     user.is_active = active
     user.save(update_fields=["is_active"])
     audit_record(
@@ -1414,6 +1409,17 @@ def clinician_set_active(*, clinician: Clinician, active: bool, actor: Actor) ->
     return clinician
 
 
+def _refuse_last_admin(clinician: Clinician) -> None:
+    """A clinic always keeps one active administrator, who can manage its team and keys."""
+    if _other_active_admins(clinician) == 0:
+        raise RehabError(
+            "last_admin",
+            f"{clinician} is the clinic's only active administrator; make someone else an "
+            "administrator first.",
+            status=409,
+        )
+
+
 @transaction.atomic
 def clinician_set_admin(*, clinician: Clinician, is_clinic_admin: bool, actor: Actor) -> Clinician:
     """Grant or remove the clinic administrator's rights (team and API keys)."""
@@ -1423,13 +1429,8 @@ def clinician_set_admin(*, clinician: Clinician, is_clinic_admin: bool, actor: A
     )
     if clinician.is_clinic_admin == is_clinic_admin:
         return clinician
-    if not is_clinic_admin and clinician.user.is_active and _other_active_admins(clinician) == 0:
-        raise RehabError(
-            "last_admin",
-            f"{clinician} is the clinic's only active administrator; make someone else an "
-            "administrator first.",
-            status=409,
-        )
+    if not is_clinic_admin and clinician.user.is_active:
+        _refuse_last_admin(clinician)
     clinician.is_clinic_admin = is_clinic_admin
     clinician.save(update_fields=["is_clinic_admin"])
     audit_record(
@@ -1806,7 +1807,7 @@ def report_path(report: Report):
 
 
 def _report_data(report: Report, now: dt.datetime):
-    from rehab import charts, reports
+    from rehab import reports
 
     patient, plan = report.patient, report.plan
     start, end = report.period_start, report.period_end
@@ -1879,17 +1880,7 @@ def _report_data(report: Report, now: dt.datetime):
         level_changes=tuple(changes),
         adherence_percent=(100 * done / (done + missed)) if done + missed else None,
         calendar=tuple(calendar),
-        sessions=tuple(
-            charts.SessionPoint(
-                day=log.date,
-                minutes=log.minutes_done,
-                speed_kmh=None if log.speed_kmh is None else float(log.speed_kmh),
-                pain_before=log.pain_before,
-                pain_worst=log.pain_worst,
-                pain_after=log.pain_after,
-            )
-            for log in logs
-        ),
+        sessions=selectors.session_points(logs),
         outcomes=tuple(outcome_rows),
         safety_events=tuple(
             reports.SafetyEvent(day=log.date, event=event, note=log.notes)

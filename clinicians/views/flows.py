@@ -15,7 +15,6 @@ from django.urls import path
 from django.views.decorators.http import require_POST
 
 from clinicians.access import clinician_required
-from clinicians.forms import apply_errors
 from clinicians.forms_flows import (
     WEEKDAYS,
     AssignForm,
@@ -34,6 +33,7 @@ from rehab.clinical import screening as clinical_screening
 from rehab.clinical.levels import Constraints, cap_level
 from rehab.errors import RehabError
 from rehab.models import Plan, Screening
+from rehab.web import apply_errors
 
 # --- Helpers ----------------------------------------------------------------------------------
 

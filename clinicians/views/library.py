@@ -15,12 +15,12 @@ from django.urls import path
 from django.views.decorators.http import require_POST
 
 from clinicians.access import clinician_required
-from clinicians.forms import apply_errors
 from rehab import selectors, services
 from rehab.clinical import levels as clinical_levels
 from rehab.clinical.progression import ProgressionSettings
 from rehab.errors import RehabError
 from rehab.models import Protocol, ProtocolLevel
+from rehab.web import apply_errors
 
 # --- Forms -------------------------------------------------------------------------------------
 

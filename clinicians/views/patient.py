@@ -16,11 +16,11 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from clinicians.access import clinician_required
-from clinicians.forms import apply_errors
 from rehab import charts, selectors, services
 from rehab.audit import audit_record
 from rehab.errors import RehabError
 from rehab.models import Patient, Report
+from rehab.web import apply_errors
 
 # The status polling gives up after this; the page's "refresh" link still works.
 REPORT_POLL_SECONDS = 2

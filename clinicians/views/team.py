@@ -15,10 +15,10 @@ from django.urls import path
 from django.views.decorators.http import require_http_methods
 
 from clinicians.access import clinic_admin_required
-from clinicians.forms import apply_errors
 from rehab import selectors, services
 from rehab.errors import RehabError
 from rehab.models import ApiKey, Clinician
+from rehab.web import apply_errors
 
 # --- Forms -------------------------------------------------------------------------------------
 

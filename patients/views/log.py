@@ -14,15 +14,17 @@ from patients.forms_log import (
     EFFORT_CHOICES,
     PAIN_CHOICES,
     NextMorningPainForm,
-    apply_errors,
     log_form_for,
 )
 from rehab import selectors, services
 from rehab.audit import audit_record
 from rehab.errors import RehabError
 from rehab.models import Plan, ProgressionDecision, SessionLog
+from rehab.web import apply_errors
 
 Outcome = ProgressionDecision.Outcome
+# The service names the next-morning score after its column; the portal's form calls it pain.
+PORTAL_ALIASES = {"pain_next_morning": "pain"}
 Status = ProgressionDecision.Status
 
 
@@ -49,7 +51,7 @@ def session_log(request):
             try:
                 log = services.session_log(plan=plan, actor=request.user, **form.service_kwargs())
             except RehabError as error:
-                apply_errors(form, error)
+                apply_errors(form, error, aliases=PORTAL_ALIASES, name_other_fields=False)
                 return render(request, "patients/log.html", context, status=error.status)
             return redirect("patients:session_saved", pk=log.pk)
         return render(request, "patients/log.html", context, status=400)
@@ -145,7 +147,7 @@ def next_morning(request, pk: int):
                 session=log, pain=form.cleaned_data["pain"], actor=request.user
             )
         except RehabError as error:
-            apply_errors(form, error)
+            apply_errors(form, error, aliases=PORTAL_ALIASES, name_other_fields=False)
             return render(request, "patients/next_morning.html", context, status=error.status)
         messages.success(request, "Thank you. Your pain this morning is saved.")
         return redirect("patients:today")

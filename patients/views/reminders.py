@@ -11,11 +11,12 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST, require_safe
 
 from patients.access import patient_required
-from patients.forms_reminders import ReminderSettingsForm, apply_errors, timezone_place
+from patients.forms_reminders import ReminderSettingsForm, timezone_place
 from rehab import calendar, selectors, services
 from rehab.audit import audit_record
 from rehab.errors import RehabError
 from rehab.models import Patient
+from rehab.web import apply_errors
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _HOW = {Patient.Channel.EMAIL: "by e-mail", Patient.Channel.SMS: "by text message"}
@@ -120,7 +121,7 @@ def reminders(request):
                 enabled=not data["paused"],
             )
         except RehabError as error:
-            apply_errors(form, error)
+            apply_errors(form, error, name_other_fields=False)
         else:
             messages.success(request, "Your reminder settings are saved.")
             return redirect("patients:reminders")
