@@ -6,7 +6,7 @@ PORT ?= 8000
 # The virtualenv is rebuilt only when the dependencies change.
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-fast lint format bench migrate seed clean
+.PHONY: install run test test-fast lint format bench screenshots migrate seed clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,11 @@ bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/jobs.py
+	$(BIN)/python bench/dashboard.py
+
+# The README's screenshots, from the demo clinic in Debian's chromium (apt-get install chromium).
+screenshots: install
+	$(BIN)/python docs/screenshots.py
 
 clean:
 	rm -rf $(VENV) var

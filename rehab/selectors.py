@@ -29,7 +29,8 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.fields.json import KT
+from django.db.models.functions import Substr
 from django.db.models.lookups import GreaterThanOrEqual
 
 from rehab import scheduling
@@ -906,66 +907,82 @@ def _scheduled_last_7_sql(today: dt.date) -> Case:
     )
 
 
-def _dashboard_base(
-    principal: Principal, today: dt.date, *, select: bool = False
-) -> tuple[QuerySet[Patient], dict]:
-    """The clinic's patients with what the flags are made of as aliases, and each flag's
-    condition.
+def _with_open_plan(principal: Principal) -> QuerySet[Patient]:
+    """The clinic's patients joined to their open plan, if any (plan_id, plan_status). A patient
+    has at most one open plan (a unique constraint), so the join never repeats a patient."""
+    return (
+        Patient.objects.filter(clinic=principal.clinic)
+        .alias(
+            dash_plan=FilteredRelation("plans", condition=Q(plans__status__in=Plan.OPEN_STATUSES))
+        )
+        .alias(plan_id=F("dash_plan__id"), plan_status=F("dash_plan__status"))
+    )
 
-    Subqueries are keyed by the open plan's id (indexes on (plan, date), (status, plan) and
-    (plan, -created_at)); a patient has at most one open plan (a unique constraint), so the
-    filtered join never repeats a patient. Each condition names the cheap test first: AND stops
-    at the first false, so a subquery runs only for the patients it can concern.
+
+def _logged_last_7_sql(today: dt.date) -> Subquery:
+    """Sessions of the open plan logged in the 7 days to today."""
+    return Subquery(
+        SessionLog.objects.filter(
+            plan_id=OuterRef("plan_id"), date__gte=today - dt.timedelta(days=6), date__lte=today
+        )
+        .order_by()
+        .annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField()))
+        .values("n")
+    )
+
+
+def _dashboard_base(principal: Principal, today: dt.date) -> tuple[QuerySet[Patient], dict]:
+    """The clinic's patients with what the flags are made of as aliases, and each flag's
+    condition (empty for anyone but the clinic's staff).
+
+    Subqueries on a plan's rows are keyed by the open plan's id (indexes on (plan, date),
+    (status, plan), (plan, -created_at) and the unsettled sessions); the screenings are two sets
+    read once per query. Each condition names its cheap test first: AND stops at the first
+    false, so a subquery runs only for the patients it can concern.
     """
     if not principal.is_staff:
         return Patient.objects.none(), {}
-    week_ago = today - dt.timedelta(days=6)
     due_by = today + dt.timedelta(days=SCREENING_EXPIRY_WARNING_DAYS)
     Outcome, Status = ProgressionDecision.Outcome, ProgressionDecision.Status
     decisions = ProgressionDecision.objects.filter(plan_id=OuterRef("plan_id"))
-    plan_sessions = SessionLog.objects.filter(
-        plan_id=OuterRef("plan_id"), date__gte=week_ago, date__lte=today
+    # The patient's screenings, not the plan's: a patient re-screened while the plan runs is not
+    # due again. Two sets of the clinic's patients: those with a screening valid today, and
+    # those with one still valid once the warning period is over.
+    screenings = Screening.objects.filter(
+        clinic=principal.clinic, invalidated_at__isnull=True, screened_on__lte=today
     )
-    # The patient's longest-valid screening, not the plan's: a patient re-screened while the
-    # plan runs is not due again. 0: none valid today (expired, invalidated or never), 1: valid
-    # but ending within SCREENING_EXPIRY_WARNING_DAYS, 2: valid.
-    screening_state = Coalesce(
-        Subquery(
-            Screening.objects.filter(
-                patient_id=OuterRef("pk"),
-                invalidated_at__isnull=True,
-                screened_on__lte=today,
-                valid_until__gte=today,
-            )
-            .order_by("-valid_until")
-            .values(state=Case(When(valid_until__lte=due_by, then=1), default=2))[:1]
-        ),
-        0,
+    screened = Q(pk__in=screenings.filter(valid_until__gte=today).values("patient_id"))
+    screened_beyond = Q(pk__in=screenings.filter(valid_until__gt=due_by).values("patient_id"))
+    # A safety pause is applied by a decision (services._evaluate_locked), which writes its
+    # first reason on the plan as status_reason; a clinician's pause (services.plan_pause)
+    # writes theirs and makes no decision. So a paused plan was stopped by a fall, chest pain or
+    # severe pain when its latest decision is a pause whose first reason is still the plan's.
+    # Only paused plans are looked at.
+    safety_reason = Substr(
+        KT("reasons__0__text"), 1, Plan._meta.get_field("status_reason").max_length
     )
-    patients = Patient.objects.filter(clinic=principal.clinic).alias(
-        dash_plan=FilteredRelation("plans", condition=Q(plans__status__in=Plan.OPEN_STATUSES))
-    )
-    # Selected (select=True), the parts are columns an outer query can test without running
-    # their subqueries again; aliased, they cost nothing unless a condition uses them.
-    patients = (patients.annotate if select else patients.alias)(
-        plan_id=F("dash_plan__id"),
-        plan_status=F("dash_plan__status"),
-        # Only a paused plan's latest decision is ever looked at.
-        last_outcome=Case(
+    patients = _with_open_plan(principal).alias(
+        pause_reason=Case(
             When(
                 dash_plan__status=Plan.Status.PAUSED,
-                then=Subquery(decisions.order_by("-created_at", "-id").values("outcome")[:1]),
+                then=Subquery(
+                    decisions.order_by("-created_at", "-id").values(
+                        reason=Case(When(outcome=Outcome.PAUSE, then=safety_reason))
+                    )[:1]
+                ),
             ),
         ),
         has_pending=Exists(decisions.filter(status=Status.PENDING)),
-        has_unsettled=Exists(plan_sessions.filter(pain_next_morning__gt=F("pain_before"))),
-        logged_7=Subquery(
-            plan_sessions.order_by()
-            .annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField()))
-            .values("n")
+        has_unsettled=Exists(
+            SessionLog.objects.filter(
+                plan_id=OuterRef("plan_id"),
+                date__gte=today - dt.timedelta(days=6),
+                date__lte=today,
+                pain_next_morning__gt=F("pain_before"),
+            )
         ),
+        logged_7=_logged_last_7_sql(today),
         scheduled_7=_scheduled_last_7_sql(today),
-        screening_state=screening_state,
         had_plan=Case(
             When(dash_plan__id__isnull=False, then=True),
             default=Exists(Plan.objects.filter(patient_id=OuterRef("pk"))),
@@ -975,14 +992,13 @@ def _dashboard_base(
     has_open = Q(plan_id__isnull=False)
     new_patient = Q(plan_id__isnull=True) & Q(archived_at__isnull=True) & Q(had_plan=False)
     flags = {
-        # A pause is applied by a decision (services._evaluate_locked); while the plan stays
-        # paused no later decision is made, so a paused plan whose latest decision is a pause
-        # was stopped by a fall, chest pain or severe pain, not by a clinician's choice.
-        "safety_pause": Q(plan_status=Plan.Status.PAUSED) & Q(last_outcome=Outcome.PAUSE),
+        "safety_pause": Q(plan_status=Plan.Status.PAUSED)
+        & Q(pause_reason=F("dash_plan__status_reason")),
         "pending_decision": has_open & Q(has_pending=True),
+        # The digest's rule (digest_for): next-morning pain above that session's pain before.
         "pain_unsettled": has_open & Q(has_unsettled=True),
-        "screening_expired": has_open & Q(screening_state=0),
-        # The digest's rule (digest_for): under ADHERENCE_FLAG_BELOW of at least 2 plan days.
+        "screening_expired": has_open & ~screened,
+        # The digest's rule too: under ADHERENCE_FLAG_BELOW of at least 2 plan days.
         "non_adherent": Q(plan_status=Plan.Status.ACTIVE)
         & Q(scheduled_7__gte=2)
         & Q(
@@ -990,9 +1006,9 @@ def _dashboard_base(
                 F("scheduled_7") * Value(ADHERENCE_FLAG_BELOW), output_field=FloatField()
             )
         ),
-        "screening_due": has_open & Q(screening_state=1),
-        "screening_needed": new_patient & Q(screening_state=0),
-        "no_plan": new_patient & Q(screening_state__gt=0),
+        "screening_due": has_open & screened & ~screened_beyond,
+        "screening_needed": new_patient & ~screened,
+        "no_plan": new_patient & screened,
     }
     return patients, flags
 
@@ -1162,15 +1178,13 @@ def dashboard_rows(
 ) -> list[DashboardRow]:
     """What the Today list shows for a page of patients from patient_list_for_dashboard (their
     `need` says their flags), in their order: three queries for any page size."""
-    if not patients:
-        return []
-    base, flags = _dashboard_base(principal, today)
-    if not flags:
+    if not patients or not principal.is_staff:
         return []
     start_28 = today - dt.timedelta(days=DASHBOARD_RECENT_DAYS - 1)
     details = {
         row["pk"]: row
-        for row in base.filter(pk__in=[p.pk for p in patients])
+        for row in _with_open_plan(principal)
+        .filter(pk__in=[p.pk for p in patients])
         .annotate(
             plan_id_=F("dash_plan__id"),
             plan_status_=F("dash_plan__status"),
@@ -1179,8 +1193,8 @@ def dashboard_rows(
             plan_levels=F("dash_plan__levels"),
             plan_schedule=F("dash_plan__schedule_days"),
             plan_start=F("dash_plan__start_date"),
-            logged_7_=F("logged_7"),
-            scheduled_7_=F("scheduled_7"),
+            logged_7=_logged_last_7_sql(today),
+            scheduled_7=_scheduled_last_7_sql(today),
             last_session=Subquery(
                 SessionLog.objects.filter(patient_id=OuterRef("pk"))
                 .order_by("-date")
@@ -1201,8 +1215,8 @@ def dashboard_rows(
             "plan_levels",
             "plan_schedule",
             "plan_start",
-            "logged_7_",
-            "scheduled_7_",
+            "logged_7",
+            "scheduled_7",
             "last_session",
             "ended_status",
         )
@@ -1236,7 +1250,9 @@ def dashboard_rows(
             ]
     rows = []
     for patient in patients:
-        d = details[patient.pk]
+        d = details.get(patient.pk)
+        if d is None:  # not a patient of the principal's clinic: never shown
+            continue
         row = DashboardRow(
             patient=patient,
             need=patient.need,
@@ -1257,7 +1273,7 @@ def dashboard_rows(
             if 0 <= d["plan_level"] < len(levels):
                 row.level_number = d["plan_level"] + 1
                 row.level_name = _level_name(levels[d["plan_level"]]["name"], row.level_number)
-            row.adherence_7 = Adherence(d["logged_7_"], d["scheduled_7_"])
+            row.adherence_7 = Adherence(d["logged_7"], d["scheduled_7"])
             row.adherence_28 = Adherence(
                 logged_28.get(plan_id, 0),
                 _scheduled_days(d["plan_schedule"], max(d["plan_start"], start_28), today),

@@ -1,0 +1,322 @@
+"""`make bench`, dashboard half (issue 5): what the clinician's Today list costs for a clinic of
+10,000 patients as a ratio to a clinic of 10, measured in the same run on the same machine
+(absolute times on a shared machine are noise; the ratio is the figure). Goal: at most 1.5.
+
+Both clinics live in one throw-away database (SQLite under a fresh temporary VAR_DIR, or
+DATABASE_URL when set), filled with bulk inserts: patients, screenings (some expired, expiring
+or invalidated), plans (active, paused by a fall, completed, none yet), four weeks of sessions
+at each patient's own adherence, and decisions (noted, applied, pending, pauses). One clinician
+of each clinic then asks, with Django's test client, for
+
+- GET /clinic/                            page 1, everyone, sorted by need;
+- GET /clinic/?q=...&status=active        a search with a filter;
+- GET /clinic/?flag=attention&page=2      the second page of those who need attention,
+
+in interleaved rounds; the medians are compared, and each request's queries are counted.
+Knobs: BENCH_DASHBOARD_PATIENTS (the large clinic, default 10000), BENCH_DASHBOARD_ROUNDS (9),
+BENCH_DASHBOARD_REQUESTS (requests per page and clinic in each round, 5).
+"""
+
+from __future__ import annotations
+
+import atexit
+import datetime as dt
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# Always a fresh, throw-away VAR_DIR (never var/ or the caller's); removed at exit.
+_TMP = tempfile.mkdtemp(prefix="retrowalk-bench-dashboard-")
+atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
+os.environ["VAR_DIR"] = _TMP
+os.environ["DJANGO_SETTINGS_MODULE"] = "rehab.settings"
+os.environ["DEBUG"] = "false"
+os.environ["ALLOWED_HOSTS"] = "testserver"
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.test import Client, override_settings  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from rehab import services  # noqa: E402
+from rehab.clinical import levels as L  # noqa: E402
+from rehab.clinical.screening import negative_answers  # noqa: E402
+from rehab.models import (  # noqa: E402
+    Clinic,
+    Clinician,
+    Patient,
+    Plan,
+    ProgressionDecision,
+    Protocol,
+    Screening,
+    SessionLog,
+    User,
+)
+from rehab.services import DEFAULT_SCHEDULES  # noqa: E402
+
+SMALL = 10
+LARGE = int(os.environ.get("BENCH_DASHBOARD_PATIENTS", "10000"))
+ROUNDS = max(1, int(os.environ.get("BENCH_DASHBOARD_ROUNDS", "9")))
+REQUESTS = max(1, int(os.environ.get("BENCH_DASHBOARD_REQUESTS", "5")))
+GOAL = 1.5
+BATCH = 2000
+LAST_NAMES = ("Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Evans", "Patel", "Khan")
+CONDITIONS = list(L.CONDITIONS)
+# A safety pause writes its first reason on the plan (services._evaluate_locked).
+FALL_REASON = "A fall was reported (bench). The plan is paused until the clinician has reviewed it."
+
+
+def _chunks(rows, size=BATCH):
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _bulk(model, rows):
+    created = []
+    for chunk in _chunks(rows):
+        created.extend(model.objects.bulk_create(chunk))
+    return created
+
+
+def populate(clinic: Clinic, n: int, today: dt.date, rng: random.Random) -> None:
+    """n patients of the clinic in the shapes the list meets in real life."""
+    protocols = {
+        p.condition: (p, [row.to_level().to_dict() for row in p.levels.all()])
+        for p in Protocol.objects.filter(clinic__isnull=True).prefetch_related("levels")
+    }
+    patients = _bulk(
+        Patient,
+        [
+            Patient(
+                clinic=clinic,
+                first_name=rng.choice(("Alex", "Sam", "Jo", "Chris", "Robin", "Kim")),
+                last_name=f"{rng.choice(LAST_NAMES)}{i:05d}",
+                condition=CONDITIONS[i % len(CONDITIONS)],
+                email=f"{clinic.slug}-{i}@example.org",
+                external_id=f"MRN{i:06d}",
+            )
+            for i in range(n)
+        ],
+    )
+    kinds = []  # per patient: "active", "paused", "completed", "none", "screened"
+    screenings = []
+    for i, patient in enumerate(patients):
+        roll = rng.random()
+        kind = (
+            "none"
+            if roll < 0.03
+            else "screened"
+            if roll < 0.06
+            else "completed"
+            if roll < 0.08
+            else "paused"
+            if roll < 0.10
+            else "active"
+        )
+        kinds.append(kind)
+        if kind == "none":
+            screenings.append(None)
+            continue
+        age = rng.randint(1, 200)  # a screening is valid 180 days: some expired, some expiring
+        screened_on = today - dt.timedelta(days=age)
+        screenings.append(
+            Screening(
+                patient=patient,
+                clinic=clinic,
+                condition=patient.condition,
+                answers=negative_answers(patient.condition),
+                status=Screening.Status.CLEARED,
+                referral=Screening.Referral.NONE,
+                screened_on=screened_on,
+                screened_at=timezone.make_aware(
+                    dt.datetime.combine(screened_on, dt.time(10, i % 60))
+                ),
+                valid_until=screened_on + dt.timedelta(days=180),
+                invalidated_at=timezone.now() if kind == "paused" and i % 2 else None,
+            )
+        )
+    _bulk(Screening, [s for s in screenings if s is not None])
+    plans = []
+    for patient, kind, screening in zip(patients, kinds, screenings, strict=True):
+        if kind in ("none", "screened"):
+            continue
+        protocol, levels = protocols[patient.condition]
+        start = max(screening.screened_on, today - dt.timedelta(days=rng.randint(0, 60)))
+        plans.append(
+            Plan(
+                patient=patient,
+                clinic=clinic,
+                protocol=protocol,
+                protocol_version=protocol.version,
+                protocol_name=protocol.name,
+                condition=protocol.condition,
+                levels=levels,
+                screening=screening,
+                status={"active": "active", "paused": "paused", "completed": "completed"}[kind],
+                status_reason=FALL_REASON if kind == "paused" else "",
+                current_level=rng.randint(0, len(levels) - 1),
+                start_date=start,
+                level_started_on=start,
+                window_start=start,
+                schedule_days=DEFAULT_SCHEDULES[rng.choice((2, 3, 3, 3, 5))],
+                auto_apply=rng.random() < 0.5,
+            )
+        )
+    plans = _bulk(Plan, plans)
+    sessions, decisions = [], []
+    for plan in plans:
+        adherence = rng.choice((0.2, 0.5, 0.8, 0.9, 1.0, 1.0))
+        first = max(plan.start_date, today - dt.timedelta(days=27))
+        for back in range((today - first).days + 1):
+            day = today - dt.timedelta(days=back)
+            if day.weekday() not in plan.schedule_days or rng.random() > adherence:
+                continue
+            pain_before = rng.randint(0, 4)
+            sessions.append(
+                SessionLog(
+                    plan=plan,
+                    patient_id=plan.patient_id,
+                    date=day,
+                    level_index=plan.current_level,
+                    minutes_done=rng.randint(5, 30),
+                    speed_kmh=1.5,
+                    setting=L.TREADMILL_BOTH_HANDRAILS,
+                    pain_before=pain_before,
+                    pain_worst=pain_before + rng.randint(0, 3),
+                    pain_after=pain_before + rng.randint(0, 2),
+                    pain_next_morning=None
+                    if back == 0
+                    else max(0, pain_before + rng.choice((0, 0, 0, 0, 0, 0, -1, 1))),
+                    effort=rng.randint(2, 5),
+                )
+            )
+        for week in range(1, 4):
+            decisions.append(
+                _decision(plan, today - dt.timedelta(days=7 * week), "hold", "noted", "session")
+            )
+        if plan.status == Plan.Status.PAUSED:
+            decisions.append(_decision(plan, today - dt.timedelta(days=1), "pause", "applied"))
+        elif plan.status == Plan.Status.ACTIVE and rng.random() < 0.06:
+            decisions.append(_decision(plan, today, "advance", "pending"))
+    _bulk(SessionLog, sessions)
+    _bulk(ProgressionDecision, decisions)
+
+
+def _decision(plan, day, outcome, status, trigger="session"):
+    code = {"hold": "min_days", "pause": "fall", "advance": "criteria_met"}[outcome]
+    text = FALL_REASON if outcome == "pause" else f"{code} (bench)"
+    return ProgressionDecision(
+        plan=plan,
+        evaluated_on=day,
+        trigger=trigger,
+        outcome=outcome,
+        from_level=plan.current_level,
+        to_level=plan.current_level + (1 if outcome == "advance" else 0),
+        reasons=[{"code": code, "text": text, "outcome": outcome}],
+        alert=outcome == "pause",
+        status=status,
+        applied_on=day if status == "applied" else None,
+        created_at=timezone.make_aware(dt.datetime.combine(day, dt.time(18))),
+    )
+
+
+def clinic_with_clinician(name: str, n: int, today: dt.date, rng: random.Random) -> User:
+    clinic = Clinic.objects.create(name=name, slug=name.lower(), timezone="UTC")
+    user = User.objects.create_user(username=f"{clinic.slug}-physio", password=None)
+    Clinician.objects.create(user=user, clinic=clinic)
+    with transaction.atomic():
+        populate(clinic, n, today, rng)
+    return user
+
+
+def measure(clients: dict[str, Client], paths: list[str]) -> dict[tuple[str, str], list[float]]:
+    """Seconds of each request, by (clinic, path): rounds interleave the clinics and pages so a
+    slow spell of the machine hits both alike."""
+    samples: dict[tuple[str, str], list[float]] = {}
+    for _ in range(ROUNDS):
+        for path in paths:
+            for label, client in clients.items():
+                for _ in range(REQUESTS):
+                    t0 = time.perf_counter()
+                    response = client.get(path)
+                    elapsed = time.perf_counter() - t0
+                    if response.status_code != 200:
+                        raise RuntimeError(f"{label} {path}: HTTP {response.status_code}")
+                    samples.setdefault((label, path), []).append(elapsed)
+    return samples
+
+
+def count_queries(client: Client, path: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(path)
+    return len(ctx.captured_queries)
+
+
+def main() -> int:
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    services.protocol_library_load()
+    today = timezone.now().date()  # the clinics are on UTC, like the clinic_today of the view
+    rng = random.Random(5)
+    users = {
+        "small": clinic_with_clinician("Small", SMALL, today, rng),
+        "large": clinic_with_clinician("Large", LARGE, today, rng),
+    }
+    built = time.perf_counter() - started
+    jit = ""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # What autovacuum does soon after a bulk load; the planner's row estimates (and
+            # whether it JIT-compiles a query) depend on it.
+            cursor.execute("ANALYZE")
+            cursor.execute("SHOW jit")
+            jit = f", jit {cursor.fetchone()[0]}"
+    clients = {}
+    for label, user in users.items():
+        clients[label] = Client()
+        clients[label].force_login(user)
+    paths = ["/clinic/", "/clinic/?q=smith&status=active", "/clinic/?flag=attention&page=2"]
+    for path in paths:  # warm-up: imports, template loading, the database's caches
+        for client in clients.values():
+            client.get(path)
+    samples = measure(clients, paths)
+    print(
+        f"database: {connection.vendor}{jit}, clinics of {SMALL} and {LARGE} patients "
+        f"(built in {built:.0f} s), {ROUNDS} rounds x {REQUESTS} requests"
+    )
+    print(f"{'request':<36}{'small ms':>9}{'large ms':>10}{'ratio':>7}{'queries':>10}")
+    worst = 0.0
+    for path in paths:
+        small = statistics.median(samples[("small", path)])
+        large = statistics.median(samples[("large", path)])
+        ratio = large / small
+        worst = max(worst, ratio)
+        queries = f"{count_queries(clients['small'], path)}/{count_queries(clients['large'], path)}"
+        print(f"{path:<36}{small * 1000:>9.1f}{large * 1000:>10.1f}{ratio:>7.2f}{queries:>10}")
+    verdict = "ok" if worst <= GOAL else "over the goal"
+    print(f"worst ratio large / small: {worst:.2f} (goal <= {GOAL}): {verdict}")
+    print(f"total {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    # Pages render without a collectstatic run, as in the tests.
+    with override_settings(
+        STORAGES={
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+    ):
+        sys.exit(main())
