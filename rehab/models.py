@@ -101,6 +101,8 @@ class Patient(models.Model):
                 fields=["clinic", "external_id"],
                 condition=~Q(external_id=""),
                 name="patient_external_id_unique_per_clinic",
+                violation_error_code="external_id_taken",
+                violation_error_message="Another patient of this clinic already has this record number.",
             )
         ]
         indexes = [models.Index(fields=["clinic", "last_name", "first_name"])]

@@ -63,13 +63,24 @@ MIN_OVERRIDE_REASON_LENGTH = 15
 DEFAULT_SCHEDULES = {1: [2], 2: [1, 4], 3: [0, 2, 4], 4: [0, 1, 3, 4], 5: [0, 1, 2, 3, 4]}
 
 
+# Table constraints whose refusal belongs to one field (the violation_error_code in models.py).
+CONSTRAINT_FIELDS = {"external_id_taken": "external_id"}
+
+
 def _full_clean(
     instance, *, exclude: list[str] | None = None, validate_constraints: bool = True
 ) -> None:
     try:
         instance.full_clean(exclude=exclude, validate_constraints=validate_constraints)
     except ValidationError as exc:
-        raise validation_error(exc.message_dict) from exc
+        fields = exc.message_dict
+        # A conditional unique constraint reports on no field; its code says which it is.
+        for error in getattr(exc, "error_dict", {}).get("__all__", []):
+            field = CONSTRAINT_FIELDS.get(error.code)
+            if field:
+                fields["__all__"].remove(error.messages[0])
+                fields.setdefault(field, []).extend(error.messages)
+        raise validation_error({k: v for k, v in fields.items() if v}) from exc
 
 
 def _decimal(value: Any) -> Any:

@@ -114,25 +114,6 @@ def verdict_words(verdict: clinical_screening.Verdict) -> dict:
 # --- New patient, edit patient ----------------------------------------------------------------
 
 
-def _apply_patient_errors(form: PatientForm, err: RehabError) -> None:
-    """apply_errors, except that a table constraint's error (which names no field) is said in
-    words: the one such constraint on a patient is the unique clinic record number."""
-    general = err.fields.get("__all__", [])
-    if not general:
-        apply_errors(form, err)
-        return
-    for message in general:
-        if "external_id" in message:
-            form.add_error(
-                "external_id", "Another patient of this clinic already has this record number."
-            )
-        else:
-            form.add_error(None, message)
-    rest = {name: messages for name, messages in err.fields.items() if name != "__all__"}
-    if rest:
-        apply_errors(form, RehabError(err.code, err.message, fields=rest, status=err.status))
-
-
 @clinician_required
 def patient_new(request):
     clinic = request.principal.clinic
@@ -151,7 +132,7 @@ def patient_new(request):
                     **fields,
                 )
             except RehabError as err:
-                _apply_patient_errors(form, err)
+                apply_errors(form, err)
                 status = err.status
             else:
                 messages.success(
@@ -179,7 +160,7 @@ def patient_edit(request, pk: int):
             try:
                 services.patient_update(patient=patient, actor=request.user, **form.cleaned_data)
             except RehabError as err:
-                _apply_patient_errors(form, err)
+                apply_errors(form, err)
                 status = err.status
                 patient = _patient(request, pk)  # the service may have touched the instance
             else:

@@ -52,8 +52,12 @@ def test_date_of_birth_in_the_future_is_refused(clinic, actor):
 
 def test_external_id_is_unique_within_a_clinic_only(clinic, actor):
     create(clinic, actor, external_id="MRN-1")
-    with pytest.raises(RehabError):
+    with pytest.raises(RehabError) as exc:
         create(clinic, actor, external_id="MRN-1")
+    # On the field, in words (API clients and forms show it there), not as a table constraint.
+    assert exc.value.fields == {
+        "external_id": ["Another patient of this clinic already has this record number."]
+    }
     other = ClinicianFactory()
     assert create(other.clinic, other.user, external_id="MRN-1").external_id == "MRN-1"
 
