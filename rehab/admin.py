@@ -10,11 +10,13 @@ from rehab.audit import audit_record
 from rehab.models import (
     ApiKey,
     AuditEvent,
+    CalendarFeed,
     Clinic,
     Clinician,
     OutcomeScore,
     Patient,
     Plan,
+    PortalInvite,
     ProgressionDecision,
     Protocol,
     ProtocolLevel,
@@ -299,3 +301,24 @@ class ReminderAdmin(ReadOnlyAdmin):
     search_fields = ("patient__first_name", "patient__last_name")
     list_select_related = ("patient",)
     date_hierarchy = "due_date"
+
+
+@admin.register(PortalInvite)
+class PortalInviteAdmin(ReadOnlyAdmin):
+    """Invitations are sent from the dashboard; here support staff can see whether one was
+    used, replaced or let expire. The token's hash is never shown."""
+
+    list_display = ("patient", "sent_to", "created_at", "expires_at", "used_at", "revoked_at")
+    search_fields = ("patient__first_name", "patient__last_name", "sent_to")
+    list_select_related = ("patient",)
+    exclude = ("token_hash",)
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(ReadOnlyAdmin):
+    """Patients make and stop their calendar links in the portal; the hash is never shown."""
+
+    list_display = ("patient", "created_at", "revoked_at")
+    search_fields = ("patient__first_name", "patient__last_name")
+    list_select_related = ("patient",)
+    exclude = ("token_hash",)

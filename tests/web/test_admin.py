@@ -45,6 +45,10 @@ def data(db):
         channel="email",
         scheduled_for=timezone.now(),
     )
+    plan.patient.email = "alex@example.org"
+    plan.patient.save()
+    services.patient_invite(patient=plan.patient, actor=clinician.user)
+    services.calendar_feed_create(patient=plan.patient, actor=None)
     # django-axes' sign-in records: one failed attempt, its log and one successful sign-in.
     seen = {"username": "mallory", "ip_address": "127.0.0.1", "user_agent": "test"}
     AccessAttempt.objects.create(**seen, failures_since_start=1, get_data="", post_data="")

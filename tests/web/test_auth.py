@@ -159,3 +159,16 @@ def test_an_account_with_neither_role_is_refused(client):
 def test_signing_out_ends_the_session(dashboard):
     assert dashboard.post("/clinic/logout/").status_code == 302
     assert dashboard.get("/clinic/").status_code == 302
+
+
+def test_the_first_page_after_signing_in_costs_no_extra_session_write(client, priya):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    sign_in(client, "priya")
+    counts = []
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/clinic/protocols/").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
