@@ -161,11 +161,13 @@ def test_signing_out_ends_the_session(dashboard):
     assert dashboard.get("/clinic/").status_code == 302
 
 
-def test_the_first_page_after_signing_in_costs_no_extra_session_write(client, priya):
+def test_a_sign_in_from_code_starts_the_idle_clock_too(client, priya):
+    """login() outside a page (an invitation accepted, a test's force_login) stamps the
+    session itself, so its first page costs no extra session write."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    sign_in(client, "priya")
+    client.force_login(priya)
     counts = []
     for _ in range(2):
         with CaptureQueriesContext(connection) as queries:
