@@ -70,22 +70,22 @@ def main() -> None:
         OUT.mkdir(parents=True, exist_ok=True)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            desk = browser.new_page(viewport={"width": 1280, "height": 900})
+            desk = browser.new_page(viewport={"width": 1280, "height": 1000})
             sign_in(desk, base, "clinic", "hughes", password)
             desk.goto(f"{base}/clinic/")
-            desk.screenshot(path=OUT / "dashboard-today.png", full_page=True)
+            desk.screenshot(path=OUT / "dashboard-today.png", full_page=False)
             # The patient at the top of the list: the one who needs attention first.
             desk.locator("table a[href*='/clinic/patients/']").first.click()
             desk.wait_for_load_state()
-            desk.screenshot(path=OUT / "dashboard-patient.png", full_page=True)
+            desk.screenshot(path=OUT / "dashboard-patient.png", full_page=False)
             phone = browser.new_context(
                 viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True
             ).new_page()
             sign_in(phone, base, "portal", "maria", password)
             phone.goto(f"{base}/portal/")
-            phone.screenshot(path=OUT / "portal-today.png", full_page=True)
+            phone.screenshot(path=OUT / "portal-today.png", full_page=False)
             phone.goto(f"{base}/portal/progress/")
-            phone.screenshot(path=OUT / "portal-progress.png", full_page=True)
+            phone.screenshot(path=OUT / "portal-progress.png", full_page=False)
             browser.close()
     finally:
         server.terminate()
