@@ -1,0 +1,114 @@
+"""Every page of both doors, with data on it, through axe-core: no serious or critical
+violation. Portal pages must also fit a 360 px phone and a desktop window at 200 % zoom (a
+640 px wide viewport) without scrolling sideways."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from rehab import services
+from rehab.models import Protocol
+from tests.factories import (
+    ClinicianFactory,
+    PatientFactory,
+    UserFactory,
+    builtin_protocol,
+    clean_answers,
+    good_session,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def clinic_with_history(db):
+    """A clinic admin, a patient two weeks into a plan with sessions, a decision, an outcome
+    score, a report and a portal account; and the clinic's own copy of a protocol."""
+    admin = ClinicianFactory(is_clinic_admin=True, clinic__timezone="UTC", user__username="lead")
+    today = dt.datetime.now(dt.UTC).date()
+    start = today - dt.timedelta(days=14)
+    patient = PatientFactory(
+        clinic=admin.clinic, timezone="UTC", user=UserFactory(username="pat"), phone="+447700900"
+    )
+    services.screening_submit(
+        patient=patient, answers=clean_answers(patient.condition), actor=None, today=start
+    )
+    protocol = builtin_protocol(patient.condition)
+    plan = services.plan_assign(
+        patient=patient, protocol=protocol, actor=admin.user, start_date=start, today=start
+    )
+    for days_ago in (12, 10, 8, 5, 3, 1):
+        services.session_log(
+            plan=plan,
+            actor=None,
+            date=today - dt.timedelta(days=days_ago),
+            today=today,
+            pain_next_morning=2,
+            **good_session(),
+        )
+    services.outcome_record(patient=patient, measure="nprs", answers={"score": 4}, actor=None)
+    services.report_request(patient=patient, audience="patient", actor=None)
+    services.report_request(patient=patient, audience="clinician", actor=None)
+    services.protocol_copy(protocol=protocol, clinic=admin.clinic, actor=admin.user)
+    return admin, patient, plan
+
+
+def test_every_dashboard_page_passes_axe(
+    page, live_server, sign_in, axe_check, clinic_with_history
+):
+    admin, patient, plan = clinic_with_history
+    copy = Protocol.objects.get(clinic=admin.clinic)
+    screening = patient.screenings.first()
+    sign_in(page, "lead")
+    for path in (
+        "/clinic/",
+        "/clinic/?flag=attention&q=a",
+        f"/clinic/patients/{patient.pk}/",
+        "/clinic/patients/new/",
+        f"/clinic/patients/{patient.pk}/edit/",
+        f"/clinic/patients/{patient.pk}/screening/",
+        f"/clinic/screenings/{screening.pk}/",
+        f"/clinic/plans/{plan.pk}/",
+        "/clinic/protocols/",
+        f"/clinic/protocols/{copy.based_on_id}/",
+        f"/clinic/protocols/{copy.pk}/edit/",
+        "/clinic/team/",
+        f"/clinic/team/{admin.pk}/",
+        "/clinic/api-keys/",
+        "/clinic/password-reset/",
+    ):
+        page.goto(live_server.url + path)
+        assert page.title(), path
+        axe_check(page)
+
+
+@pytest.mark.parametrize("width", [360, 640])
+def test_every_portal_page_passes_axe_and_fits_the_screen(
+    browser, live_server, axe_check, clinic_with_history, width
+):
+    _, patient, _ = clinic_with_history
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/portal/login/")
+    page.fill("input[name=username]", "pat")
+    page.fill("input[name=password]", "pw")
+    page.click("button[type=submit]")
+    for path in (
+        "/portal/",
+        "/portal/log/",
+        f"/portal/log/{patient.sessions.first().pk}/",
+        "/portal/progress/",
+        "/portal/questionnaires/nprs/",
+        "/portal/questionnaires/psfs/",
+        "/portal/questionnaires/koos/",
+        "/portal/reports/",
+        "/portal/reminders/",
+        "/portal/password-reset/",
+    ):
+        page.goto(live_server.url + path)
+        axe_check(page)
+        scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        assert scroll_width <= width, f"{path} scrolls sideways at {width}px: {scroll_width}px"
+    context.close()
