@@ -35,3 +35,19 @@ def stamp_session_on_login(sender, request, user, **kwargs) -> None:
     """A fresh sign-in starts the idle clock, so its first page costs no extra session write."""
     if request is not None and hasattr(request, "session"):
         request.session["_seen"] = int(time.time())
+
+
+class NoStoreWhenSignedInMiddleware:
+    """Pages shown to a signed-in person carry health data: no browser or proxy may keep a
+    copy, so the back button on a shared clinic computer shows nothing after signing out."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is not None and session.get("_auth_user_id"):
+            if not response.has_header("Cache-Control"):
+                response["Cache-Control"] = "private, no-store"
+        return response

@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "rehab.audit.AuditContextMiddleware",
     "rehab.middleware.SessionIdleTimeoutMiddleware",
+    "rehab.middleware.NoStoreWhenSignedInMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -174,3 +174,10 @@ def test_a_sign_in_from_code_starts_the_idle_clock_too(client, priya):
             assert client.get("/clinic/protocols/").status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_signed_in_pages_are_never_stored_by_the_browser(dashboard):
+    assert dashboard.get("/clinic/protocols/")["Cache-Control"] == "private, no-store"
+    assert dashboard.get("/healthz")["Cache-Control"] == "private, no-store"
+    dashboard.logout()
+    assert not dashboard.get("/healthz").has_header("Cache-Control")
