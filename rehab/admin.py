@@ -91,7 +91,12 @@ class PatientAdmin(admin.ModelAdmin):
     autocomplete_fields = ("user",)
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
+        if change:
+            # Only what the form changed: a full save would write back the dashboard's stored
+            # need as it was read, over a newer "recompute" mark made meanwhile by a service.
+            obj.save(update_fields=[*form.changed_data, "updated_at"])
+        else:
+            super().save_model(request, obj, form, change)
         audit_record(
             actor=request.user,
             action="patient.update" if change else "patient.create",

@@ -47,7 +47,7 @@ class NoStoreWhenSignedInMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         session = getattr(request, "session", None)
-        if session is not None and session.get("_auth_user_id"):
-            if not response.has_header("Cache-Control"):
-                response["Cache-Control"] = "private, no-store"
+        signed_in = session is not None and session.get("_auth_user_id")
+        if signed_in and not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "private, no-store"
         return response

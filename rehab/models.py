@@ -93,6 +93,16 @@ class Patient(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    # The clinician's Today list (rehab.selectors, "Dashboard: Today") reads these instead of
+    # working every flag out on each request. dashboard_need: the patient's flags as one integer
+    # (a bit per flag), computed for the clinic-local day dashboard_day by
+    # services.dashboard_refresh; NULL there means "recompute". Every write that can change a
+    # flag sets it to NULL and bumps dashboard_version in its own transaction
+    # (services._dashboard_stale), so a refresh that read the rows before such a write committed
+    # can tell and leaves that patient for the next one. Never set elsewhere.
+    dashboard_need = models.PositiveSmallIntegerField(default=0, editable=False)
+    dashboard_day = models.DateField(null=True, blank=True, editable=False)
+    dashboard_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]
@@ -102,10 +112,47 @@ class Patient(models.Model):
                 condition=~Q(external_id=""),
                 name="patient_external_id_unique_per_clinic",
                 violation_error_code="external_id_taken",
-                violation_error_message="Another patient of this clinic already has this record number.",
+                violation_error_message=(
+                    "Another patient of this clinic already has this record number."
+                ),
             )
         ]
-        indexes = [models.Index(fields=["clinic", "last_name", "first_name"])]
+        indexes = [
+            models.Index(fields=["clinic", "last_name", "first_name"]),
+            # The Today list's order within a clinic, for the patients it shows unless asked
+            # for the archived: a page is read in order, its count, the flag counts and a
+            # search's count from the index alone (it holds the searched columns too). Partial
+            # rather than led by archived_at: PostgreSQL reads an index in order after an
+            # equality, not after an IS NULL; archived_at is a column all the same, or SQLite
+            # would read each row to test the condition the index already holds.
+            models.Index(
+                fields=[
+                    "clinic",
+                    "-dashboard_need",
+                    "last_name",
+                    "first_name",
+                    "id",
+                    "archived_at",
+                    "external_id",
+                    "email",
+                ],
+                condition=Q(archived_at__isnull=True),
+                name="patient_dashboard_order_idx",
+            ),
+            # The patients a refresh must recompute, each set a range: those a write marked
+            # (NULL), and those computed another day. Partial, so that no other query of a
+            # clinic's patients mistakes them for an index of the clinic (SQLite would).
+            models.Index(
+                fields=["clinic"],
+                condition=Q(dashboard_day__isnull=True),
+                name="patient_dashboard_stale_idx",
+            ),
+            models.Index(
+                fields=["clinic", "dashboard_day"],
+                condition=Q(dashboard_day__isnull=False),
+                name="patient_dashboard_day_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"

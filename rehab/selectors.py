@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.db.models import (
     BooleanField,
     Case,
+    CharField,
     Count,
     DateField,
     Exists,
@@ -469,6 +470,19 @@ PATIENT_PAGE_AUDIT_ACTIONS = {
     "report.request": "Requested a report",
     "report.render": "Report rendered",
     "report.read": "Downloaded a report",
+    "report.list": "Saw the list of reports",
+    "portal.today": "Opened Today in the portal",
+    "portal.session_read": "Read a logged session in the portal",
+    "portal.reminders": "Opened reminder settings in the portal",
+    "portal.invite": "Invited to the patient portal",
+    "portal.invite_view": "Opened the portal invitation",
+    "portal.invite_accept": "Accepted the portal invitation",
+    "portal.invite_failed": "Portal invitation could not be sent",
+    "calendar.create": "Made a calendar link",
+    "calendar.revoke": "Stopped the calendar link",
+    "calendar.fetch": "Calendar app fetched the sessions",
+    "reminder.reschedule": "Moved a planned reminder",
+    "reminder.cancel": "Cancelled a planned reminder",
 }
 
 
@@ -782,9 +796,13 @@ def patient_page(
 
 # --- Dashboard: Today ------------------------------------------------------------------------
 # The clinic's patients, sorted by need. Every flag is an SQL condition and a patient's need is
-# one integer made of them, so the database filters, sorts and counts the whole clinic and the
-# list costs the same few queries for 10 patients or 10,000; what is only shown (level names,
-# 28-day adherence, the pain trend) is worked out in Python for the rows of the page alone.
+# one integer made of them (_dashboard_base, _need_score: the one definition of the flags). The
+# need is stored on the patient (Patient.dashboard_need, for the day in dashboard_day):
+# services.dashboard_refresh works it out again, in one statement, for the patients a write
+# marked stale and for everyone once a day, and the list reads it from an index. So a request
+# costs the same few queries and nearly the same time for 10 patients or 10,000; what is only
+# shown (level names, 28-day adherence, the pain trend) is worked out in Python for the rows of
+# the page alone.
 
 DASHBOARD_PAGE_SIZE = 25
 # [I] Pain trend: mean pain after the session over the last 3 sessions against the 3 before (at
@@ -860,6 +878,31 @@ class _JSONArrayInt(Func):
         return self.as_sql(compiler, connection, template=template, **extra_context)
 
 
+class _JSONLevelName(Func):
+    """The "name" of the item at an integer position of a JSON array column (a plan's levels at
+    its current level), read in the database so a page does not fetch every level; NULL past
+    the end."""
+
+    output_field = CharField()
+
+    def __init__(self, levels, position):
+        super().__init__(levels, position)
+
+    def _parts(self, compiler):
+        (levels, levels_params), (position, position_params) = (
+            compiler.compile(expression) for expression in self.get_source_expressions()
+        )
+        return levels, position, (*levels_params, *position_params)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        levels, position, params = self._parts(compiler)
+        return f"JSON_EXTRACT({levels}, '$[' || ({position}) || '].name')", params
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        levels, position, params = self._parts(compiler)
+        return f"(({levels}) -> ({position})::integer ->> 'name')", params
+
+
 class _DaysBetween(Func):
     """Whole days from the second date to the first (SQLite; PostgreSQL subtracts dates)."""
 
@@ -907,16 +950,12 @@ def _scheduled_last_7_sql(today: dt.date) -> Case:
     )
 
 
-def _with_open_plan(principal: Principal) -> QuerySet[Patient]:
-    """The clinic's patients joined to their open plan, if any (plan_id, plan_status). A patient
-    has at most one open plan (a unique constraint), so the join never repeats a patient."""
-    return (
-        Patient.objects.filter(clinic=principal.clinic)
-        .alias(
-            dash_plan=FilteredRelation("plans", condition=Q(plans__status__in=Plan.OPEN_STATUSES))
-        )
-        .alias(plan_id=F("dash_plan__id"), plan_status=F("dash_plan__status"))
-    )
+def _with_open_plan(patients: QuerySet[Patient]) -> QuerySet[Patient]:
+    """The patients joined to their open plan, if any (plan_id, plan_status). A patient has at
+    most one open plan (a unique constraint), so the join never repeats a patient."""
+    return patients.alias(
+        dash_plan=FilteredRelation("plans", condition=Q(plans__status__in=Plan.OPEN_STATUSES))
+    ).alias(plan_id=F("dash_plan__id"), plan_status=F("dash_plan__status"))
 
 
 def _logged_last_7_sql(today: dt.date) -> Subquery:
@@ -931,28 +970,30 @@ def _logged_last_7_sql(today: dt.date) -> Subquery:
     )
 
 
-def _dashboard_base(principal: Principal, today: dt.date) -> tuple[QuerySet[Patient], dict]:
+def _dashboard_base(clinic: Clinic, today: dt.date) -> tuple[QuerySet[Patient], dict]:
     """The clinic's patients with what the flags are made of as aliases, and each flag's
-    condition (empty for anyone but the clinic's staff).
+    condition, for the clinic-local day `today`. A flag reads nothing but the rows of the
+    patient, their screenings, plans, sessions and decisions, and the date: whoever writes one
+    of those marks the patient stale (services._dashboard_stale), and a new day recomputes all.
 
-    Subqueries on a plan's rows are keyed by the open plan's id (indexes on (plan, date),
-    (status, plan), (plan, -created_at) and the unsettled sessions); the screenings are two sets
-    read once per query. Each condition names its cheap test first: AND stops at the first
-    false, so a subquery runs only for the patients it can concern.
+    Every subquery is keyed by the patient or by their open plan's id (indexes on (plan, date),
+    (status, plan), (plan, -created_at), the unsettled sessions and the screenings' patient), so
+    working out a handful of stale patients reads their rows alone. Each condition names its
+    cheap test first: AND stops at the first false, so a subquery runs only for the patients it
+    can concern.
     """
-    if not principal.is_staff:
-        return Patient.objects.none(), {}
     due_by = today + dt.timedelta(days=SCREENING_EXPIRY_WARNING_DAYS)
     Outcome, Status = ProgressionDecision.Outcome, ProgressionDecision.Status
     decisions = ProgressionDecision.objects.filter(plan_id=OuterRef("plan_id"))
     # The patient's screenings, not the plan's: a patient re-screened while the plan runs is not
-    # due again. Two sets of the clinic's patients: those with a screening valid today, and
-    # those with one still valid once the warning period is over.
+    # due again. Has the patient a screening valid today; one still valid once the warning
+    # period is over? Found by the patient alone (a screening is of the patient's clinic): a
+    # clinic-wide index would make each patient's probe read the whole clinic's screenings.
     screenings = Screening.objects.filter(
-        clinic=principal.clinic, invalidated_at__isnull=True, screened_on__lte=today
+        patient_id=OuterRef("pk"), invalidated_at__isnull=True, screened_on__lte=today
     )
-    screened = Q(pk__in=screenings.filter(valid_until__gte=today).values("patient_id"))
-    screened_beyond = Q(pk__in=screenings.filter(valid_until__gt=due_by).values("patient_id"))
+    screened = Q(Exists(screenings.filter(valid_until__gte=today)))
+    screened_beyond = Q(Exists(screenings.filter(valid_until__gt=due_by)))
     # A safety pause is applied by a decision (services._evaluate_locked), which writes its
     # first reason on the plan as status_reason; a clinician's pause (services.plan_pause)
     # writes theirs and makes no decision. So a paused plan was stopped by a fall, chest pain or
@@ -961,7 +1002,7 @@ def _dashboard_base(principal: Principal, today: dt.date) -> tuple[QuerySet[Pati
     safety_reason = Substr(
         KT("reasons__0__text"), 1, Plan._meta.get_field("status_reason").max_length
     )
-    patients = _with_open_plan(principal).alias(
+    patients = _with_open_plan(Patient.objects.filter(clinic=clinic)).alias(
         pause_reason=Case(
             When(
                 dash_plan__status=Plan.Status.PAUSED,
@@ -1020,6 +1061,28 @@ def _need_score(flags: dict[str, Q]) -> ExpressionWrapper:
     return ExpressionWrapper(score, output_field=IntegerField())
 
 
+def dashboard_needs_live(*, clinic: Clinic, today: dt.date, stale_only: bool = False) -> QuerySet:
+    """(pk, need, dashboard_version) of the clinic's patients, the need worked out now from
+    their rows for the clinic-local day `today`: what services.dashboard_refresh stores as
+    Patient.dashboard_need. stale_only: only the patients whose stored need is not for `today`
+    (never computed, marked stale by a write, or computed another day), found by the indexes on
+    dashboard_day. For the services and tests, not for a door (no principal)."""
+    patients, flags = _dashboard_base(clinic, today)
+    if stale_only:
+        # Three index ranges put together, not one OR, which SQLite would test on every patient.
+        ids = Patient.objects.filter(clinic=clinic).order_by().values("pk")
+        patients = patients.filter(
+            pk__in=ids.filter(dashboard_day__isnull=True).union(
+                ids.filter(dashboard_day__lt=today), ids.filter(dashboard_day__gt=today), all=True
+            )
+        )
+    return (
+        patients.annotate(need=_need_score(flags))
+        .order_by()
+        .values_list("pk", "need", "dashboard_version")
+    )
+
+
 def dashboard_flags_of(need: int) -> list[DashboardFlag]:
     """The flags a need score is made of, most urgent first."""
     return [flag for flag in DASHBOARD_FLAGS if need & flag.weight]
@@ -1040,58 +1103,67 @@ def _search(patients: QuerySet[Patient], search: str) -> QuerySet[Patient]:
 def patient_list_for_dashboard(
     *,
     principal: Principal,
-    today: dt.date,
     search: str = "",
     flag: str = "",
     condition: str = "",
     status: str = "",
     include_archived: bool = False,
 ) -> QuerySet[Patient]:
-    """The clinic's patients most in need first, then by name, with `need` annotated (see
-    DASHBOARD_FLAGS). Pass a page of them to dashboard_rows for what the page shows.
+    """The clinic's patients most in need first, then by name: by their stored need
+    (Patient.dashboard_need, see DASHBOARD_FLAGS), which services.dashboard_refresh brings up to
+    the clinic's day; a door calls it first. The order, the flag filters, a search and the count
+    read the index of the clinic's patients not archived by (-dashboard_need, last_name,
+    first_name, id), no flag's rows. Pass a page of them to dashboard_rows for what it shows.
 
     flag: a DASHBOARD_FLAGS code, or DASHBOARD_ATTENTION for any flag; status: a key of
     DASHBOARD_STATUSES ("archived" lists only archived patients); condition: a condition code.
     """
-    patients, flags = _dashboard_base(principal, today)
-    if not flags:
-        return patients
+    if not principal.is_staff:
+        return Patient.objects.none()
+    patients = Patient.objects.filter(clinic=principal.clinic)
     if status == "archived":
         patients = patients.filter(archived_at__isnull=False)
     elif not include_archived:
         patients = patients.filter(archived_at__isnull=True)
-    if status in (Plan.Status.ACTIVE, Plan.Status.PAUSED):
-        patients = patients.filter(plan_status=status)
-    elif status == "ended":
-        patients = patients.filter(plan_id__isnull=True, had_plan=True)
-    elif status == "none":
-        patients = patients.filter(plan_id__isnull=True, had_plan=False)
     if condition:
         patients = patients.filter(condition=condition)
     patients = _search(patients, search)
-    if flag in flags:
-        patients = patients.filter(flags[flag])
-    patients = patients.annotate(need=_need_score(flags))
+    # A patient has at most one open plan (a unique constraint): a plan in an open status is it.
+    # Each test is one probe of the index of the plans' (patient, status) (dashboard_plan_
+    # status_idx), for the patients the other filters left.
+    plans = Plan.objects.filter(patient_id=OuterRef("pk"))
+    if status in (Plan.Status.ACTIVE, Plan.Status.PAUSED):
+        patients = patients.filter(Exists(plans.filter(status=status)))
+    elif status == "ended":
+        patients = patients.filter(
+            Exists(plans), ~Exists(plans.filter(status__in=Plan.OPEN_STATUSES))
+        )
+    elif status == "none":
+        patients = patients.filter(~Exists(plans))
     if flag == DASHBOARD_ATTENTION:
-        patients = patients.filter(need__gt=0)
-    return patients.order_by("-need", "last_name", "first_name", "pk")
+        patients = patients.filter(dashboard_need__gt=0)
+    elif flag in DASHBOARD_FLAGS_BY_CODE:
+        weight = DASHBOARD_FLAGS_BY_CODE[flag].weight
+        patients = patients.alias(flag_bit=F("dashboard_need").bitand(weight)).filter(
+            flag_bit__gt=0
+        )
+    return patients.order_by("-dashboard_need", "last_name", "first_name", "pk")
 
 
-def dashboard_flag_counts(*, principal: Principal, today: dt.date) -> dict[str, int]:
+def dashboard_flag_counts(*, principal: Principal) -> dict[str, int]:
     """How many of the clinic's patients (not archived) carry each flag, how many carry any
-    ("attention") and how many there are ("total"). One query: the patients grouped by need
-    score, at most one row per combination of flags."""
+    ("attention") and how many there are ("total"), from their stored need (refreshed first,
+    as for the list). One query reading the index alone: the patients grouped by need, at most
+    one row per combination of flags."""
     counts = {flag.code: 0 for flag in DASHBOARD_FLAGS} | {"attention": 0, "total": 0}
-    patients, flags = _dashboard_base(principal, today)
-    if not flags:
+    if not principal.is_staff:
         return counts
     by_need = (
-        patients.filter(archived_at__isnull=True)
-        .annotate(need=_need_score(flags))
+        Patient.objects.filter(clinic=principal.clinic, archived_at__isnull=True)
         .order_by()
-        .values("need")
+        .values("dashboard_need")
         .annotate(n=Count("pk"))
-        .values_list("need", "n")
+        .values_list("dashboard_need", "n")
     )
     for need, n in by_need:
         counts["total"] += n
@@ -1149,6 +1221,11 @@ class DashboardRow:
     days_since_last_session: int | None = None
     pain_trend: PainTrend = field(default_factory=lambda: PainTrend(""))
 
+    @property
+    def adherences(self) -> tuple[Adherence | None, Adherence | None]:
+        """The last 7 days', then the last 28 days', as the table's columns show them."""
+        return self.adherence_7, self.adherence_28
+
 
 def _pain_trend(pains_after: list[int]) -> PainTrend:
     """pains_after: newest first."""
@@ -1177,20 +1254,23 @@ def dashboard_rows(
     *, principal: Principal, today: dt.date, patients: list[Patient]
 ) -> list[DashboardRow]:
     """What the Today list shows for a page of patients from patient_list_for_dashboard (their
-    `need` says their flags), in their order: three queries for any page size."""
+    stored `dashboard_need` says their flags), in their order: three queries for any page
+    size."""
     if not patients or not principal.is_staff:
         return []
     start_28 = today - dt.timedelta(days=DASHBOARD_RECENT_DAYS - 1)
+    # Found by primary key, the clinic checked below: asked for the clinic as well, SQLite would
+    # rather read the whole clinic's index than 25 rows by their keys.
     details = {
         row["pk"]: row
-        for row in _with_open_plan(principal)
-        .filter(pk__in=[p.pk for p in patients])
+        for row in _with_open_plan(Patient.objects.filter(pk__in=[p.pk for p in patients]))
         .annotate(
             plan_id_=F("dash_plan__id"),
             plan_status_=F("dash_plan__status"),
             plan_status_reason=F("dash_plan__status_reason"),
             plan_level=F("dash_plan__current_level"),
-            plan_levels=F("dash_plan__levels"),
+            plan_level_count=_JSONArrayLength("dash_plan__levels"),
+            plan_level_name=_JSONLevelName("dash_plan__levels", "dash_plan__current_level"),
             plan_schedule=F("dash_plan__schedule_days"),
             plan_start=F("dash_plan__start_date"),
             logged_7=_logged_last_7_sql(today),
@@ -1208,11 +1288,13 @@ def dashboard_rows(
         )
         .values(
             "pk",
+            "clinic_id",
             "plan_id_",
             "plan_status_",
             "plan_status_reason",
             "plan_level",
-            "plan_levels",
+            "plan_level_count",
+            "plan_level_name",
             "plan_schedule",
             "plan_start",
             "logged_7",
@@ -1251,11 +1333,11 @@ def dashboard_rows(
     rows = []
     for patient in patients:
         d = details.get(patient.pk)
-        if d is None:  # not a patient of the principal's clinic: never shown
+        if d is None or d["clinic_id"] != principal.clinic.pk:  # another clinic's: never shown
             continue
         row = DashboardRow(
             patient=patient,
-            need=patient.need,
+            need=patient.dashboard_need,
             flags=[],
             last_session=d["last_session"],
         )
@@ -1268,18 +1350,17 @@ def dashboard_rows(
             row.plan_id = plan_id
             row.plan_status = d["plan_status_"]
             row.plan_status_reason = d["plan_status_reason"]
-            levels = d["plan_levels"] or []
-            row.level_count = len(levels)
-            if 0 <= d["plan_level"] < len(levels):
+            row.level_count = d["plan_level_count"] or 0
+            if 0 <= d["plan_level"] < row.level_count:
                 row.level_number = d["plan_level"] + 1
-                row.level_name = _level_name(levels[d["plan_level"]]["name"], row.level_number)
+                row.level_name = _level_name(d["plan_level_name"] or "", row.level_number)
             row.adherence_7 = Adherence(d["logged_7"], d["scheduled_7"])
             row.adherence_28 = Adherence(
                 logged_28.get(plan_id, 0),
                 _scheduled_days(d["plan_schedule"], max(d["plan_start"], start_28), today),
             )
             row.pain_trend = _pain_trend(pains.get(plan_id, []))
-        for flag in dashboard_flags_of(patient.need):
+        for flag in dashboard_flags_of(patient.dashboard_need):
             text = flag.label
             if flag.code == "safety_pause":
                 words = [

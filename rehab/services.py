@@ -18,8 +18,8 @@ from django.conf import settings as django_settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -207,7 +207,10 @@ def patient_update(*, patient: Patient, actor: Actor, **changes: Any) -> Patient
     for name, value in changes.items():
         setattr(patient, name, value)
     _check_patient(patient)
-    patient.save()
+    # Only what may be edited: a full save would write back the dashboard's stored need as it
+    # was read, over a stale mark a concurrent write made meanwhile. No editable field is read
+    # by a dashboard flag, so the update marks nothing itself.
+    patient.save(update_fields=[*PATIENT_EDITABLE, "updated_at"])
     audit_record(
         actor=actor,
         action="patient.update",
@@ -228,6 +231,7 @@ def patient_archive(*, patient: Patient, actor: Actor) -> Patient:
         plan_discontinue(plan=plan, actor=actor, reason="Patient archived.")
     patient.archived_at = timezone.now()
     patient.save(update_fields=["archived_at", "updated_at"])
+    _dashboard_stale(patient.pk)
     audit_record(actor=actor, action="patient.archive", obj=patient, patient=patient)
     return patient
 
@@ -454,6 +458,7 @@ def screening_submit(
         screened_on=today,
         valid_until=clinical_screening.valid_until(today, settings),
     )
+    _dashboard_stale(patient.pk)
     audit_record(
         actor=actor,
         action="screening.submit",
@@ -465,6 +470,7 @@ def screening_submit(
 
 
 def _screenings_invalidate(*, patient: Patient, reason: str, actor: Actor) -> int:
+    # Its caller (session_log) marks the patient's dashboard need stale for its whole write.
     count = Screening.objects.filter(patient=patient, invalidated_at__isnull=True).update(
         invalidated_at=timezone.now(), invalidated_reason=reason
     )
@@ -570,7 +576,9 @@ def plan_assign(
                 f"not the patient's {patient.get_condition_display()}."
             }
         )
-    Patient.objects.select_for_update().filter(pk=patient.pk).first()  # serialise assignments
+    # Marks the patient's dashboard need stale, and serialises assignments: the UPDATE holds
+    # the patient's row until commit, as a SELECT ... FOR UPDATE would.
+    _dashboard_stale(patient.pk)
     if selectors.plan_open(patient=patient) is not None:
         raise RehabError(
             "plan_already_open",
@@ -657,6 +665,7 @@ def _transition(
     if to in (Plan.Status.COMPLETED, Plan.Status.DISCONTINUED):
         plan.ended_at = timezone.now()
     plan.save()
+    _dashboard_stale(plan.patient_id)
     audit_record(actor=actor, action=f"plan.{action}", obj=plan, patient=plan.patient)
     return plan
 
@@ -706,6 +715,7 @@ def plan_resume(
     plan.status_reason = (reason or "Resumed by the clinician.").strip()[:300]
     plan.window_start = today
     plan.save()
+    _dashboard_stale(plan.patient_id)
     audit_record(
         actor=actor,
         action="plan.resumed",
@@ -794,6 +804,7 @@ def plan_set_level(
     )
     _supersede_pending(plan, keep=decision)
     _move_level(plan, level, today)
+    _dashboard_stale(plan.patient_id)
     audit_record(
         actor=actor,
         action="plan.level",
@@ -910,6 +921,8 @@ def session_log(
         log.save()
     except IntegrityError as exc:
         raise _duplicate_session(log.date) from exc
+    # For all this service writes: the session, a fall's invalidated screening, the decision.
+    _dashboard_stale(patient.pk)
     audit_record(
         actor=actor,
         action="session.log",
@@ -922,7 +935,13 @@ def session_log(
         _screenings_invalidate(
             patient=patient, reason=f"Fall logged on {log.date:%d %b %Y}.", actor=actor
         )
-    _evaluate_locked(plan, trigger=ProgressionDecision.Trigger.SESSION, today=today, actor=actor)
+    _evaluate_locked(
+        plan,
+        trigger=ProgressionDecision.Trigger.SESSION,
+        today=today,
+        actor=actor,
+        mark_stale=False,
+    )
     return log
 
 
@@ -957,10 +976,15 @@ def session_add_next_morning_pain(
     session.pain_next_morning = pain
     session.pain_next_morning_at = timezone.now()
     session.save(update_fields=["pain_next_morning", "pain_next_morning_at", "updated_at"])
+    _dashboard_stale(plan.patient_id)  # for the evaluation's writes too
     audit_record(actor=actor, action="session.next_morning", obj=session, patient=plan.patient)
     if plan.status == Plan.Status.ACTIVE and session.level_index == plan.current_level:
         _evaluate_locked(
-            plan, trigger=ProgressionDecision.Trigger.NEXT_MORNING, today=today, actor=actor
+            plan,
+            trigger=ProgressionDecision.Trigger.NEXT_MORNING,
+            today=today,
+            actor=actor,
+            mark_stale=False,
         )
     return session
 
@@ -1003,8 +1027,10 @@ def progression_evaluate(
 
 
 def _evaluate_locked(
-    plan: Plan, *, trigger: str, today: dt.date, actor: Actor
+    plan: Plan, *, trigger: str, today: dt.date, actor: Actor, mark_stale: bool = True
 ) -> ProgressionDecision:
+    """mark_stale: mark the patient's dashboard need stale when a decision is recorded; False
+    for a caller that marks it for its whole write already."""
     settings = clinical_progression.ProgressionSettings.from_dict(plan.progression_settings)
     since = max(plan.window_start, today - dt.timedelta(days=settings.window_days - 1))
     logs = SessionLog.objects.filter(
@@ -1068,6 +1094,8 @@ def _evaluate_locked(
         transaction.on_commit(partial(_enqueue_pause_alert, decision.pk))
     elif status == Status.APPLIED:
         _move_level(plan, result.to_level, today)
+    if mark_stale:
+        _dashboard_stale(plan.patient_id)
     audit_record(
         actor=actor,
         action="progression.decision",
@@ -1125,6 +1153,7 @@ def decision_approve(
     decision.note = note.strip()
     decision.save()
     _move_level(plan, decision.to_level, today)
+    _dashboard_stale(plan.patient_id)
     audit_record(actor=actor, action="progression.approve", obj=decision, patient=plan.patient)
     return decision
 
@@ -1139,6 +1168,7 @@ def decision_reject(
     decision.decided_at = timezone.now()
     decision.note = note.strip()
     decision.save()
+    _dashboard_stale(decision.plan.patient_id)
     audit_record(
         actor=actor, action="progression.reject", obj=decision, patient=decision.plan.patient
     )
@@ -2207,3 +2237,57 @@ def calendar_feed_revoke(*, patient: Patient, actor: Actor) -> CalendarFeed | No
     feed.save(update_fields=["revoked_at"])
     audit_record(actor=actor, action="calendar.revoke", obj=feed, patient=patient)
     return feed
+
+
+# --- Dashboard: stored need ------------------------------------------------------------------
+# The clinician's Today list reads each patient's need (their flags as one integer, see
+# rehab.selectors "Dashboard: Today") from Patient.dashboard_need rather than working the whole
+# clinic out on every request. Two moves keep it exact:
+# - every service that writes what a flag reads (a screening, a plan's status or level, a
+#   session, its next-morning pain, a decision, archiving) marks the patient stale in its own
+#   transaction (_dashboard_stale), so the mark commits or rolls back with the write; a write no
+#   flag reads (contact details, reminders, auto-apply, outcome scores, invitations) marks
+#   nothing, and a new patient is inserted stale;
+# - the list first calls dashboard_refresh, which works out the stale patients again and, on a
+#   new clinic-local day, everyone: the 7-day windows and a screening's expiry move with the
+#   date alone.
+
+
+def _dashboard_stale(patient_id: int) -> None:
+    """One UPDATE by primary key. The version bump lets a refresh running meanwhile tell."""
+    Patient.objects.filter(pk=patient_id).update(
+        dashboard_day=None, dashboard_version=F("dashboard_version") + 1
+    )
+
+
+def dashboard_refresh(*, clinic: Clinic, today: dt.date) -> int:
+    """Store the need, for the clinic-local day `today`, of the clinic's patients whose stored
+    need is for another day or marked stale (selectors.dashboard_needs_live computes it, from
+    the one definition of the flags). Returns how many patients were stored.
+
+    One statement for 1 patient or 10,000: the stale patients' needs are computed once into a
+    materialised CTE (found through the partial indexes on dashboard_day), then joined to the
+    table by primary key. A row is written only while its dashboard_version is the one the CTE
+    read: on PostgreSQL a write committed while the statement ran is not in what the CTE saw,
+    but the UPDATE finds the newer row, with a bumped version, and leaves it stale for the next
+    refresh. Two refreshes at once (two clinicians opening the list first thing) compute alike;
+    the second waits for the rows the first holds and then writes the same values.
+
+    Not atomic-decorated: one statement is its own transaction (or part of the caller's). No
+    audit event: it reads nothing out and changes no patient data, only what derives from it.
+    """
+    select, params = selectors.dashboard_needs_live(
+        clinic=clinic, today=today, stale_only=True
+    ).query.sql_with_params()
+    table = connection.ops.quote_name(Patient._meta.db_table)
+    # The CTE inside the FROM rather than before the UPDATE: a statement that starts with UPDATE
+    # is one Python's sqlite3 reports the row count of.
+    sql = (
+        f"UPDATE {table} SET dashboard_need = stale.need, dashboard_day = %s "
+        f"FROM (WITH needs (id, need, version) AS MATERIALIZED ({select}) "
+        f"SELECT id, need, version FROM needs) AS stale "
+        f"WHERE {table}.id = stale.id AND {table}.dashboard_version = stale.version"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (connection.ops.adapt_datefield_value(today), *params))
+        return cursor.rowcount

@@ -1,8 +1,11 @@
 """Today: the clinic's patients, the ones most in need of attention first.
 
-One selector sorts and filters the whole clinic in SQL (rehab.selectors, "Dashboard: Today");
-the page then asks for the details of the 25 patients it shows. The number of queries is the
-same for 10 patients or 10,000.
+Each patient's need (their flags as one number) is stored on the patient: the page first has
+the stale ones worked out again (services.dashboard_refresh: those a write marked, and everyone
+on a new day), then one selector sorts, filters and counts the clinic by the stored need from an
+index (rehab.selectors, "Dashboard: Today"), and the page asks for the details of the 25
+patients it shows. The number of queries, and nearly the time, is the same for 10 patients or
+10,000.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from django.shortcuts import render
 from django.urls import path
 
 from clinicians.access import clinic_today, clinician_required
-from rehab import selectors
+from rehab import selectors, services
 from rehab.audit import audit_reads
 from rehab.models import CONDITION_CHOICES
 
@@ -60,9 +63,10 @@ def today(request):
     day = clinic_today(request)
     form = TodayFilterForm(request.GET or None)
     filters = form.filters() if form.is_bound else dict.fromkeys(form.fields, "")
+    # What the page shows is always computed for the clinic's today.
+    services.dashboard_refresh(clinic=principal.clinic, today=day)
     patients = selectors.patient_list_for_dashboard(
         principal=principal,
-        today=day,
         search=filters["q"],
         flag=filters["flag"],
         condition=filters["condition"],
@@ -78,7 +82,7 @@ def today(request):
         patients=[row.patient for row in rows],
         clinic=principal.clinic,
     )
-    counts = selectors.dashboard_flag_counts(principal=principal, today=day)
+    counts = selectors.dashboard_flag_counts(principal=principal)
     summary = [
         {"flag": flag, "count": counts[flag.code]}
         for flag in selectors.DASHBOARD_FLAGS

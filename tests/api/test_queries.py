@@ -134,8 +134,9 @@ def test_logging_a_session_through_the_api_costs_a_fixed_number_of_queries(world
 
     today = world.patient_a.local_today()
     # The key (with its clinic), the plan named in the body, then the service: savepoint pair,
-    # lock, insert, audit; recent advances, the window's sessions, the last decision, the new
-    # decision and its audit: 12. The first request also records the key's use (at most once a
-    # minute) and withdraws the world's pending suggestion: 14.
-    assert post(today) == 14
-    assert post(today - dt.timedelta(days=1)) == 12
+    # lock, insert, mark the patient's stored dashboard need stale, audit; recent advances, the
+    # window's sessions, the last decision, the new decision and its audit: 13. The first
+    # request also records the key's use (at most once a minute) and withdraws the world's
+    # pending suggestion: 15.
+    assert post(today) == 15
+    assert post(today - dt.timedelta(days=1)) == 13

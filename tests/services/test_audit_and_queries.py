@@ -86,14 +86,15 @@ def test_logging_a_session_costs_a_fixed_number_of_queries(plan, actor):
             **good_session(),
         )
 
-    # Savepoint pair (the test's transaction), lock the plan, insert, audit; then evaluate:
-    # recent advances, sessions in the window, last decision, insert it, audit it. The first log
-    # ends in a hold, the second earns an advance (left pending): the same cost.
-    assert queries(log(0)) == 10
-    assert queries(log(2)) == 10
+    # Savepoint pair (the test's transaction), lock the plan, insert, mark the patient's stored
+    # dashboard need stale, audit; then evaluate: recent advances, sessions in the window, last
+    # decision, insert it, audit it. The first log ends in a hold, the second earns an advance
+    # (left pending): the same cost.
+    assert queries(log(0)) == 11
+    assert queries(log(2)) == 11
     # The next one replaces that pending suggestion with a fresh one (its data changed): one
     # update more, and still exactly one suggestion awaiting approval.
-    assert queries(log(3)) == 11
+    assert queries(log(3)) == 12
     assert plan.decisions.filter(status="pending").count() == 1
     assert plan.decisions.filter(status="superseded").count() == 1
     assert SessionLog.objects.count() == 3
@@ -112,7 +113,8 @@ def test_nightly_evaluation_costs_the_same_per_plan_for_any_batch(db):
     plans = [active_plan() for _ in range(5)]
     one = queries(lambda: tasks.progression_evaluate_batch([plans[0].pk]))
     four = queries(lambda: tasks.progression_evaluate_batch([p.pk for p in plans[1:]]))
-    # One query lists the batch's plans; each plan then costs the same 8 (savepoint pair, lock,
-    # recent advances, sessions, last decision, insert decision, audit).
-    assert one == 1 + 8
-    assert four == 1 + 4 * 8
+    # One query lists the batch's plans; each plan then costs the same 9 (savepoint pair, lock,
+    # recent advances, sessions, last decision, insert decision, mark the patient's stored
+    # dashboard need stale, audit).
+    assert one == 1 + 9
+    assert four == 1 + 4 * 9

@@ -2,6 +2,8 @@ import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -114,9 +116,15 @@ def test_editing_a_patient_in_the_admin_is_audited_with_the_fields(staff_client,
         "external_id": "",
         "date_of_birth": "",
     }
-    response = staff_client.post(url, form)
+    with CaptureQueriesContext(connection) as queries:
+        response = staff_client.post(url, form)
     assert response.status_code == 302, response.content[:2000]
     assert Patient.objects.get(pk=patient.pk).last_name == "Renamed"
+    # Only the changed fields are written: never the dashboard's stored need as it was read,
+    # which could overwrite a service's newer "recompute" mark.
+    updates = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "rehab_patient"')]
+    assert updates
+    assert not any("dashboard_" in sql for sql in updates)
     event = AuditEvent.objects.get(action="patient.update")
     assert event.detail == {"fields": ["last_name"], "via": "admin"}
 

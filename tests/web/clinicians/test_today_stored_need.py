@@ -1,0 +1,687 @@
+"""The Today list reads each patient's need from the patient (Patient.dashboard_need): every write
+that can change a flag shows on the very next request, a new day recomputes the flags that move
+with the date without any write, the refresh is one statement for any number of stale patients,
+and what is stored is what the flags' rules say of the rows (rehab.selectors, "Dashboard:
+Today"; services, "Dashboard: stored need")."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import random
+import threading
+import time
+
+import pytest
+from django.db import connection, transaction
+from django.db.models import Case, F, IntegerField, Value, When
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from freezegun import freeze_time
+
+from rehab import selectors, services
+from rehab.errors import RehabError
+from rehab.models import Patient, Plan, ProgressionDecision, Screening, SessionLog
+from tests.factories import (
+    TODAY,
+    ClinicFactory,
+    ClinicianFactory,
+    PatientFactory,
+    builtin_protocol,
+    clean_answers,
+    good_session,
+)
+
+URL = reverse("clinicians:today")
+NOON = dt.time(12, 0)
+
+
+def days_ago(n: int) -> dt.date:
+    return TODAY - dt.timedelta(days=n)
+
+
+def at_noon(day: dt.date) -> str:
+    """The frozen clock for `day` in the clinics' (and patients') zone, Europe/London."""
+    return dt.datetime.combine(day, NOON).isoformat()
+
+
+@pytest.fixture
+def frozen():
+    # Monday 2 March 2026, noon in London: the clinic's and the patients' day is TODAY.
+    with freeze_time(at_noon(TODAY)) as clock:
+        yield clock
+
+
+def screened(clinic, last_name: str, *, on: dt.date | None = None, **fields) -> Patient:
+    patient = PatientFactory(clinic=clinic, last_name=last_name, **fields)
+    if on is not None:
+        services.screening_submit(
+            patient=patient, answers=clean_answers(patient.condition), actor=None, today=on
+        )
+    return patient
+
+
+def plan_for(clinic, last_name: str, *, start: dt.date, auto_apply: bool = True) -> Plan:
+    """Screened on `start` and given the built-in protocol from then (Monday, Wednesday and
+    Friday for its first level)."""
+    patient = screened(clinic, last_name, on=start)
+    return services.plan_assign(
+        patient=patient,
+        protocol=builtin_protocol(patient.condition),
+        actor=None,
+        start_date=start,
+        auto_apply=auto_apply,
+        today=start,
+    )
+
+
+def log(plan: Plan, day: dt.date, *, today: dt.date = TODAY, **overrides) -> SessionLog:
+    return services.session_log(
+        plan=plan, actor=None, date=day, today=today, **good_session(**overrides)
+    )
+
+
+def log_this_week(plan: Plan) -> None:
+    """Every plan day of the 7 days to TODAY: Wednesday 25 Feb, Friday 27 Feb and Monday."""
+    for back in (5, 3, 0):
+        log(plan, days_ago(back))
+
+
+def awaiting_approval(clinic, last_name: str) -> ProgressionDecision:
+    """Nine days of good sessions settled by morning earn an advance; not applied on its own."""
+    plan = plan_for(clinic, last_name, start=days_ago(9), auto_apply=False)
+    for back in range(9, 0, -1):
+        log(plan, days_ago(back), pain_next_morning=2)
+    return plan.decisions.get(status=ProgressionDecision.Status.PENDING)
+
+
+def flags_by_name(response) -> dict[str, list[str]]:
+    return {row.patient.last_name: [f.code for f in row.flags] for row in response.context["rows"]}
+
+
+def names(response) -> list[str]:
+    return [row.patient.last_name for row in response.context["rows"]]
+
+
+# --- Every write that can change a flag shows on the next request ------------------------------
+# Each case builds a patient, lets the list store their need, writes through a service, and
+# returns what the patient's flags must be before and after.
+
+
+def _fall(clinic):
+    plan = plan_for(clinic, "Case", start=days_ago(20))
+    log_this_week(plan)
+    # The fall pauses the plan (a decision) and invalidates the screening (CLINICAL.md §3).
+    return [], lambda: log(plan, days_ago(1), fall=True), ["safety_pause", "screening_expired"]
+
+
+def _approve(clinic):
+    decision = awaiting_approval(clinic, "Case")
+    write = lambda: services.decision_approve(decision=decision, actor=None, today=TODAY)  # noqa: E731
+    return ["pending_decision"], write, []
+
+
+def _reject(clinic):
+    decision = awaiting_approval(clinic, "Case")
+    write = lambda: services.decision_reject(decision=decision, actor=None, note="Not yet.")  # noqa: E731
+    return ["pending_decision"], write, []
+
+
+def _set_level(clinic):
+    plan = awaiting_approval(clinic, "Case").plan
+    return (
+        ["pending_decision"],
+        lambda: services.plan_set_level(
+            plan=plan, level=1, actor=None, reason="Walks well on the ward.", today=TODAY
+        ),
+        [],  # the suggestion awaiting approval is superseded
+    )
+
+
+def _nightly_evaluation(clinic):
+    decision = awaiting_approval(clinic, "Case")
+    services.decision_reject(decision=decision, actor=None, note="Let us wait a few days.")
+    plan = decision.plan
+    # The night's run finds the advance earned again and suggests it afresh.
+    write = lambda: services.progression_evaluate(  # noqa: E731
+        plan=plan, trigger=ProgressionDecision.Trigger.NIGHTLY, today=TODAY
+    )
+    return [], write, ["pending_decision"]
+
+
+def _next_morning_pain(clinic):
+    plan = plan_for(clinic, "Case", start=days_ago(20))
+    log(plan, days_ago(5))
+    session = log(plan, days_ago(3), pain_before=2)
+    log(plan, days_ago(0))
+    write = lambda: services.session_add_next_morning_pain(  # noqa: E731
+        session=session, pain=5, actor=None, today=TODAY
+    )
+    return [], write, ["pain_unsettled"]
+
+
+def _rescreen(clinic):
+    plan = plan_for(clinic, "Case", start=days_ago(100))  # screening valid 90 days
+    log_this_week(plan)
+    patient = plan.patient
+    write = lambda: services.screening_submit(  # noqa: E731
+        patient=patient, answers=clean_answers(patient.condition), actor=None, today=TODAY
+    )
+    return ["screening_expired"], write, []
+
+
+def _screen_new_patient(clinic):
+    patient = screened(clinic, "Case")
+    write = lambda: services.screening_submit(  # noqa: E731
+        patient=patient, answers=clean_answers(patient.condition), actor=None, today=TODAY
+    )
+    return ["screening_needed"], write, ["no_plan"]
+
+
+def _assign(clinic):
+    patient = screened(clinic, "Case", on=days_ago(1))
+    write = lambda: services.plan_assign(  # noqa: E731
+        patient=patient, protocol=builtin_protocol(patient.condition), actor=None, today=TODAY
+    )
+    return ["no_plan"], write, []
+
+
+def _pause(clinic):
+    plan = plan_for(clinic, "Case", start=days_ago(20))
+    log(plan, days_ago(3))  # 1 of 3 plan days
+    write = lambda: services.plan_pause(plan=plan, actor=None, reason="Away for a week.")  # noqa: E731
+    return ["non_adherent"], write, []  # adherence is only asked of an active plan
+
+
+def _resume(clinic):
+    plan = plan_for(clinic, "Case", start=days_ago(20))
+    log(plan, days_ago(3))
+    services.plan_pause(plan=plan, actor=None, reason="Away for a week.")
+    write = lambda: services.plan_resume(plan=plan, actor=None, today=TODAY)  # noqa: E731
+    return [], write, ["non_adherent"]
+
+
+def _complete(clinic):
+    plan = plan_for(clinic, "Case", start=days_ago(100))
+    log_this_week(plan)
+    write = lambda: services.plan_complete(plan=plan, actor=None)  # noqa: E731
+    return ["screening_expired"], write, []
+
+
+def _discontinue(clinic):
+    plan = plan_for(clinic, "Case", start=days_ago(100))
+    log_this_week(plan)
+    write = lambda: services.plan_discontinue(plan=plan, actor=None, reason="Moved away.")  # noqa: E731
+    return ["screening_expired"], write, []
+
+
+WRITES = {
+    "fall_logged": _fall,
+    "decision_approved": _approve,
+    "decision_rejected": _reject,
+    "level_set_by_the_clinician": _set_level,
+    "nightly_evaluation": _nightly_evaluation,
+    "next_morning_pain_added": _next_morning_pain,
+    "rescreened": _rescreen,
+    "first_screening": _screen_new_patient,
+    "plan_assigned": _assign,
+    "plan_paused": _pause,
+    "plan_resumed": _resume,
+    "plan_completed": _complete,
+    "plan_discontinued": _discontinue,
+}
+
+
+@pytest.mark.usefixtures("frozen")
+@pytest.mark.parametrize("case", WRITES.values(), ids=WRITES.keys())
+def test_a_write_that_changes_a_flag_shows_on_the_next_request(dashboard, clinic, case):
+    screened(clinic, "Bystander", on=days_ago(1))  # "no plan yet": sorts after any other flag
+    before, write, after = case(clinic)
+    response = dashboard.get(URL)
+    assert flags_by_name(response)["Case"] == before
+    assert Patient.objects.get(last_name="Case").dashboard_day == TODAY  # stored, not stale
+    write()
+    response = dashboard.get(URL)
+    assert flags_by_name(response)["Case"] == after
+    counts = response.context["counts"]
+    for code in {*before, *after}:
+        assert counts[code] == (code in after) + (code == "no_plan")  # the bystander's
+    if after and after[0] != "no_plan":  # a more urgent flag than the bystander's
+        assert names(response)[0] == "Case"
+
+
+@pytest.mark.usefixtures("frozen")
+def test_a_fall_puts_the_patient_at_the_top_at_once(dashboard, clinic):
+    for name in ("Adams", "Baker", "Clark"):
+        log_this_week(plan_for(clinic, name, start=days_ago(20)))
+    faller = plan_for(clinic, "Zephyr", start=days_ago(20))
+    log_this_week(faller)
+    assert names(dashboard.get(URL)) == ["Adams", "Baker", "Clark", "Zephyr"]
+    log(faller, days_ago(1), fall=True)
+    response = dashboard.get(URL)
+    assert names(response) == ["Zephyr", "Adams", "Baker", "Clark"]
+    assert response.context["rows"][0].flags[0].text == "Paused: fall"
+
+
+@pytest.mark.usefixtures("frozen")
+def test_an_archived_patient_leaves_the_list_and_its_counts_at_once(dashboard, clinic):
+    patient = screened(clinic, "Leaving")
+    screened(clinic, "Staying")
+    assert dashboard.get(URL).context["counts"]["screening_needed"] == 2
+    services.patient_archive(patient=patient, actor=None)
+    response = dashboard.get(URL)
+    assert names(response) == ["Staying"]
+    assert response.context["counts"]["screening_needed"] == 1
+    assert response.context["counts"]["total"] == 1
+    archived = dashboard.get(URL, {"status": "archived"})
+    assert flags_by_name(archived) == {"Leaving": []}  # nothing is asked of an archived patient
+
+
+@pytest.mark.usefixtures("frozen")
+def test_a_new_patient_is_listed_at_once(dashboard, clinic):
+    screened(clinic, "First")
+    dashboard.get(URL)
+    services.patient_create(
+        clinic=clinic, actor=None, first_name="Ada", last_name="Newcomer", condition="knee_oa"
+    )
+    assert flags_by_name(dashboard.get(URL)) == {
+        "First": ["screening_needed"],
+        "Newcomer": ["screening_needed"],
+    }
+
+
+@pytest.mark.usefixtures("frozen")
+def test_writes_that_no_flag_reads_leave_the_stored_need_alone(dashboard, clinic):
+    plan = plan_for(clinic, "Steady", start=days_ago(20))
+    log_this_week(plan)
+    dashboard.get(URL)
+    patient = Patient.objects.get(pk=plan.patient_id)
+    version = patient.dashboard_version
+    services.patient_update(patient=patient, actor=None, phone="+44 20 7946 0000")
+    services.plan_set_auto_apply(plan=plan, auto_apply=False, actor=None)
+    services.outcome_record(patient=patient, measure="nprs", answers={"score": 4}, actor=None)
+    patient.refresh_from_db()
+    assert (patient.dashboard_day, patient.dashboard_version) == (TODAY, version)
+
+
+# --- A new day recomputes what moves with the date, without any write ---------------------------
+
+
+def test_missed_days_turn_into_low_adherence_on_a_later_day(dashboard, clinic, frozen):
+    plan = plan_for(clinic, "Missing", start=days_ago(20))
+    log_this_week(plan)
+    assert flags_by_name(dashboard.get(URL)) == {"Missing": []}
+    frozen.move_to(at_noon(TODAY + dt.timedelta(days=5)))  # Saturday: Wednesday, Friday missed
+    response = dashboard.get(URL)
+    assert flags_by_name(response) == {"Missing": ["non_adherent"]}
+    assert "Low adherence 1/3" in response.content.decode()
+    assert Patient.objects.get(last_name="Missing").dashboard_day == TODAY + dt.timedelta(days=5)
+
+
+def test_a_screening_comes_due_then_expires_with_the_date(dashboard, clinic, frozen):
+    # Screened on 21 December 2025, valid 90 days: until Saturday 21 March.
+    plan = plan_for(clinic, "Aging", start=days_ago(71))
+    log_this_week(plan)
+    screened(clinic, "Waiting", on=days_ago(71))  # screened, no plan yet
+    assert flags_by_name(dashboard.get(URL)) == {"Aging": [], "Waiting": ["no_plan"]}
+    frozen.move_to(at_noon(TODAY + dt.timedelta(days=6)))  # 13 days before its end
+    flags = flags_by_name(dashboard.get(URL))
+    assert "screening_due" in flags["Aging"]
+    assert flags["Waiting"] == ["no_plan"]
+    frozen.move_to(at_noon(TODAY + dt.timedelta(days=20)))  # the day after its last
+    flags = flags_by_name(dashboard.get(URL))
+    assert "screening_expired" in flags["Aging"]
+    assert "screening_due" not in flags["Aging"]
+    assert flags["Waiting"] == ["screening_needed"]
+
+
+def test_unsettled_next_morning_pain_leaves_the_list_after_seven_days(dashboard, clinic, frozen):
+    plan = plan_for(clinic, "Sore", start=days_ago(20))
+    log(plan, days_ago(3), pain_before=2, pain_next_morning=5)
+    assert "pain_unsettled" in flags_by_name(dashboard.get(URL))["Sore"]
+    frozen.move_to(at_noon(TODAY + dt.timedelta(days=4)))  # that session is 7 days old
+    assert "pain_unsettled" not in flags_by_name(dashboard.get(URL))["Sore"]
+
+
+# --- The refresh ------------------------------------------------------------------------------
+
+
+def stored_needs(clinic) -> dict[int, int]:
+    return dict(Patient.objects.filter(clinic=clinic).values_list("pk", "dashboard_need"))
+
+
+def live_needs(clinic, today: dt.date) -> dict[int, int]:
+    return {pk: need for pk, need, _ in selectors.dashboard_needs_live(clinic=clinic, today=today)}
+
+
+def refresh_queries(clinic, today: dt.date) -> tuple[int, int]:
+    """(queries, patients stored) of one refresh."""
+    with CaptureQueriesContext(connection) as ctx:
+        stored = services.dashboard_refresh(clinic=clinic, today=today)
+    return len(ctx.captured_queries), stored
+
+
+@pytest.mark.usefixtures("frozen")
+def test_the_refresh_is_one_statement_for_one_or_sixty_stale_patients(clinic, stranger):
+    for i in range(60):
+        if i % 4 == 0:
+            log(plan_for(clinic, f"Many{i:02d}", start=days_ago(20)), days_ago(3), fall=i % 8 == 0)
+        else:
+            screened(clinic, f"Many{i:02d}", on=days_ago(i) if i % 2 else None)
+    assert refresh_queries(clinic, TODAY) == (1, 60)
+    assert refresh_queries(clinic, TODAY) == (1, 0)  # nothing stale: nothing written
+    one = Patient.objects.get(last_name="Many05")
+    services.screening_submit(
+        patient=one, answers=clean_answers(one.condition), actor=None, today=TODAY
+    )
+    assert refresh_queries(clinic, TODAY) == (1, 1)
+    assert refresh_queries(clinic, TODAY + dt.timedelta(days=1)) == (1, 60)  # a new day
+    assert stored_needs(clinic) == live_needs(clinic, TODAY + dt.timedelta(days=1))
+    assert len(set(stored_needs(clinic).values())) >= 4  # not all alike
+    stranger.refresh_from_db()
+    assert stranger.dashboard_day is None  # another clinic's patients are not touched
+
+
+@pytest.mark.usefixtures("frozen")
+def test_a_refresh_leaves_stale_a_patient_written_since_it_read_the_rows(clinic, monkeypatch):
+    """On PostgreSQL a write can commit while the refresh statement runs: its UPDATE then sees
+    the newer row (a bumped version) but computed the need from the older data. Simulated here
+    by a computation that read the version before the last: the row must stay stale, not take
+    a need that misses the write."""
+    patient = screened(clinic, "Raced")
+    other = screened(clinic, "Calm")
+    live = selectors.dashboard_needs_live
+
+    def read_before_the_last_write(*, clinic, today, stale_only=False):
+        version = F("dashboard_version")
+        older = Case(
+            When(pk=patient.pk, then=version - Value(1)),
+            default=version,
+            output_field=IntegerField(),
+        )
+        return live(clinic=clinic, today=today, stale_only=stale_only).values_list(
+            "pk", "need", older
+        )
+
+    monkeypatch.setattr(selectors, "dashboard_needs_live", read_before_the_last_write)
+    services.screening_submit(
+        patient=patient, answers=clean_answers(patient.condition), actor=None, today=TODAY
+    )
+    assert services.dashboard_refresh(clinic=clinic, today=TODAY) == 1  # the other one only
+    patient.refresh_from_db()
+    other.refresh_from_db()
+    assert patient.dashboard_day is None
+    assert other.dashboard_day == TODAY
+    monkeypatch.undo()
+    assert services.dashboard_refresh(clinic=clinic, today=TODAY) == 1
+    assert stored_needs(clinic) == live_needs(clinic, TODAY)
+
+
+# --- What is stored is what the rules say -----------------------------------------------------
+
+
+class ClinicLife:
+    """A clinic's life in random steps through the services, the clock moving on now and then;
+    after some steps the list's refresh runs and every stored need is compared with the need
+    the rules give for the patients' rows at that moment."""
+
+    def __init__(self, clinic, rng: random.Random, clock):
+        self.clinic, self.rng, self.clock = clinic, rng, clock
+        self.today = TODAY
+        self.protocol = builtin_protocol()
+        self.seen = 0  # every need seen, or-ed: which flags the run went through
+
+    def patients(self, **filters) -> list[Patient]:
+        return list(Patient.objects.filter(clinic=self.clinic, **filters).order_by("pk"))
+
+    def plans(self, *statuses) -> list[Plan]:
+        return list(
+            Plan.objects.filter(clinic=self.clinic, status__in=statuses)
+            .select_related("patient")
+            .order_by("pk")
+        )
+
+    def pick(self, items):
+        return self.rng.choice(items) if items else None
+
+    # The steps; each returns nothing and may be refused (RehabError), as at a real door.
+
+    def new_patient(self):
+        services.patient_create(
+            clinic=self.clinic,
+            actor=None,
+            first_name="Pat",
+            last_name=f"Random{self.rng.randrange(1000):03d}",
+            condition="knee_oa",
+        )
+
+    def screen(self):
+        patient = self.pick(self.patients(archived_at__isnull=True))
+        if patient:
+            services.screening_submit(
+                patient=patient,
+                answers=clean_answers(patient.condition),
+                actor=None,
+                today=self.today - dt.timedelta(days=self.rng.choice((0, 0, 40, 80, 95))),
+            )
+
+    def assign(self):
+        patient = self.pick(self.patients(archived_at__isnull=True))
+        screening = patient and patient.screenings.order_by("-screened_on").first()
+        if screening is not None:
+            start = max(screening.screened_on, self.today - dt.timedelta(days=25))
+            services.plan_assign(
+                patient=patient,
+                protocol=self.protocol,
+                actor=None,
+                start_date=start + dt.timedelta(days=self.rng.randrange(3)),
+                auto_apply=self.rng.random() < 0.5,
+                today=self.today,
+            )
+
+    def session(self):
+        plan = self.pick(self.plans(Plan.Status.ACTIVE))
+        if plan:
+            day = self.today - dt.timedelta(days=self.rng.randrange(10))
+            roll = self.rng.random()
+            services.session_log(
+                plan=plan,
+                actor=None,
+                date=max(day, plan.start_date),
+                today=self.today,
+                **good_session(
+                    pain_before=2,
+                    pain_next_morning=self.rng.choice((None, 1, 2, 4))
+                    if day < self.today
+                    else None,
+                    fall=roll < 0.08,
+                    chest_pain=0.08 <= roll < 0.12,
+                ),
+            )
+
+    def good_days(self):
+        """Good sessions every day of the last nine, settled by morning: an advance is earned,
+        applied at once or awaiting approval as the plan says."""
+        plan = self.pick(self.plans(Plan.Status.ACTIVE))
+        for back in range(9, 0, -1) if plan else ():
+            with contextlib.suppress(RehabError):  # a day already logged, or before the start
+                services.session_log(
+                    plan=plan,
+                    actor=None,
+                    date=self.today - dt.timedelta(days=back),
+                    today=self.today,
+                    **good_session(pain_next_morning=2),
+                )
+
+    def next_morning(self):
+        session = self.pick(
+            list(
+                SessionLog.objects.filter(
+                    plan__clinic=self.clinic, pain_next_morning__isnull=True, date__lt=self.today
+                ).order_by("pk")
+            )
+        )
+        if session:
+            services.session_add_next_morning_pain(
+                session=session, pain=self.rng.choice((1, 3, 6)), actor=None, today=self.today
+            )
+
+    def decide(self):
+        decision = self.pick(
+            list(
+                ProgressionDecision.objects.filter(
+                    plan__clinic=self.clinic, status=ProgressionDecision.Status.PENDING
+                ).order_by("pk")
+            )
+        )
+        if decision and self.rng.random() < 0.5:
+            services.decision_approve(decision=decision, actor=None, today=self.today)
+        elif decision:
+            services.decision_reject(decision=decision, actor=None, note="Not yet.")
+
+    def evaluate(self):
+        plan = self.pick(self.plans(Plan.Status.ACTIVE))
+        if plan:
+            services.progression_evaluate(plan=plan, trigger="nightly", today=self.today)
+
+    def change_plan(self):
+        plan = self.pick(self.plans(*Plan.OPEN_STATUSES))
+        if plan is None:
+            return
+        action = self.rng.choice(("pause", "resume", "complete", "discontinue", "level", "auto"))
+        if action == "pause":
+            services.plan_pause(plan=plan, actor=None)
+        elif action == "resume":
+            services.plan_resume(plan=plan, actor=None, today=self.today)
+        elif action == "complete":
+            services.plan_complete(plan=plan, actor=None)
+        elif action == "discontinue":
+            services.plan_discontinue(plan=plan, actor=None, reason="Moved away.")
+        elif action == "level":
+            level = self.rng.randrange(len(plan.levels))
+            services.plan_set_level(
+                plan=plan, level=level, actor=None, reason="Seen in clinic today.", today=self.today
+            )
+        else:
+            services.plan_set_auto_apply(plan=plan, auto_apply=not plan.auto_apply, actor=None)
+
+    def edit_or_archive(self):
+        patient = self.pick(self.patients(archived_at__isnull=True))
+        if patient and self.rng.random() < 0.3:
+            services.patient_archive(patient=patient, actor=None)
+        elif patient:
+            services.patient_update(patient=patient, actor=None, phone="+44 1632 960000")
+
+    def next_days(self):
+        self.today += dt.timedelta(days=self.rng.choice((1, 1, 3, 8)))
+        self.clock.move_to(at_noon(self.today))
+
+    STEPS = (
+        (new_patient, 2),
+        (screen, 3),
+        (assign, 3),
+        (session, 8),
+        (good_days, 1),
+        (next_morning, 2),
+        (decide, 2),
+        (evaluate, 2),
+        (change_plan, 3),
+        (edit_or_archive, 1),
+        (next_days, 2),
+    )
+
+    def step(self):
+        steps, weights = zip(*self.STEPS, strict=True)
+        (chosen,) = self.rng.choices(steps, weights)
+        with contextlib.suppress(RehabError):  # refused as at a door: nothing was written
+            chosen(self)
+
+    def check(self):
+        services.dashboard_refresh(clinic=self.clinic, today=self.today)
+        stored, live = stored_needs(self.clinic), live_needs(self.clinic, self.today)
+        assert stored == live, f"{self.today}: {stored} != {live}"
+        assert set(
+            Patient.objects.filter(clinic=self.clinic).values_list("dashboard_day", flat=True)
+        ) <= {self.today}
+        for need in stored.values():
+            self.seen |= need
+
+
+def test_the_stored_need_is_what_the_rules_say_through_random_writes_and_days(clinic, frozen):
+    """Several clinics' random lives: a write that forgot to mark its patient stale, or a flag
+    that moves with the date but is not recomputed, makes a stored need differ from the live
+    one. The runs go through every flag."""
+    seen = 0
+    for seed in range(4):
+        life = ClinicLife(ClinicFactory(), random.Random(seed), frozen)
+        for _ in range(6):
+            life.new_patient()
+        for _ in range(90):
+            life.step()
+            if life.rng.random() < 0.4:
+                life.check()
+        life.check()
+        seen |= life.seen
+        frozen.move_to(at_noon(TODAY))
+    missing = [flag.code for flag in selectors.DASHBOARD_FLAGS if not seen & flag.weight]
+    assert missing == []
+
+
+# --- PostgreSQL: a write committing while the refresh runs -----------------------------------
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite runs one writer at a time")
+@pytest.mark.django_db(transaction=True)
+def test_a_fall_committed_during_a_refresh_is_not_lost(frozen):
+    clinic = ClinicFactory()
+    ClinicianFactory(clinic=clinic)
+    plan = plan_for(clinic, "Racer", start=days_ago(20))
+    log_this_week(plan)  # stale: marked by these writes, not refreshed yet
+    written, go = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def fall():
+        try:
+            with transaction.atomic():
+                log(plan, days_ago(1), fall=True)  # marks the patient, holds the row
+                written.set()
+                go.wait(10)
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def refresh():
+        try:
+            services.dashboard_refresh(clinic=clinic, today=TODAY)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=fall)
+    writer.start()
+    assert written.wait(10)
+    # The refresh reads the rows as they were before the fall, then waits for the row.
+    refresher = threading.Thread(target=refresh)
+    refresher.start()
+    deadline = time.monotonic() + 10
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:  # until the refresh waits for the patient's row
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            if cursor.fetchone()[0]:
+                break
+            time.sleep(0.05)
+    go.set()
+    writer.join(10)
+    refresher.join(10)
+    assert not errors
+    patient = Patient.objects.get(pk=plan.patient_id)
+    assert patient.dashboard_day is None  # left for the next refresh, not stored without the fall
+    services.dashboard_refresh(clinic=clinic, today=TODAY)
+    patient.refresh_from_db()
+    assert [f.code for f in selectors.dashboard_flags_of(patient.dashboard_need)] == [
+        "safety_pause",
+        "screening_expired",
+    ]
+    assert Screening.objects.filter(patient=patient, invalidated_at__isnull=True).count() == 0
