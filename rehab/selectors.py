@@ -472,6 +472,7 @@ PATIENT_PAGE_AUDIT_ACTIONS = {
     "report.read": "Downloaded a report",
     "report.list": "Saw the list of reports",
     "portal.today": "Opened Today in the portal",
+    "portal.log_form": "Opened the session log in the portal",
     "portal.session_read": "Read a logged session in the portal",
     "portal.reminders": "Opened reminder settings in the portal",
     "portal.invite": "Invited to the patient portal",

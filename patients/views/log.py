@@ -55,6 +55,14 @@ def session_log(request):
                 return render(request, "patients/log.html", context, status=error.status)
             return redirect("patients:session_saved", pk=log.pk)
         return render(request, "patients/log.html", context, status=400)
+    # The form shows the plan's prescription: a read of the patient's plan, like Today.
+    audit_record(
+        actor=request.user,
+        action="portal.log_form",
+        obj=plan,
+        patient=patient,
+        clinic=principal.clinic,
+    )
     return render(request, "patients/log.html", context)
 
 

@@ -393,3 +393,14 @@ def test_patient_without_a_plan_is_told_there_is_nothing_to_log(client, db):
 
     assert response.status_code == 409
     assert "has not set up your plan yet" in _text(response)
+
+
+@freeze_time(NOW)
+def test_the_log_page_costs_a_fixed_number_of_queries(portal, plan, django_assert_num_queries):
+    url = reverse("patients:session_log")
+    portal.get(url)  # the first request refreshes the session; count a steady one
+    # session, user, clinician?, patient, the plan (the form is built from its prescription),
+    # and the audit event of that read
+    with django_assert_num_queries(6):
+        assert portal.get(url).status_code == 200
+    assert AuditEvent.objects.filter(action="portal.log_form", patient=plan.patient).count() == 2
