@@ -694,6 +694,10 @@ class Alert(models.Model):
     detail = models.CharField(max_length=300, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The outbox bookkeeping: when a worker claimed the send, and how many claims there were,
+    # so the sweep can tell a dead claim from a live one and give up on a send that kills.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -741,6 +745,10 @@ class Report(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
     rendered_at = models.DateTimeField(null=True, blank=True)
+    # The outbox bookkeeping, as on Alert: a claim older than the render's hard time limit is
+    # dead (its worker was killed), and the sweep hands the report to a worker again.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -35,6 +35,13 @@ def send_email(*, to: str, subject: str, text: str, html: str) -> None:
     message.attach_alternative(html, "text/html")
     try:
         message.send()
+    except ValueError as exc:
+        # Django refuses a header with a line break (BadHeaderError) or an address it cannot
+        # encode: the message can never be built, so this recipient's send fails for good.
+        raise PermanentSendError(
+            f"The message could not be built ({exc.__class__.__name__}: a header or the "
+            "address has a line break or is malformed)."
+        ) from exc
     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:
         raise PermanentSendError(
             f"The mail server refused the message ({exc.__class__.__name__})."

@@ -28,7 +28,7 @@ from django.utils.html import escape
 from django.utils.http import urlsafe_base64_encode
 from django.utils.text import slugify
 
-from rehab import notify, scheduling, selectors
+from rehab import notify, outbox, scheduling, selectors
 from rehab.access import api_key_hash
 from rehab.audit import Actor, as_user, audit_record
 from rehab.clinical import outcomes as clinical_outcomes
@@ -1090,8 +1090,10 @@ def _evaluate_locked(
         plan.status = Plan.Status.PAUSED
         plan.status_reason = result.reasons[0].text[:300]
         plan.save()
-        # The clinicians hear of it at once, but only once the pause is committed.
-        transaction.on_commit(partial(_enqueue_pause_alert, decision.pk))
+        # The clinicians hear of it at once. Their alerts commit with the pause, so a broker
+        # that is down loses nothing: the outbox sweep sends what the fast path could not.
+        _pause_alerts_record(decision)
+        outbox.enqueue_after_commit("alert_pause", decision.pk)
     elif status == Status.APPLIED:
         _move_level(plan, result.to_level, today)
     if mark_stale:
@@ -1108,12 +1110,6 @@ def _evaluate_locked(
         },
     )
     return decision
-
-
-def _enqueue_pause_alert(decision_id: int) -> None:
-    from rehab import tasks  # tasks import services; the enqueue happens after both are loaded
-
-    tasks.alert_pause.delay(decision_id)
 
 
 def _lock_pending(decision: ProgressionDecision) -> ProgressionDecision:
@@ -1683,15 +1679,11 @@ def _alert_recipients(plan: Plan) -> list[Clinician]:
     return list(recipients.select_related("user"))
 
 
-def alerts_for_pause(*, decision_id: int, now: dt.datetime | None = None) -> int:
-    """Tell the plan's clinicians at once that a plan paused (fall, chest pain, severe pain).
-    One alert per clinician and decision, whatever redelivers the task."""
-    now = now or timezone.now()
-    decision = ProgressionDecision.objects.select_related("plan__patient__clinic").get(
-        pk=decision_id
-    )
+def _pause_alerts_record(decision: ProgressionDecision) -> None:
+    """The pause's alerts, one pending row per recipient, in the pause's own transaction: the
+    outbox record of the sends to make (rehab/outbox.py)."""
     plan = decision.plan
-    day = scheduling.local_day(now, plan.clinic.timezone)
+    day = scheduling.local_day(timezone.now(), plan.clinic.timezone)
     Alert.objects.bulk_create(
         [
             Alert(clinician=clinician, kind=Alert.Kind.PAUSE, decision=decision, day=day)
@@ -1699,9 +1691,21 @@ def alerts_for_pause(*, decision_id: int, now: dt.datetime | None = None) -> int
         ],
         ignore_conflicts=True,
     )
+
+
+def alerts_for_pause(*, decision_id: int, now: dt.datetime | None = None) -> int:
+    """Tell the plan's clinicians at once that a plan paused (fall, chest pain, severe pain).
+    Each recipient's alert is its own claimed send, so whatever redelivers the task sends
+    nothing twice, and one recipient's failure is recorded on that alert alone."""
+    now = now or timezone.now()
+    decision = ProgressionDecision.objects.select_related("plan__patient__clinic").get(
+        pk=decision_id
+    )
+    plan = decision.plan
     sent = 0
     reasons = "; ".join(r["text"] for r in decision.reasons if r["outcome"] == "pause")
-    for alert in Alert.objects.filter(decision=decision, status=Alert.Status.PENDING):
+    pending = Alert.objects.filter(decision=decision, status=Alert.Status.PENDING)
+    for alert in pending.select_related("clinician__user"):
         subject = f"Plan paused: {plan.patient.full_name}"
         text = render_to_string(
             "emails/alert_pause.txt", {"alert": alert, "plan": plan, "reasons": reasons}
@@ -1728,10 +1732,9 @@ def digest_send(*, clinician: Clinician, now: dt.datetime | None = None) -> str:
 
 
 def _alert_send(alert: Alert, subject: str, text: str, now: dt.datetime) -> str:
-    claimed = Alert.objects.filter(pk=alert.pk, status=Alert.Status.PENDING).update(
-        status=Alert.Status.SENDING
-    )
-    if not claimed:
+    if not outbox.claim(
+        Alert, pk=alert.pk, waiting=Alert.Status.PENDING, running=Alert.Status.SENDING, now=now
+    ):
         return "not_claimed"
     try:
         notify.send_email(
@@ -1794,27 +1797,27 @@ def report_request(
         patient=patient,
         detail={"audience": audience},
     )
-    transaction.on_commit(partial(_enqueue_report, report.pk))
+    # The pending row is the outbox record; the message is the fast path (rehab/outbox.py).
+    outbox.enqueue_after_commit("report_render", report.pk)
     return report
 
 
-def _enqueue_report(report_id: int) -> None:
-    from rehab import tasks
-
-    tasks.report_render.delay(report_id)
-
-
 def report_render(*, report_id: int, now: dt.datetime | None = None) -> str:
-    """Render a report to its file. Safe to run again: a worker killed mid-render leaves the
-    report 'rendering', and the redelivered task renders it again; the file is written under a
-    temporary name and renamed, so a reader never sees half a PDF."""
+    """Render a report to its file, once: only the worker whose guarded update claims the
+    pending report renders it, so a redelivered message or the sweep's does nothing more. A
+    worker killed mid-render leaves the report 'rendering'; once its claim is older than the
+    task's hard time limit the outbox sweep makes it pending and hands it over again. The file
+    is written under a temporary name and renamed, so a reader never sees half a PDF."""
     from rehab import reports
 
     now = now or timezone.now()
-    claimed = Report.objects.filter(
-        pk=report_id, status__in=(Report.Status.PENDING, Report.Status.RENDERING)
-    ).update(status=Report.Status.RENDERING)
-    if not claimed:
+    if not outbox.claim(
+        Report,
+        pk=report_id,
+        waiting=Report.Status.PENDING,
+        running=Report.Status.RENDERING,
+        now=now,
+    ):
         return "not_claimed"
     report = Report.objects.select_related("patient__clinic", "plan__protocol").get(pk=report_id)
     try:

@@ -234,7 +234,11 @@ if REDIS_URL:
     # A task whose worker died unacknowledged (acks_late) goes back to the queue after this;
     # it must exceed the longest retry countdown (reminders back off up to 15 minutes).
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        # A broker that is down must fail a publish fast: the request that published goes on
+        # without it (the outbox sweep delivers later), and must not hang meanwhile.
+        "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=2.0),
+        "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=5.0),
     }
 else:
     _queue = VAR_DIR / "celery" / "queue"
@@ -259,10 +263,23 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# One quick retry when publishing (kombu's default tries for about a second more per publish,
+# plus reconnects); a message that cannot go now is picked up by the outbox sweep.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=2.0)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+# Deferred work is recorded as rows with the change that causes it (rehab/outbox.py); this
+# often, beat's sweep hands a worker again whatever waits longer or was claimed by a dead one.
+OUTBOX_SWEEP_SECONDS = env.int("OUTBOX_SWEEP_SECONDS", default=60)
 CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    "outbox-sweep": {"task": "rehab.tasks.outbox_sweep", "schedule": OUTBOX_SWEEP_SECONDS},
     "digests-dispatch": {
         "task": "rehab.tasks.digests_dispatch",
         "schedule": crontab(minute=5),  # hourly; each clinic's digest goes at its local 07:xx

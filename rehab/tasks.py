@@ -13,7 +13,7 @@ from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
-from rehab import notify, selectors, services
+from rehab import notify, outbox, selectors, services
 from rehab.models import Plan, ProgressionDecision
 
 log = logging.getLogger(__name__)
@@ -86,9 +86,34 @@ def reminder_send(self, reminder_id: int) -> str:
         raise self.retry(exc=exc, countdown=delay + random.uniform(0, delay / 2)) from exc
 
 
-@shared_task(acks_late=True)
+@shared_task(
+    acks_late=True,
+    soft_time_limit=outbox.ALERT_SEND_SOFT_TIME_LIMIT,
+    time_limit=outbox.ALERT_SEND_TIME_LIMIT,
+)
 def alert_pause(decision_id: int) -> int:
     return services.alerts_for_pause(decision_id=decision_id)
+
+
+@shared_task(acks_late=True)
+def outbox_sweep() -> int:
+    """Beat's every-minute job: hand a worker again the work the broker lost (sent while it was
+    down) or a dead worker left claimed. The claims make a second delivery do nothing."""
+    due = outbox.sweep()
+    for report_id in due.report_ids:
+        report_render.delay(report_id)
+    for decision_id in due.decision_ids:
+        alert_pause.delay(decision_id)
+    if due or due.failed:
+        log.info(
+            "outbox_sweep: %d report(s), %d pause alert decision(s) handed over; "
+            "%d dead claim(s) released, %d given up",
+            len(due.report_ids),
+            len(due.decision_ids),
+            due.redriven,
+            due.failed,
+        )
+    return len(due)
 
 
 DIGEST_LOCAL_HOUR = 7  # [I] the digest arrives before the clinic's day starts
@@ -105,7 +130,11 @@ def digests_dispatch() -> int:
     return sent
 
 
-@shared_task(acks_late=True, soft_time_limit=90, time_limit=120)
+@shared_task(
+    acks_late=True,
+    soft_time_limit=outbox.REPORT_RENDER_SOFT_TIME_LIMIT,
+    time_limit=outbox.REPORT_RENDER_TIME_LIMIT,
+)
 def report_render(report_id: int) -> str:
     try:
         return services.report_render(report_id=report_id)

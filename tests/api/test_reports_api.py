@@ -1,9 +1,11 @@
 """PDF progress reports through the API: requested, rendered by a worker, served only through
 an authorising view."""
 
+import datetime as dt
 import io
 
 import pytest
+from django.utils import timezone
 from pypdf import PdfReader
 
 from rehab import services
@@ -61,8 +63,16 @@ def test_a_report_not_ready_yet_cannot_be_downloaded(world, api):
 
 
 def test_a_report_interrupted_mid_render_renders_again_and_ends_ready_once(world):
+    from rehab import outbox
+
     report = services.report_request(patient=world.patient_a, audience="patient", actor=None)
-    Report.objects.filter(pk=report.pk).update(status="rendering")  # a worker died here
+    claimed = timezone.now()
+    Report.objects.filter(pk=report.pk).update(status="rendering", claimed_at=claimed, attempts=1)
+    # While its worker may still be at it, a redelivered message renders nothing.
+    assert services.report_render(report_id=report.pk) == "not_claimed"
+    # Past the render's hard time limit the claim is dead: the sweep hands it over again.
+    due = outbox.sweep(now=claimed + outbox.REPORT_CLAIM_DEAD_AFTER + dt.timedelta(seconds=1))
+    assert due.report_ids == [report.pk]
     assert services.report_render(report_id=report.pk) == "ready"
     assert services.report_render(report_id=report.pk) == "not_claimed"
     report.refresh_from_db()

@@ -1,0 +1,152 @@
+"""Deferred work is a row before it is a message (the transactional outbox, STYLE.md §15).
+
+A service records the work it causes in its own transaction, as the work row itself in a state a
+worker picks up: a pause's Alert rows (pending), a Report (pending), a day's Reminder rows. After
+commit it sends a Celery message as a fast path only; when the broker is down that send fails
+fast, is logged, and the request still succeeds. Every OUTBOX_SWEEP_SECONDS beat runs
+`tasks.outbox_sweep`, which hands a worker again whatever is waiting too long (pending past one
+sweep interval) or was claimed by a worker that died (`rendering`/`sending` past the task's hard
+time limit). Workers claim a row with a guarded update, so the sweep's message and a redelivered
+one never render or send twice. Reminders already work this way through `reminders_dispatch`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from kombu.exceptions import KombuError
+from redis.exceptions import RedisError
+
+from rehab.models import Alert, Report
+
+log = logging.getLogger(__name__)
+
+# Hard time limits of the tasks (tasks.py uses them): a claim older than its limit plus a
+# margin belongs to a worker that is dead, because a live one would have been killed by now.
+REPORT_RENDER_SOFT_TIME_LIMIT = 90
+REPORT_RENDER_TIME_LIMIT = 120
+ALERT_SEND_SOFT_TIME_LIMIT = 50
+ALERT_SEND_TIME_LIMIT = 60
+CLAIM_MARGIN = dt.timedelta(seconds=30)
+REPORT_CLAIM_DEAD_AFTER = dt.timedelta(seconds=REPORT_RENDER_TIME_LIMIT) + CLAIM_MARGIN
+ALERT_CLAIM_DEAD_AFTER = dt.timedelta(seconds=ALERT_SEND_TIME_LIMIT) + CLAIM_MARGIN
+# A report whose render killed its worker this often is failed, not tried for ever; a pause
+# alert interrupted mid-send is sent again (twice is better than a fall alert never arriving).
+MAX_ATTEMPTS = 3
+
+# What a publish raises when the broker cannot be reached (kombu wraps most of it; redis-py's
+# own errors and socket errors can escape from the connection pool).
+BROKER_ERRORS = (KombuError, RedisError, OSError)
+
+
+def enqueue_after_commit(task_name: str, *ids: int) -> None:
+    """Send `tasks.<task_name>(*ids)` once the current transaction commits; a fast path only."""
+    transaction.on_commit(partial(_enqueue, task_name, ids))
+
+
+def _enqueue(task_name: str, ids: tuple[int, ...]) -> None:
+    from rehab import tasks  # tasks import services, which import this; loaded by now
+
+    try:
+        getattr(tasks, task_name).delay(*ids)
+    except BROKER_ERRORS as exc:
+        # The row is committed: the sweep delivers it once the broker is back. Ids only here,
+        # never patient data.
+        log.warning(
+            "broker unreachable (%s); %s%s waits for the outbox sweep",
+            exc.__class__.__name__,
+            task_name,
+            ids,
+        )
+
+
+@dataclass
+class Due:
+    """What the sweep hands to workers again."""
+
+    report_ids: list[int] = field(default_factory=list)
+    decision_ids: list[int] = field(default_factory=list)
+    redriven: int = 0
+    failed: int = 0
+
+    def __len__(self) -> int:
+        return len(self.report_ids) + len(self.decision_ids)
+
+
+def sweep(*, now: dt.datetime | None = None) -> Due:
+    """Release dead claims and list the work waiting longer than one sweep interval."""
+    now = now or timezone.now()
+    due = Due()
+    _release_dead_claims(
+        Report.objects.filter(
+            status=Report.Status.RENDERING, claimed_at__lt=now - REPORT_CLAIM_DEAD_AFTER
+        ),
+        running=Report.Status.RENDERING,
+        waiting=Report.Status.PENDING,
+        failed=Report.Status.FAILED,
+        reason_field="error",
+        due=due,
+    )
+    _release_dead_claims(
+        Alert.objects.filter(
+            kind=Alert.Kind.PAUSE,
+            status=Alert.Status.SENDING,
+            claimed_at__lt=now - ALERT_CLAIM_DEAD_AFTER,
+        ),
+        running=Alert.Status.SENDING,
+        waiting=Alert.Status.PENDING,
+        failed=Alert.Status.FAILED,
+        reason_field="detail",
+        due=due,
+    )
+    # A digest is only worth its morning: one interrupted mid-send is failed, as reminders are.
+    due.failed += Alert.objects.filter(
+        kind=Alert.Kind.DIGEST,
+        status=Alert.Status.SENDING,
+        claimed_at__lt=now - ALERT_CLAIM_DEAD_AFTER,
+    ).update(status=Alert.Status.FAILED, detail="Interrupted while sending; not retried.")
+
+    waited = now - dt.timedelta(seconds=settings.OUTBOX_SWEEP_SECONDS)
+    due.report_ids = list(
+        Report.objects.filter(status=Report.Status.PENDING, created_at__lt=waited)
+        .order_by("created_at", "id")
+        .values_list("id", flat=True)
+    )
+    due.decision_ids = list(
+        Alert.objects.filter(
+            kind=Alert.Kind.PAUSE, status=Alert.Status.PENDING, created_at__lt=waited
+        )
+        .order_by("decision_id")
+        .values_list("decision_id", flat=True)
+        .distinct()
+    )
+    return due
+
+
+def _release_dead_claims(rows, *, running, waiting, failed, reason_field, due: Due) -> None:
+    for pk, attempts in rows.values_list("id", "attempts"):
+        # Guarded by the status it was read in, so two sweeps at once release it once.
+        still_claimed = rows.model.objects.filter(pk=pk, status=running, attempts=attempts)
+        if attempts >= MAX_ATTEMPTS:
+            due.failed += still_claimed.update(
+                status=failed,
+                **{reason_field: f"Interrupted {attempts} times (the worker stopped); given up."},
+            )
+        else:
+            due.redriven += still_claimed.update(status=waiting, claimed_at=None)
+
+
+def claim(model, *, pk: int, waiting: str, running: str, now: dt.datetime) -> bool:
+    """The guarded claim: only one worker turns a waiting row into a running one."""
+    return bool(
+        model.objects.filter(pk=pk, status=waiting).update(
+            status=running, claimed_at=now, attempts=F("attempts") + 1
+        )
+    )
