@@ -19,7 +19,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
@@ -86,7 +86,7 @@ def sweep(*, now: dt.datetime | None = None) -> Due:
     due = Due()
     _release_dead_claims(
         Report.objects.filter(
-            status=Report.Status.RENDERING, claimed_at__lt=now - REPORT_CLAIM_DEAD_AFTER
+            _claimed_before(now - REPORT_CLAIM_DEAD_AFTER), status=Report.Status.RENDERING
         ),
         running=Report.Status.RENDERING,
         waiting=Report.Status.PENDING,
@@ -96,9 +96,9 @@ def sweep(*, now: dt.datetime | None = None) -> Due:
     )
     _release_dead_claims(
         Alert.objects.filter(
+            _claimed_before(now - ALERT_CLAIM_DEAD_AFTER),
             kind=Alert.Kind.PAUSE,
             status=Alert.Status.SENDING,
-            claimed_at__lt=now - ALERT_CLAIM_DEAD_AFTER,
         ),
         running=Alert.Status.SENDING,
         waiting=Alert.Status.PENDING,
@@ -108,9 +108,9 @@ def sweep(*, now: dt.datetime | None = None) -> Due:
     )
     # A digest is only worth its morning: one interrupted mid-send is failed, as reminders are.
     due.failed += Alert.objects.filter(
+        _claimed_before(now - ALERT_CLAIM_DEAD_AFTER),
         kind=Alert.Kind.DIGEST,
         status=Alert.Status.SENDING,
-        claimed_at__lt=now - ALERT_CLAIM_DEAD_AFTER,
     ).update(status=Alert.Status.FAILED, detail="Interrupted while sending; not retried.")
 
     waited = now - dt.timedelta(seconds=settings.OUTBOX_SWEEP_SECONDS)
@@ -128,6 +128,12 @@ def sweep(*, now: dt.datetime | None = None) -> Due:
         .distinct()
     )
     return due
+
+
+def _claimed_before(moment: dt.datetime) -> Q:
+    # Rows claimed before claims were recorded (no claimed_at) count from their creation, so
+    # an alert stuck 'sending' since then is released too.
+    return Q(claimed_at__lt=moment) | Q(claimed_at__isnull=True, created_at__lt=moment)
 
 
 def _release_dead_claims(rows, *, running, waiting, failed, reason_field, due: Due) -> None:

@@ -287,6 +287,18 @@ def test_an_alert_left_sending_by_a_dead_worker_is_sent_again_once(
     assert (dead.status, dead.attempts) == ("sent", 2)
 
 
+def test_an_alert_stuck_sending_from_before_claims_were_recorded_is_sent(
+    team, django_capture_on_commit_callbacks
+):
+    lead, assigning = team
+    _paused(plan_of(assigning), django_capture_on_commit_callbacks)
+    # As an alert stuck by BadHeaderError was left: 'sending', no claim time, for ever.
+    Alert.objects.update(status="sending", created_at=timezone.now() - dt.timedelta(hours=2))
+    tasks.outbox_sweep.delay()
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([lead.user.email, assigning.user.email])
+    assert set(Alert.objects.values_list("status", flat=True)) == {"sent"}
+
+
 def test_an_alert_whose_send_keeps_killing_its_worker_is_failed_with_a_reason(
     team, django_capture_on_commit_callbacks
 ):
