@@ -54,6 +54,7 @@ def on_redis(redis_server, settings):
 @pytest.fixture
 def redis_down(on_redis):
     on_redis.kill()
+    throttling._local_counts.clear()  # each test counts from zero, as a fresh process would
     yield on_redis
     on_redis.start()
 
@@ -105,7 +106,7 @@ def test_throttling_still_limits_per_process_while_redis_is_down(world, redis_do
         "THROTTLE_RATES",
         {**api_settings.DEFAULT_THROTTLE_RATES, "principal": "3/min"},
     )
-    api = world.clients["key2"]  # a caller no other test of this process has counted
+    api = world.clients["key2"]
     codes = [api.get(f"{R}/patients/").status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
     last = api.get(f"{R}/patients/")
@@ -237,3 +238,14 @@ def test_readyz_answers_a_host_header_exactly_as_healthz_does(db, client):
         health = client.get("/healthz", HTTP_HOST=host)
         ready = client.get("/readyz", HTTP_HOST=host)
         assert ready.status_code == health.status_code, host
+
+
+def test_readyz_in_embedded_mode_is_ready(db, client, settings):
+    """No Redis at all: the filesystem broker and the in-process cache are ready with the
+    process."""
+    if settings.REDIS_URL:
+        pytest.skip("embedded mode only: this run has REDIS_URL set")
+    assert celery_app.conf.broker_url.startswith("filesystem")
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert set(response.json()["checks"].values()) == {"ok"}
