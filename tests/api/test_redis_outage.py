@@ -249,3 +249,11 @@ def test_readyz_in_embedded_mode_is_ready(db, client, settings):
     response = client.get("/readyz")
     assert response.status_code == 200
     assert set(response.json()["checks"].values()) == {"ok"}
+
+
+def test_a_request_django_refuses_before_the_api_answers_json_400(world):
+    """A Host outside ALLOWED_HOSTS is refused by Django's middleware, before DRF sees it."""
+    response = world.clients["key1"].get(f"{R}/patients/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "bad_request"
