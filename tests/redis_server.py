@@ -58,9 +58,16 @@ class RedisServer:
         client = redis.Redis.from_url(self.url(), socket_connect_timeout=0.5)
         deadline = time.monotonic() + 10
         while True:
+            if self.process.poll() is not None:
+                # Another test process took the port first: its Redis must not pass for ours.
+                self.process = None
+                raise RuntimeError(f"redis-server could not listen on port {self.port}")
             try:
-                client.ping()
-                return
+                if client.info("server")["process_id"] == self.process.pid:
+                    return
+                # Another test process's Redis answers on this port: ours will fail to bind.
+                self.kill()
+                raise RuntimeError(f"port {self.port} is taken")
             except redis.ConnectionError:
                 if time.monotonic() > deadline:
                     self.kill()
@@ -83,6 +90,11 @@ class RedisServer:
 def redis_server_or_skip() -> RedisServer:
     if shutil.which("redis-server") is None:
         pytest.skip("needs the redis-server binary (apt-get install redis-server) for an outage")
-    server = RedisServer()
-    server.start()
-    return server
+    for _attempt in range(5):
+        server = RedisServer()
+        try:
+            server.start()
+            return server
+        except RuntimeError:
+            continue
+    raise RuntimeError("no redis-server could start on a spare port")
