@@ -199,10 +199,24 @@ REDIS_URL = env.str("REDIS_URL", default="")
 
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # The cache holds only throttle counts, which fall back to a per-process count
+            # when Redis is down (rehab/api/throttling.py): an unreachable Redis must cost a
+            # request a second at most, not the operating system's TCP timeout.
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("CACHE_TIMEOUT_SECONDS", default=1.0),
+                "socket_timeout": env.float("CACHE_TIMEOUT_SECONDS", default=1.0),
+            },
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# /readyz gives each dependency check this long (they run side by side) before it reports
+# "TimeoutError": a load balancer's probe must get its answer well within its own timeout.
+READYZ_TIMEOUT_SECONDS = env.float("READYZ_TIMEOUT_SECONDS", default=1.5)
 
 # E-mail: embedded default writes each message to var/mail/ so nothing leaves the machine.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="filemail://")
@@ -310,9 +324,10 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rehab.api.pagination.StrictOrderingFilter",
     ],
+    # Counted in the cache; per process while it is unreachable (rehab/api/throttling.py).
     "DEFAULT_THROTTLE_CLASSES": [
         "rehab.api.throttling.PrincipalRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        "rehab.api.throttling.AnonRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "principal": env.str("API_THROTTLE_RATE", default="600/min"),
