@@ -9,9 +9,6 @@ def health(request):
     return JsonResponse({"status": "ok"})
 
 
-admin.site.site_header = "Retrowalk administration"
-admin.site.site_title = "Retrowalk"
-
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="clinicians:today", permanent=False)),
     path("clinic/", include("clinicians.urls")),
