@@ -339,6 +339,15 @@ def test_a_required_clinic_sends_a_clinician_without_an_authenticator_to_set_it_
     assert client.get(path).status_code == 200
 
 
+def test_a_required_clinic_keeps_an_unverified_session_out_of_the_api(client, clinic, priya):
+    clinic.require_two_step = True
+    clinic.save()
+    sign_in(client)  # the password alone: the dashboard sends them to set up the authenticator
+    assert client.get("/api/v1/patients/").status_code == 403
+    force_login_verified(client, priya)
+    assert client.get("/api/v1/patients/").status_code == 200
+
+
 def test_a_required_clinic_signs_out_a_session_without_its_second_step(client, clinic, priya):
     authenticator_for(priya)
     clinic.require_two_step = True
