@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import time
 
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_lockout_response
 from django import forms
 from django.conf import settings
 from django.contrib import messages as flash
@@ -98,6 +100,12 @@ def two_step_code(request, *, door: str):
     form = TwoStepCodeForm(request.POST or None)
     status = 200
     if request.method == "POST":
+        credentials = {"username": user.get_username()}
+        # The password step does not clear earlier failures (only a finished sign-in does), so
+        # wrong passwords and wrong codes together reach the lockout, which holds here too.
+        if AxesProxyHandler.is_locked(request, credentials):
+            del request.session[TWO_STEP_PENDING]
+            return get_lockout_response(request, credentials=credentials)
         status = 400
         if form.is_valid():
             check = two_step.two_step_verify(user=user, code=form.cleaned_data["code"])
@@ -115,9 +123,7 @@ def two_step_code(request, *, door: str):
             # A wrong code counts towards the account's lockout like a wrong password (the
             # signal is what django-axes listens to); axes' middleware answers with the lockout
             # page once the limit is reached.
-            user_login_failed.send(
-                sender=__name__, credentials={"username": user.get_username()}, request=request
-            )
+            user_login_failed.send(sender=__name__, credentials=credentials, request=request)
             pending["failures"] = pending.get("failures", 0) + 1
             if pending["failures"] >= settings.AXES_FAILURE_LIMIT:
                 del request.session[TWO_STEP_PENDING]

@@ -108,6 +108,7 @@ def test_a_wrong_code_at_enrolment_is_a_400_with_the_error_on_the_field(client, 
     assert response.status_code == 400
     assert 'id="id_code_error"' in html
     assert 'aria-invalid="true"' in html
+    assert 'aria-describedby="id_code_helptext id_code_error"' in html
     assert f'value="{wrong}"' in html  # the form keeps what was typed
     assert "<svg" in html  # and the QR code is still there to scan
     assert not TOTPDevice.objects.filter(user=priya, confirmed=True).exists()
@@ -184,6 +185,21 @@ def test_wrong_codes_count_towards_the_lockout(client, enrolled, settings):
         frozen.tick(60)
         assert sign_in(client).status_code == 429
         assert send_code(client, current_code(device)).status_code == 302  # back to sign-in
+        assert not signed_in(client)
+
+
+def test_wrong_passwords_and_wrong_codes_add_up_to_the_lockout(client, enrolled, settings):
+    device, _ = enrolled
+    with freeze_time() as frozen:
+        for _ in range(settings.AXES_FAILURE_LIMIT - 2):
+            sign_in(client, password="wrong")
+        sign_in(client)  # the right password does not forgive them: the sign-in is not done
+        for _ in range(2):
+            frozen.tick(20)
+            send_code(client, "000000")
+        frozen.tick(20)
+        response = send_code(client, current_code(device))
+        assert response.status_code == 429
         assert not signed_in(client)
 
 
