@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("clinicians.views.flows")),
     path("", include("clinicians.views.library")),
     path("", include("clinicians.views.team")),
+    path("", include("clinicians.views.two_step")),
 ]

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class RehabConfig(AppConfig):
@@ -11,3 +12,10 @@ class RehabConfig(AppConfig):
         from rehab.middleware import stamp_session_on_login
 
         user_logged_in.connect(stamp_session_on_login, dispatch_uid="rehab.stamp_session")
+
+
+class RehabAdminConfig(admin_apps.AdminConfig):
+    """Django's admin, on a site that asks staff for their second factor (rehab.admin_site)."""
+
+    default = False  # "rehab" itself is RehabConfig
+    default_site = "rehab.admin_site.RehabAdminSite"

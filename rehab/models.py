@@ -43,6 +43,9 @@ class Clinic(models.Model):
     # end. A clinic may change them.
     quiet_hours_start = models.TimeField(default="21:00")
     quiet_hours_end = models.TimeField(default="08:00")
+    # Every clinician of the clinic must sign in with a second step (an authenticator's code);
+    # one without an authenticator is sent to set one up before any other page.
+    require_two_step = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

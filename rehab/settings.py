@@ -58,7 +58,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with the site that asks for a second factor (rehab.admin_site).
+    "rehab.apps.RehabAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -70,6 +71,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "rehab",
     "clinicians",
     "patients",
@@ -82,6 +86,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second step (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "rehab.audit.AuditContextMiddleware",
@@ -156,6 +162,16 @@ AXES_LOCKOUT_TEMPLATE = "lockout.html"
 AXES_VERBOSE = False
 # Behind the TLS proxy the client's address is the first X-Forwarded-For hop.
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+
+# The second step of sign-in (rehab.two_step, django-otp). Authenticator apps show this name.
+OTP_TOTP_ISSUER = env.str("TWO_STEP_ISSUER", default="Retrowalk")
+# [I] A sign-in waiting for its code is forgotten after this many seconds: the password must be
+# typed again.
+TWO_STEP_PENDING_SECONDS = env.int("TWO_STEP_PENDING_SECONDS", default=300)
+# django-otp doubles the wait after each wrong code on one device (1 s, 2 s, 4 s, ...), on top of
+# the lockout that wrong codes count towards.
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 
 LOGIN_URL = "clinicians:login"
 LOGIN_REDIRECT_URL = "clinicians:today"

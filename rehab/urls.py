@@ -23,9 +23,6 @@ def ready(request):
     return response
 
 
-admin.site.site_header = "Retrowalk administration"
-admin.site.site_title = "Retrowalk"
-
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="clinicians:today", permanent=False)),
     path("clinic/", include("clinicians.urls")),

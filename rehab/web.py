@@ -4,11 +4,146 @@ URL namespace and its base template, so the doors never import each other."""
 
 from __future__ import annotations
 
-from django import forms
-from django.contrib.auth import views as auth_views
-from django.urls import path, reverse_lazy
+import time
 
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_lockout_response
+from django import forms
+from django.conf import settings
+from django.contrib import messages as flash
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.signals import user_login_failed
+from django.shortcuts import redirect, render
+from django.urls import path, reverse_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
+from django_otp import login as otp_login
+
+from rehab import two_step
 from rehab.errors import RehabError
+from rehab.models import User
+
+# The session key of a sign-in whose password was right and whose code is still to come. The
+# session is not signed in until the code is: no page, API call or admin sees a half sign-in.
+TWO_STEP_PENDING = "two_step_pending"
+
+
+class TwoStepCodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code",
+        max_length=32,
+        help_text="The 6 digits your authenticator app shows for Retrowalk, or one of your "
+        "recovery codes.",
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "autofocus": True,
+                "spellcheck": "false",
+                "autocapitalize": "off",
+            }
+        ),
+    )
+
+
+class SignInView(auth_views.LoginView):
+    """The password step. For a person with an authenticator it does not sign in: it notes who
+    they are in the session and asks for the code (two_step_code)."""
+
+    door = ""
+
+    def form_valid(self, form):
+        user = form.get_user()
+        if not two_step.two_step_enrolled(user=user):
+            return super().form_valid(form)
+        # A new session key: whatever was in the anonymous session before is not carried into
+        # the one that will be signed in.
+        self.request.session.cycle_key()
+        self.request.session[TWO_STEP_PENDING] = {
+            "user": user.pk,
+            "backend": user.backend,
+            "since": int(time.time()),
+            "next": self.get_success_url(),
+            "failures": 0,
+        }
+        return redirect(f"{self.door}:two_step_code")
+
+
+def _pending_sign_in(request) -> tuple[dict, User] | None:
+    pending = request.session.get(TWO_STEP_PENDING)
+    if not isinstance(pending, dict):
+        return None
+    if time.time() - pending.get("since", 0) > settings.TWO_STEP_PENDING_SECONDS:
+        del request.session[TWO_STEP_PENDING]
+        return None
+    user = User.objects.filter(pk=pending.get("user"), is_active=True).first()
+    if user is None:
+        del request.session[TWO_STEP_PENDING]
+        return None
+    return pending, user
+
+
+@sensitive_post_parameters("code")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def two_step_code(request, *, door: str):
+    """The second step: the code from the authenticator, or a recovery code. Only a right code
+    signs the session in (and marks it verified for django-otp, which the admin asks for)."""
+    found = _pending_sign_in(request)
+    if found is None:
+        flash.info(request, "Please sign in again.")
+        return redirect(f"{door}:login")
+    pending, user = found
+    form = TwoStepCodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        credentials = {"username": user.get_username()}
+        # The password step does not clear earlier failures (only a finished sign-in does), so
+        # wrong passwords and wrong codes together reach the lockout, which holds here too.
+        if AxesProxyHandler.is_locked(request, credentials):
+            del request.session[TWO_STEP_PENDING]
+            return get_lockout_response(request, credentials=credentials)
+        status = 400
+        if form.is_valid():
+            check = two_step.two_step_verify(user=user, code=form.cleaned_data["code"])
+            if check.ok:
+                del request.session[TWO_STEP_PENDING]
+                auth_login(request, user, backend=pending["backend"])
+                otp_login(request, check.device)
+                if check.recovery_codes_left is not None:
+                    flash.warning(
+                        request,
+                        f"You signed in with a recovery code; {check.recovery_codes_left} "
+                        "left. Each works once: make new ones under Two-step sign-in.",
+                    )
+                return redirect(pending["next"])
+            # A wrong code counts towards the account's lockout like a wrong password (the
+            # signal is what django-axes listens to); axes' middleware answers with the lockout
+            # page once the limit is reached.
+            user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+            pending["failures"] = pending.get("failures", 0) + 1
+            if pending["failures"] >= settings.AXES_FAILURE_LIMIT:
+                del request.session[TWO_STEP_PENDING]
+                flash.error(request, "Too many wrong codes. Please sign in again.")
+                return redirect(f"{door}:login")
+            request.session[TWO_STEP_PENDING] = pending
+            form.add_error(
+                "code",
+                "Too many wrong codes in a row: wait a few seconds, then type the code your "
+                "app shows now."
+                if check.throttled
+                else "That code is not right. Type the 6 digits your app shows now, or a "
+                "recovery code you have not used.",
+            )
+    return render(
+        request,
+        "auth/two_step_code.html",
+        {"door": door, "form": form, "next": pending["next"]},
+        status=status,
+    )
 
 
 def auth_urlpatterns(*, door: str, form_class: type[forms.Form], home: str) -> list:
@@ -18,7 +153,8 @@ def auth_urlpatterns(*, door: str, form_class: type[forms.Form], home: str) -> l
     return [
         path(
             "login/",
-            auth_views.LoginView.as_view(
+            SignInView.as_view(
+                door=door,
                 template_name="auth/login.html",
                 authentication_form=form_class,
                 redirect_authenticated_user=True,
@@ -27,6 +163,7 @@ def auth_urlpatterns(*, door: str, form_class: type[forms.Form], home: str) -> l
             ),
             name="login",
         ),
+        path("login/code/", two_step_code, {"door": door}, name="two_step_code"),
         path("logout/", auth_views.LogoutView.as_view(next_page=f"{door}:login"), name="logout"),
         path(
             "password-reset/",

@@ -12,7 +12,7 @@ from rest_framework.authentication import (
 from rest_framework.exceptions import AuthenticationFailed
 
 from rehab import selectors, services
-from rehab.access import Principal, principal_for_api_key, principal_for_user
+from rehab.access import CLINICIAN, Principal, principal_for_api_key, principal_for_user
 from rehab.models import ApiKey, User
 
 
@@ -70,5 +70,19 @@ def principal_of(request) -> Principal | None:
         else:
             user = request.user if isinstance(request.user, User) else None
             principal = principal_for_user(user)
+            if principal is not None and _session_lacks_second_step(request, principal):
+                principal = None
         request._rehab_principal = principal
     return request._rehab_principal
+
+
+def _session_lacks_second_step(request, principal: Principal) -> bool:
+    """A browser session of a clinician whose clinic requires two-step sign-in reaches the API
+    only once it passed the code step, as it reaches the dashboard (the clinic comes with the
+    principal: no query for a clinic that does not require it)."""
+    return (
+        request.auth is None
+        and principal.kind == CLINICIAN
+        and principal.clinic.require_two_step
+        and not request.user.is_verified()
+    )

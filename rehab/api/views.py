@@ -5,6 +5,7 @@ clinic's (or another patient's) row is simply not found: a 404, never a 403 or a
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_login_failed
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -21,7 +22,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from rehab import selectors, services
+from rehab import selectors, services, two_step
 from rehab.access import Principal, principal_for_user
 from rehab.api import serializers as s
 from rehab.api.auth import PersonalTokenAuthentication, principal_of
@@ -622,6 +623,42 @@ class AuditEventViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
         return selectors.audit_events_for(self.principal)
 
 
+# Each refusal its own class: the error handler reads the stable `code` from default_code.
+class OtpRequired(AuthenticationFailed):
+    default_code = "otp_required"
+
+
+class OtpInvalid(AuthenticationFailed):
+    default_code = "otp_invalid"
+
+
+class TwoStepSetupRequired(AuthenticationFailed):
+    default_code = "two_step_setup_required"
+
+
+def _token_second_step(request, user: User, code: str | None) -> None:
+    """A token is as strong as a dashboard sign-in: an account with an authenticator sends its
+    code too (a wrong one counts towards the lockout), and a clinician whose clinic requires
+    two-step sign-in but who has not set it up gets no token at all. Staff keep personal tokens
+    (scripts, their own tools) because the code makes them as safe as a session; clinic systems
+    use API keys, which this does not touch."""
+    if not two_step.two_step_enrolled(user=user):
+        if two_step.two_step_required(user=user):
+            raise TwoStepSetupRequired(
+                "Your clinic requires two-step sign-in: set it up in the dashboard first."
+            )
+        return
+    if not code:
+        raise OtpRequired(
+            "This account uses two-step sign-in: send the code from the authenticator app as `otp`."
+        )
+    if not two_step.two_step_verify(user=user, code=code).ok:
+        user_login_failed.send(
+            sender=__name__, credentials={"username": user.get_username()}, request=request
+        )
+        raise OtpInvalid("Wrong username, password or code.")
+
+
 class TokenView(APIView):
     """A person's personal API token (e.g. for a patient's phone app)."""
 
@@ -633,7 +670,8 @@ class TokenView(APIView):
         return [IsAuthenticated()]
 
     @extend_schema(
-        summary="Get a personal token with a username and password",
+        summary="Get a personal token with a username and password (and the code, for an "
+        "account with two-step sign-in)",
         tags=["auth"],
         request=s.TokenRequestSerializer,
         responses={200: s.TokenSerializer},
@@ -642,9 +680,11 @@ class TokenView(APIView):
     def post(self, request):
         serializer = s.TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        code = serializer.validated_data.pop("otp", None)
         user = authenticate(request, **serializer.validated_data)
         if not isinstance(user, User) or principal_for_user(user) is None:
             raise AuthenticationFailed("Wrong username or password.")
+        _token_second_step(request, user, code)
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 

@@ -77,6 +77,9 @@ def test_every_dashboard_page_passes_axe(
         "/clinic/team/",
         f"/clinic/team/{admin.pk}/",
         "/clinic/api-keys/",
+        "/clinic/team/two-step/",
+        "/clinic/account/two-step/",
+        "/clinic/account/two-step/set-up/",
         "/clinic/password-reset/",
     ):
         page.goto(live_server.url + path)

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from rehab import services
+from rehab import services, two_step
 from rehab.models import AuditEvent, Patient, Protocol, Reminder
 from tests.factories import (
     TODAY,
@@ -16,6 +16,8 @@ from tests.factories import (
     UserFactory,
     active_plan,
     builtin_protocol,
+    current_code,
+    force_login_verified,
     good_session,
 )
 
@@ -24,8 +26,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def staff_client(client):
-    user = UserFactory(is_staff=True, is_superuser=True)
-    client.force_login(user)
+    """A superuser whose session passed the second step: outside DEBUG the admin asks for it."""
+    force_login_verified(client, UserFactory(is_staff=True, is_superuser=True))
     return client
 
 
@@ -40,6 +42,11 @@ def data(db):
     Group.objects.create(name="Support")
     services.api_key_create(clinic=plan.clinic, name="EHR", actor=clinician.user)
     Token.objects.create(user=clinician.user)
+    # An authenticator and recovery codes (django-otp's admin pages list them).
+    device = two_step.two_step_enrol_start(user=clinician.user)
+    two_step.two_step_enrol_confirm(
+        user=clinician.user, code=current_code(device), actor=clinician.user
+    )
     Reminder.objects.create(
         patient=plan.patient,
         plan=plan,
