@@ -1683,6 +1683,21 @@ def _alert_recipients(plan: Plan) -> list[Clinician]:
     return list(recipients.select_related("user"))
 
 
+def patient_email_ref(patient: Patient) -> str:
+    """How an e-mail's subject names a patient: subjects show on lock screens and in
+    notification previews, so the record number and never a name (the body names them)."""
+    return f"patient record {patient.pk}"
+
+
+def alert_pause_subject(patient: Patient) -> str:
+    return f"Plan paused: {patient_email_ref(patient)}"
+
+
+def patient_page_url(patient: Patient) -> str:
+    """The patient's page in the dashboard, for e-mails to clinicians (behind its sign-in)."""
+    return django_settings.SITE_URL.rstrip("/") + reverse("clinicians:patient", args=[patient.pk])
+
+
 def alerts_for_pause(*, decision_id: int, now: dt.datetime | None = None) -> int:
     """Tell the plan's clinicians at once that a plan paused (fall, chest pain, severe pain).
     One alert per clinician and decision, whatever redelivers the task."""
@@ -1702,9 +1717,15 @@ def alerts_for_pause(*, decision_id: int, now: dt.datetime | None = None) -> int
     sent = 0
     reasons = "; ".join(r["text"] for r in decision.reasons if r["outcome"] == "pause")
     for alert in Alert.objects.filter(decision=decision, status=Alert.Status.PENDING):
-        subject = f"Plan paused: {plan.patient.full_name}"
+        subject = alert_pause_subject(plan.patient)
         text = render_to_string(
-            "emails/alert_pause.txt", {"alert": alert, "plan": plan, "reasons": reasons}
+            "emails/alert_pause.txt",
+            {
+                "alert": alert,
+                "plan": plan,
+                "reasons": reasons,
+                "patient_url": patient_page_url(plan.patient),
+            },
         )
         sent += _alert_send(alert, subject, text, now) == Alert.Status.SENT
     return sent
