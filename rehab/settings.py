@@ -340,10 +340,22 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # Request targets without query strings or secret path segments (rehab/log_privacy.py;
+    # gunicorn's access log gets the same from gunicorn.conf.py).
+    "filters": {"private_paths": {"()": "rehab.log_privacy.PrivatePathFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    # django-axes logs every sign-in at INFO; failures (WARNING) are what an operator needs.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        # django-axes logs every sign-in at INFO; failures (WARNING) are what an operator needs.
+        "axes": {"level": "WARNING"},
+        "django.request": {"filters": ["private_paths"]},
+        "django.server": {
+            "handlers": ["console"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["private_paths"],
+        },
+    },
 }
 
 # Demo data: the password of the demo accounts made by `manage.py seed_demo`.
