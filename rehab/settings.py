@@ -262,7 +262,34 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
+
+
+def _retention_days() -> int | None:
+    raw = env.str("AUDIT_RETENTION_DAYS", default="").strip()
+    if raw == "":
+        return None  # keep for ever
+    if not raw.isdigit() or int(raw) < 1:
+        raise ImproperlyConfigured(
+            f"AUDIT_RETENTION_DAYS={raw!r} is not a whole number of days (empty: keep for ever)."
+        )
+    return int(raw)
+
+
+# The audit trail (rehab/audit_chain.py): how long events are kept at least (None: for ever;
+# only events exported and sealed are ever removed), and after how long an event the sealer has
+# not chained is reported by audit_verify as suspicious.
+AUDIT_RETENTION_DAYS = _retention_days()
+AUDIT_SEAL_GRACE_MINUTES = env.int("AUDIT_SEAL_GRACE_MINUTES", default=10)
+
 CELERY_BEAT_SCHEDULE = {
+    "audit-seal": {
+        "task": "rehab.tasks.audit_seal",
+        "schedule": 60.0,  # chains the minute's new audit events
+    },
+    "audit-retention": {
+        "task": "rehab.tasks.audit_retention",
+        "schedule": crontab(hour=3, minute=15),  # daily; nothing to do without a policy
+    },
     "digests-dispatch": {
         "task": "rehab.tasks.digests_dispatch",
         "schedule": crontab(minute=5),  # hourly; each clinic's digest goes at its local 07:xx
