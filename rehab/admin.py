@@ -12,6 +12,7 @@ from rehab import services
 from rehab.audit import PatientRef, audit_reads_by_ref, audit_record
 from rehab.models import (
     ApiKey,
+    AuditChain,
     AuditEvent,
     CalendarFeed,
     Clinic,
@@ -43,6 +44,8 @@ class AuditedReadsAdmin(admin.ModelAdmin):
 
     def get_changelist_instance(self, request):
         changelist = super().get_changelist_instance(request)
+        if not self.read_action:
+            return changelist
         # Evaluating the page here fills its cache: the template reads the same rows, no query.
         shown = list(changelist.result_list)
         audit_reads_by_ref(
@@ -56,7 +59,7 @@ class AuditedReadsAdmin(admin.ModelAdmin):
 
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
-        if obj is not None and request.method == "GET":
+        if obj is not None and request.method == "GET" and self.read_action:
             audit_reads_by_ref(
                 actor=request.user,
                 action=self.read_action,
@@ -323,10 +326,19 @@ class AuditEventAdmin(ReadOnlyAdmin):
         "patient_ref",
         "clinic",
         "ip_address",
+        "chain_seq",
     )
     list_filter = ("action", "object_type", "clinic")
     search_fields = ("actor_label", "action", "object_id")
     date_hierarchy = "at"
+
+
+@admin.register(AuditChain)
+class AuditChainAdmin(ReadOnlyAdmin):
+    """Each clinic's audit hash chain: its head and, after a prune, its anchor. Written only by
+    the sealer and audit_prune; `manage.py audit_verify` checks the events against it."""
+
+    list_display = ("clinic_ref", "head_seq", "head_hash", "sealed_at", "anchor_seq", "pruned_at")
 
 
 @admin.register(ApiKey)

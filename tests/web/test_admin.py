@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from rehab import services
+from rehab import audit_chain, services
 from rehab.models import AuditEvent, Patient, Protocol, Reminder
 from tests.factories import (
     TODAY,
@@ -56,6 +56,7 @@ def data(db):
     AccessAttempt.objects.create(**seen, failures_since_start=1, get_data="", post_data="")
     AccessFailureLog.objects.create(**seen)
     AccessLog.objects.create(**seen)
+    audit_chain.audit_seal()  # the audit events so far, and so a chain head
     return plan
 
 
