@@ -1,14 +1,18 @@
 """Django admin for support staff. Clinical records (screenings, plans, logs, decisions, scores,
 audit) are read-only here: they are made by the services, which apply the clinical rules and
-write the audit trail; an edit in the admin would bypass both."""
+write the audit trail; an edit in the admin would bypass both.
+
+Reading patient data here is audited like anywhere else: a change list records one event per
+patient it shows (one bulk insert, whatever the page size), an object's page one event."""
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from rehab import services
-from rehab.audit import audit_record
+from rehab.audit import PatientRef, audit_reads_by_ref, audit_record
 from rehab.models import (
     ApiKey,
+    AuditChain,
     AuditEvent,
     CalendarFeed,
     Clinic,
@@ -27,7 +31,47 @@ from rehab.models import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class AuditedReadsAdmin(admin.ModelAdmin):
+    """A model whose rows are a patient's data: its change list and its object pages (change,
+    history, delete confirmation: all go through get_object) record who saw which patient."""
+
+    read_action = ""
+    read_always = False
+
+    def patient_refs(self, objs) -> list[PatientRef]:
+        """(patient id, clinic id) of each row shown; list_select_related loads what it reads."""
+        return [(obj.patient_id, obj.patient.clinic_id) for obj in objs]
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        if not self.read_action:
+            return changelist
+        # Evaluating the page here fills its cache: the template reads the same rows, no query.
+        shown = list(changelist.result_list)
+        audit_reads_by_ref(
+            actor=request.user,
+            action=self.read_action,
+            refs=self.patient_refs(shown),
+            detail={"via": "admin"},
+            always=self.read_always,
+        )
+        return changelist
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None and request.method == "GET" and self.read_action:
+            audit_reads_by_ref(
+                actor=request.user,
+                action=self.read_action,
+                refs=self.patient_refs([obj]),
+                detail={"via": "admin"},
+                obj=obj,
+                always=self.read_always,
+            )
+        return obj
+
+
+class ReadOnlyAdmin(AuditedReadsAdmin):
     def has_add_permission(self, request):
         return False
 
@@ -39,7 +83,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class RehabUserAdmin(UserAdmin):
+class RehabUserAdmin(AuditedReadsAdmin, UserAdmin):
+    """A patient's account shows their name and e-mail: a read of that patient."""
+
+    read_action = "patient.read"
+
+    def patient_refs(self, objs) -> list[PatientRef]:
+        return list(
+            Patient.objects.filter(user__in=[obj.pk for obj in objs]).values_list("pk", "clinic_id")
+        )
+
     list_display = (
         "username",
         "email",
@@ -68,7 +121,9 @@ class ClinicianAdmin(admin.ModelAdmin):
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(AuditedReadsAdmin):
+    read_action = "patient.read"
+
     list_display = (
         "__str__",
         "clinic",
@@ -105,17 +160,8 @@ class PatientAdmin(admin.ModelAdmin):
             detail={"fields": sorted(form.changed_data), "via": "admin"},
         )
 
-    def get_object(self, request, object_id, from_field=None):
-        obj = super().get_object(request, object_id, from_field)
-        if obj is not None and request.method == "GET":
-            audit_record(
-                actor=request.user,
-                action="patient.read",
-                obj=obj,
-                patient=obj,
-                detail={"via": "admin"},
-            )
-        return obj
+    def patient_refs(self, objs) -> list[PatientRef]:
+        return [(obj.pk, obj.clinic_id) for obj in objs]
 
 
 class ProtocolLevelInline(admin.TabularInline):
@@ -155,6 +201,11 @@ class ProtocolAdmin(admin.ModelAdmin):
 
 @admin.register(Screening)
 class ScreeningAdmin(ReadOnlyAdmin):
+    read_action = "screening.read"
+
+    def patient_refs(self, objs) -> list[PatientRef]:
+        return [(obj.patient_id, obj.clinic_id) for obj in objs]
+
     list_display = (
         "patient",
         "condition",
@@ -172,6 +223,11 @@ class ScreeningAdmin(ReadOnlyAdmin):
 
 @admin.register(Plan)
 class PlanAdmin(ReadOnlyAdmin):
+    read_action = "plan.read"
+
+    def patient_refs(self, objs) -> list[PatientRef]:
+        return [(obj.patient_id, obj.clinic_id) for obj in objs]
+
     list_display = (
         "patient",
         "protocol_name",
@@ -201,6 +257,8 @@ class PlanAdmin(ReadOnlyAdmin):
 
 @admin.register(SessionLog)
 class SessionLogAdmin(ReadOnlyAdmin):
+    read_action = "session.read"
+
     list_display = (
         "patient",
         "date",
@@ -220,6 +278,11 @@ class SessionLogAdmin(ReadOnlyAdmin):
 
 @admin.register(ProgressionDecision)
 class ProgressionDecisionAdmin(ReadOnlyAdmin):
+    read_action = "decision.read"
+
+    def patient_refs(self, objs) -> list[PatientRef]:
+        return [(obj.plan.patient_id, obj.plan.clinic_id) for obj in objs]
+
     list_display = (
         "plan",
         "evaluated_on",
@@ -238,6 +301,8 @@ class ProgressionDecisionAdmin(ReadOnlyAdmin):
 
 @admin.register(OutcomeScore)
 class OutcomeScoreAdmin(ReadOnlyAdmin):
+    read_action = "outcome.read"
+
     list_display = ("patient", "measure", "taken_on", "scores")
     list_filter = ("measure",)
     search_fields = ("patient__first_name", "patient__last_name")
@@ -246,6 +311,12 @@ class OutcomeScoreAdmin(ReadOnlyAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
+    read_action = "audit.read"
+    read_always = True  # a page of events without a patient is still a read of the trail
+
+    def patient_refs(self, objs) -> list[PatientRef]:
+        return [(obj.patient_id, obj.clinic_id) for obj in objs if obj.patient_id is not None]
+
     list_display = (
         "at",
         "actor_label",
@@ -255,10 +326,19 @@ class AuditEventAdmin(ReadOnlyAdmin):
         "patient_ref",
         "clinic",
         "ip_address",
+        "chain_seq",
     )
     list_filter = ("action", "object_type", "clinic")
     search_fields = ("actor_label", "action", "object_id")
     date_hierarchy = "at"
+
+
+@admin.register(AuditChain)
+class AuditChainAdmin(ReadOnlyAdmin):
+    """Each clinic's audit hash chain: its head and, after a prune, its anchor. Written only by
+    the sealer and audit_prune; `manage.py audit_verify` checks the events against it."""
+
+    list_display = ("clinic_ref", "head_seq", "head_hash", "sealed_at", "anchor_seq", "pruned_at")
 
 
 @admin.register(ApiKey)
@@ -301,6 +381,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 @admin.register(Reminder)
 class ReminderAdmin(ReadOnlyAdmin):
+    read_action = "reminder.read"
+
     list_display = ("patient", "due_date", "kind", "channel", "status", "scheduled_for", "sent_at")
     list_filter = ("status", "kind", "channel")
     search_fields = ("patient__first_name", "patient__last_name")
@@ -313,6 +395,8 @@ class PortalInviteAdmin(ReadOnlyAdmin):
     """Invitations are sent from the dashboard; here support staff can see whether one was
     used, replaced or let expire. The token's hash is never shown."""
 
+    read_action = "invite.read"
+
     list_display = ("patient", "sent_to", "created_at", "expires_at", "used_at", "revoked_at")
     search_fields = ("patient__first_name", "patient__last_name", "sent_to")
     list_select_related = ("patient",)
@@ -322,6 +406,8 @@ class PortalInviteAdmin(ReadOnlyAdmin):
 @admin.register(CalendarFeed)
 class CalendarFeedAdmin(ReadOnlyAdmin):
     """Patients make and stop their calendar links in the portal; the hash is never shown."""
+
+    read_action = "calendar.read"
 
     list_display = ("patient", "created_at", "revoked_at")
     search_fields = ("patient__first_name", "patient__last_name")

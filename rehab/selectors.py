@@ -441,6 +441,9 @@ PATIENT_PAGE_SUBSCALES = {
 }
 PATIENT_PAGE_AUDIT_ACTIONS = {
     "patient.view": "Opened the patient page",
+    "audit.read": "Read the record's audit trail",
+    "invite.read": "Read the portal invitations",
+    "calendar.read": "Read the calendar link's record",
     "patient.list": "Saw the patient in a list",
     "patient.read": "Read the patient's details",
     "patient.create": "Added the patient",

@@ -1679,6 +1679,21 @@ def _alert_recipients(plan: Plan) -> list[Clinician]:
     return list(recipients.select_related("user"))
 
 
+def patient_email_ref(patient: Patient) -> str:
+    """How an e-mail's subject names a patient: subjects show on lock screens and in
+    notification previews, so the record number and never a name (the body names them)."""
+    return f"patient record {patient.pk}"
+
+
+def alert_pause_subject(patient: Patient) -> str:
+    return f"Plan paused: {patient_email_ref(patient)}"
+
+
+def patient_page_url(patient: Patient) -> str:
+    """The patient's page in the dashboard, for e-mails to clinicians (behind its sign-in)."""
+    return django_settings.SITE_URL.rstrip("/") + reverse("clinicians:patient", args=[patient.pk])
+
+
 def _pause_alerts_record(decision: ProgressionDecision) -> None:
     """The pause's alerts, one pending row per recipient, in the pause's own transaction: the
     outbox record of the sends to make (rehab/outbox.py)."""
@@ -1706,9 +1721,15 @@ def alerts_for_pause(*, decision_id: int, now: dt.datetime | None = None) -> int
     reasons = "; ".join(r["text"] for r in decision.reasons if r["outcome"] == "pause")
     pending = Alert.objects.filter(decision=decision, status=Alert.Status.PENDING)
     for alert in pending.select_related("clinician__user"):
-        subject = f"Plan paused: {plan.patient.full_name}"
+        subject = alert_pause_subject(plan.patient)
         text = render_to_string(
-            "emails/alert_pause.txt", {"alert": alert, "plan": plan, "reasons": reasons}
+            "emails/alert_pause.txt",
+            {
+                "alert": alert,
+                "plan": plan,
+                "reasons": reasons,
+                "patient_url": patient_page_url(plan.patient),
+            },
         )
         sent += _alert_send(alert, subject, text, now) == Alert.Status.SENT
     return sent

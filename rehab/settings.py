@@ -308,8 +308,35 @@ OUTBOX_SWEEP_SECONDS = env.int("OUTBOX_SWEEP_SECONDS", default=60)
 CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
+
+
+def _retention_days() -> int | None:
+    raw = env.str("AUDIT_RETENTION_DAYS", default="").strip()
+    if raw == "":
+        return None  # keep for ever
+    if not raw.isdigit() or int(raw) < 1:
+        raise ImproperlyConfigured(
+            f"AUDIT_RETENTION_DAYS={raw!r} is not a whole number of days (empty: keep for ever)."
+        )
+    return int(raw)
+
+
+# The audit trail (rehab/audit_chain.py): how long events are kept at least (None: for ever;
+# only events exported and sealed are ever removed), and after how long an event the sealer has
+# not chained is reported by audit_verify as suspicious.
+AUDIT_RETENTION_DAYS = _retention_days()
+AUDIT_SEAL_GRACE_MINUTES = env.int("AUDIT_SEAL_GRACE_MINUTES", default=10)
+
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "rehab.tasks.outbox_sweep", "schedule": OUTBOX_SWEEP_SECONDS},
+    "audit-seal": {
+        "task": "rehab.tasks.audit_seal",
+        "schedule": 60.0,  # chains the minute's new audit events
+    },
+    "audit-retention": {
+        "task": "rehab.tasks.audit_retention",
+        "schedule": crontab(hour=3, minute=15),  # daily; nothing to do without a policy
+    },
     "digests-dispatch": {
         "task": "rehab.tasks.digests_dispatch",
         "schedule": crontab(minute=5),  # hourly; each clinic's digest goes at its local 07:xx
@@ -388,10 +415,22 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # Request targets without query strings or secret path segments (rehab/log_privacy.py;
+    # gunicorn's access log gets the same from gunicorn.conf.py).
+    "filters": {"private_paths": {"()": "rehab.log_privacy.PrivatePathFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    # django-axes logs every sign-in at INFO; failures (WARNING) are what an operator needs.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        # django-axes logs every sign-in at INFO; failures (WARNING) are what an operator needs.
+        "axes": {"level": "WARNING"},
+        "django.request": {"filters": ["private_paths"]},
+        "django.server": {
+            "handlers": ["console"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["private_paths"],
+        },
+    },
 }
 
 # Demo data: the password of the demo accounts made by `manage.py seed_demo`.

@@ -13,7 +13,7 @@ from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
-from rehab import notify, outbox, selectors, services
+from rehab import audit_chain, notify, outbox, selectors, services
 from rehab.models import Plan, ProgressionDecision
 
 log = logging.getLogger(__name__)
@@ -143,3 +143,16 @@ def report_render(report_id: int) -> str:
         # for ever. The error still propagates to Celery's own failure handling and logs.
         services.report_mark_failed(report_id=report_id, error=exc)
         raise
+
+
+@shared_task(acks_late=True)
+def audit_seal() -> int:
+    """Every minute: chain the new audit events (rehab/audit_chain.py). Two at once are safe:
+    each chain is sealed under its head row's lock."""
+    return audit_chain.audit_seal()
+
+
+@shared_task(acks_late=True)
+def audit_retention() -> int:
+    """Daily: with AUDIT_RETENTION_DAYS set, remove the exported events it no longer keeps."""
+    return sum(pruned.events for pruned in audit_chain.audit_retention())

@@ -66,3 +66,25 @@ def test_a_misspelt_boolean_fails_loudly_at_start_up(tmp_path, name):
 def test_an_absolute_mail_folder_stays_absolute(tmp_path):
     values = json.loads(load(tmp_path, EMAIL_URL=f"filemail://{tmp_path}/outbox").stdout)
     assert values["mail_path"] == f"{tmp_path}/outbox"
+
+
+@pytest.mark.parametrize(("raw", "days"), [("", None), ("365", 365), (" 2555 ", 2555)])
+def test_audit_retention_is_kept_for_ever_unless_set(tmp_path, raw, days):
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    clean.update(VAR_DIR=str(tmp_path), AUDIT_RETENTION_DAYS=raw)
+    result = subprocess.run(
+        [sys.executable, "-c", "import rehab.settings as s; print(s.AUDIT_RETENTION_DAYS)"],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(days)
+
+
+@pytest.mark.parametrize("raw", ["forever", "0", "-5", "1.5"])
+def test_a_malformed_audit_retention_fails_at_start_up(tmp_path, raw):
+    result = load(tmp_path, AUDIT_RETENTION_DAYS=raw)
+    assert result.returncode != 0
+    assert "AUDIT_RETENTION_DAYS" in result.stderr

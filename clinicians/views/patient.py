@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clinicians.access import clinician_required
 from rehab import charts, selectors, services
-from rehab.audit import audit_record
+from rehab.audit import audit_record, audit_view_with_trail
 from rehab.errors import RehabError
 from rehab.models import Patient, Report
 from rehab.web import apply_errors
@@ -84,13 +84,9 @@ def _patient_or_404(request, pk: int) -> Patient:
 
 def _render_page(request, patient: Patient, *, report_form=None, status: int = 200):
     principal = request.principal
-    # Recorded before the trail is read, so the trail shows this visit too.
-    audit_record(
-        actor=request.user,
-        action="patient.view",
-        obj=patient,
-        patient=patient,
-        clinic=principal.clinic,
+    # Recorded before the trail is read, so the trail shows this visit (and its reading) too.
+    audit_view_with_trail(
+        actor=request.user, action="patient.view", patient=patient, clinic=principal.clinic
     )
     page = selectors.patient_page(principal=principal, patient=patient)
     context = {

@@ -39,7 +39,7 @@ from rehab.api.filters import (
     SessionFilter,
 )
 from rehab.api.idempotency import idempotent
-from rehab.audit import audit_reads
+from rehab.audit import audit_reads, audit_trail_read
 from rehab.errors import RehabError
 from rehab.models import (
     AuditEvent,
@@ -621,6 +621,12 @@ class AuditEventViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
 
     def get_queryset(self):
         return selectors.audit_events_for(self.principal)
+
+    def _audit(self, objects) -> None:
+        # Reading the trail is audited too, even a page without patients: one insert.
+        audit_trail_read(
+            actor=self.principal.actor, events=objects, via="api", clinic=self.principal.clinic
+        )
 
 
 # Each refusal its own class: the error handler reads the stable `code` from default_code.

@@ -288,6 +288,26 @@ def test_every_read_of_patient_data_is_audited_per_patient(world):
     assert own.ip_address == "127.0.0.1"
 
 
+def test_reading_the_audit_trail_is_audited_per_patient_shown(world):
+    admin = world.clients["admin1"]
+    shown = admin.get(f"{R}/audit-events/?patient={world.patient_a.pk}").json()["results"]
+    assert shown
+    assert {row["patient"] for row in shown} == {world.patient_a.pk}
+    reads = AuditEvent.objects.filter(action="audit.read")
+    event = reads.get()
+    assert (event.patient_ref, event.clinic, event.detail) == (
+        world.patient_a.pk,
+        world.clinic1,
+        {"via": "api"},
+    )
+    assert event.actor.clinician.is_clinic_admin
+    # One event per patient on the page; a page without patients still leaves one, unlinked.
+    admin.get(f"{R}/audit-events/?patient={world.patient_b.pk}&action=nothing.here")
+    assert reads.filter(patient_ref__isnull=True, clinic=world.clinic1).count() == 1
+    admin.get(f"{R}/audit-events/{world.audit_event.pk}/")
+    assert reads.count() == 3
+
+
 def test_writes_through_a_key_are_audited_as_that_key(world, api):
     api.patch(f"{R}/patients/{world.patient_a.pk}/", {"phone": "555"})
     event = AuditEvent.objects.filter(action="patient.update").latest("at")

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from rehab import services, two_step
+from rehab import audit_chain, services, two_step
 from rehab.models import AuditEvent, Patient, Protocol, Reminder
 from tests.factories import (
     TODAY,
@@ -63,6 +63,7 @@ def data(db):
     AccessAttempt.objects.create(**seen, failures_since_start=1, get_data="", post_data="")
     AccessFailureLog.objects.create(**seen)
     AccessLog.objects.create(**seen)
+    audit_chain.audit_seal()  # the audit events so far, and so a chain head
     return plan
 
 
@@ -140,3 +141,111 @@ def test_admin_needs_a_staff_login(client, db):
     response = client.get(reverse("admin:rehab_patient_changelist"))
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+# --- Reads of patient data in the admin are audited ---------------------------------------------
+
+# The admin's models that hold a patient's data, and the audit action their reads record.
+PATIENT_DATA = {
+    "user": "patient.read",  # a patient's account: name and e-mail
+    "patient": "patient.read",
+    "screening": "screening.read",
+    "plan": "plan.read",
+    "sessionlog": "session.read",
+    "progressiondecision": "decision.read",
+    "outcomescore": "outcome.read",
+    "auditevent": "audit.read",
+    "reminder": "reminder.read",
+    "portalinvite": "invite.read",
+    "calendarfeed": "calendar.read",
+}
+
+
+def _patient_data_models():
+    return [m for m in admin.site._registry if m._meta.model_name in PATIENT_DATA]
+
+
+def test_every_admin_model_with_a_patient_link_is_listed_as_patient_data():
+    # A new model registered in the admin with a link to a patient must declare its read audit.
+    for model in admin.site._registry:
+        names = {f.name for f in model._meta.get_fields()}
+        if model._meta.app_label == "rehab" and ("patient" in names or model is Patient):
+            assert model._meta.model_name in PATIENT_DATA, model
+
+
+def _read_events():
+    return AuditEvent.objects.filter(detail__via="admin").exclude(action="patient.update")
+
+
+@pytest.mark.parametrize("model", _patient_data_models(), ids=lambda m: m._meta.model_name)
+def test_an_admin_change_list_records_one_read_per_patient_shown(staff_client, data, model):
+    other = active_plan()  # a second patient, of another clinic
+    services.session_log(plan=other, actor=None, date=TODAY, today=TODAY, **good_session())
+    services.outcome_record(patient=other.patient, measure="nprs", answers={"score": 3}, actor=None)
+    Reminder.objects.create(
+        patient=other.patient,
+        plan=other,
+        due_date=TODAY,
+        channel="email",
+        scheduled_for=timezone.now(),
+    )
+    other.patient.email = "other@example.org"
+    other.patient.save()
+    services.patient_invite(patient=other.patient, actor=None)
+    services.calendar_feed_create(patient=other.patient, actor=None)
+    Token.objects.create(user=UserFactory())  # noise
+    if model._meta.model_name == "user":
+        from tests.factories import PatientFactory
+
+        PatientFactory(clinic=data.clinic, user=UserFactory())
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    with CaptureQueriesContext(connection) as queries:
+        assert staff_client.get(url).status_code == 200
+    inserts = [q["sql"] for q in queries if q["sql"].startswith('INSERT INTO "rehab_auditevent"')]
+    assert len(inserts) == 1  # one bulk insert, whatever the page size
+    events = list(_read_events())
+    action = PATIENT_DATA[model._meta.model_name]
+    assert {e.action for e in events} == {action}
+    shown = {e.patient_ref for e in events}
+    assert {data.patient.pk, other.patient.pk} <= shown or model._meta.model_name == "user"
+    assert len(shown) == len(events)  # one event per patient
+    for event in events:
+        assert event.actor is not None
+        assert event.actor.is_superuser
+        assert event.clinic_id == Patient.objects.get(pk=event.patient_ref).clinic_id
+        assert event.ip_address == "127.0.0.1"
+
+
+@pytest.mark.parametrize("model", _patient_data_models(), ids=lambda m: m._meta.model_name)
+def test_an_admin_object_page_records_one_read(staff_client, data, model):
+    if model._meta.model_name == "user":
+        obj = data.patient.user or UserFactory()
+        data.patient.user = obj
+        data.patient.save()
+    elif model is AuditEvent:
+        obj = AuditEvent.objects.filter(patient=data.patient).first()
+    else:
+        obj = model.objects.first()
+    AuditEvent.objects.filter(action__endswith=".read").delete()
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[obj.pk])
+    assert staff_client.get(url).status_code == 200
+    event = _read_events().get()
+    assert event.action == PATIENT_DATA[model._meta.model_name]
+    assert event.patient_ref == data.patient.pk
+    assert event.clinic_id == data.patient.clinic_id
+    assert event.object_id == str(obj.pk)
+
+
+def test_reading_the_audit_trail_in_the_admin_is_audited_even_without_patients(staff_client, db):
+    AuditEvent.objects.create(actor_label="system", action="clinic.settings", object_type="clinic")
+    assert staff_client.get(reverse("admin:rehab_auditevent_changelist")).status_code == 200
+    event = AuditEvent.objects.get(action="audit.read")
+    assert event.patient_ref is None
+    assert event.detail == {"via": "admin"}
+
+
+def test_a_search_in_the_admin_audits_only_the_patients_found(staff_client, data):
+    other = active_plan()
+    url = reverse("admin:rehab_plan_changelist")
+    staff_client.get(url, {"q": other.patient.last_name})
+    assert {e.patient_ref for e in _read_events()} == {other.patient.pk}

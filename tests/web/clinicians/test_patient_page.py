@@ -359,22 +359,27 @@ def test_reminders_show_their_delivery_results(dashboard, clinic):
 # --- Audit ---------------------------------------------------------------------------------------
 
 
-def test_opening_the_page_records_one_view_and_shows_it_in_the_trail(dashboard, clinic, clinician):
+def test_opening_the_page_records_the_view_and_the_trails_read_and_shows_them(
+    dashboard, clinic, clinician
+):
     patient = PatientFactory(clinic=clinic)
     before = AuditEvent.objects.count()
     html = dashboard.get(url(patient), REMOTE_ADDR="203.0.113.7").content.decode()
-    assert AuditEvent.objects.count() == before + 1
-    event = AuditEvent.objects.latest("id")
-    assert (event.action, event.patient, event.actor, event.clinic) == (
-        "patient.view",
-        patient,
-        clinician.user,
-        clinic,
-    )
-    assert event.ip_address == "203.0.113.7"
+    assert AuditEvent.objects.count() == before + 2
+    view, trail_read = AuditEvent.objects.order_by("id")[before:]
+    for event, action in ((view, "patient.view"), (trail_read, "audit.read")):
+        assert (event.action, event.patient, event.actor, event.clinic) == (
+            action,
+            patient,
+            clinician.user,
+            clinic,
+        )
+        assert event.ip_address == "203.0.113.7"
+    assert trail_read.detail == {"via": "dashboard"}
     trail = section(html, "audit")
     assert clinician.user.username in trail
     assert "Opened the patient page" in trail
+    assert "Read the record&#x27;s audit trail" in trail
     assert "203.0.113.7" in trail
 
 
@@ -383,7 +388,7 @@ def test_the_trail_shows_only_this_patients_events(dashboard, clinic):
     services.patient_update(patient=other, actor=None, phone="123")
     trail = section(dashboard.get(url(patient)).content.decode(), "audit")
     assert "Changed the patient" not in trail
-    assert len(re.findall(r"<tr>", trail)) == 2  # the header and this visit
+    assert len(re.findall(r"<tr>", trail)) == 3  # the header, this visit and its trail read
 
 
 # --- Query count ---------------------------------------------------------------------------------
@@ -431,7 +436,8 @@ def few_sessions_patient(clinic):
     return plan.patient
 
 
-PAGE_QUERIES = 13  # session, user, clinician + clinic, patient, the view's audit row, and one
+PAGE_QUERIES = 13  # session, user, clinician + clinic, patient, the view's audit rows (the visit
+# and the trail's read, one insert), and one
 # capped query per section: plans, sessions, decisions, screenings, outcomes, reminders,
 # reports, audit trail.
 
