@@ -365,11 +365,12 @@ def test_a_recipient_whose_address_breaks_the_headers_fails_alone(
     assert Alert.objects.get(clinician=assigning).status == "sent"
 
 
-def test_a_patient_name_with_a_line_break_fails_each_alert_with_a_reason_not_sending_for_ever(
+def test_a_patient_name_with_a_line_break_never_reaches_a_header_and_every_alert_is_sent(
     team, django_capture_on_commit_callbacks
 ):
     plan = plan_of(team[1])
-    # Written round the services, as data from before their validation would be.
+    # Written round the services, as data from before their validation would be. The subject
+    # names the record, never the patient, so the name cannot inject a header.
     type(plan.patient).objects.filter(pk=plan.patient.pk).update(
         first_name="Nina\r\nBcc: evil@attacker.test"
     )
@@ -382,6 +383,7 @@ def test_a_patient_name_with_a_line_break_fails_each_alert_with_a_reason_not_sen
             today=local_today(),
             **good_session(fall=True),
         )
-    assert mail.outbox == []
-    assert set(Alert.objects.values_list("status", flat=True)) == {"failed"}
-    assert all("could not be built" in a.detail for a in Alert.objects.all())
+    assert len(mail.outbox) == 2
+    assert all("\n" not in m.subject and "Nina" not in m.subject for m in mail.outbox)
+    assert all(m.bcc == [] for m in mail.outbox)
+    assert set(Alert.objects.values_list("status", flat=True)) == {"sent"}
