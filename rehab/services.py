@@ -29,7 +29,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.text import slugify
 
 from rehab import notify, scheduling, selectors
-from rehab.access import api_key_hash
+from rehab.access import api_key_hash, password_stamp
 from rehab.audit import Actor, as_user, audit_record
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.clinical import progression as clinical_progression
@@ -45,6 +45,7 @@ from rehab.models import (
     Clinician,
     OutcomeScore,
     Patient,
+    PersonalToken,
     Plan,
     PortalInvite,
     ProgressionDecision,
@@ -1277,6 +1278,48 @@ def api_key_touch(*, api_key: ApiKey) -> None:
         api_key.last_used_at = now
 
 
+# --- Personal tokens -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def personal_token_create(*, user: User, clinic: Clinic) -> tuple[PersonalToken, str]:
+    """A new token for a person who just gave their password. Returns the row and the token,
+    which is shown once and never stored. Each call makes a new one (a phone and a tablet each
+    have their own); every token ends after API_TOKEN_DAYS."""
+    raw = secrets.token_urlsafe(32)
+    token = PersonalToken.objects.create(
+        user=user,
+        key_hash=api_key_hash(raw),
+        password_stamp=password_stamp(user),
+        expires_at=timezone.now() + dt.timedelta(days=django_settings.API_TOKEN_DAYS),
+    )
+    audit_record(actor=user, action="token.create", obj=token, clinic=clinic)
+    return token, raw
+
+
+@transaction.atomic
+def personal_token_revoke(*, token: PersonalToken) -> PersonalToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def personal_tokens_revoke_all(*, user: User) -> int:
+    """End every token of an account, e.g. when it is deactivated: reactivating it later must
+    not bring old tokens back to life."""
+    return PersonalToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def personal_token_touch(*, token: PersonalToken) -> None:
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > API_KEY_TOUCH_INTERVAL:
+        PersonalToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+
+
 # --- Clinic team -----------------------------------------------------------------------------
 
 
@@ -1441,6 +1484,8 @@ def clinician_set_active(*, clinician: Clinician, active: bool, actor: Actor) ->
             _refuse_last_admin(clinician)
     user.is_active = active
     user.save(update_fields=["is_active"])
+    if not active:
+        personal_tokens_revoke_all(user=user)
     audit_record(
         actor=actor,
         action="clinician.activate" if active else "clinician.deactivate",

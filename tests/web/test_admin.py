@@ -6,7 +6,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from rehab import services
 from rehab.models import AuditEvent, Patient, Protocol, Reminder
@@ -39,7 +38,7 @@ def data(db):
     services.outcome_record(patient=plan.patient, measure="nprs", answers={"score": 4}, actor=None)
     Group.objects.create(name="Support")
     services.api_key_create(clinic=plan.clinic, name="EHR", actor=clinician.user)
-    Token.objects.create(user=clinician.user)
+    services.personal_token_create(user=clinician.user, clinic=plan.clinic)
     Reminder.objects.create(
         patient=plan.patient,
         plan=plan,
