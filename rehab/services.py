@@ -1350,32 +1350,55 @@ def _set_password_link(user: User) -> str:
     return f"{django_settings.SITE_URL}{path}"
 
 
+def _address_owned_by_another(user: User) -> bool:
+    """An e-mail address belongs to the first account made with it. A later account with the
+    same address (added by another clinic, which must not learn that the address is taken)
+    never gets a password link for it, so it can never sign in with it or take it over."""
+    return User.objects.filter(email__iexact=user.email, pk__lt=user.pk).exists()
+
+
 def _send_set_password_email(clinician: Clinician, actor: Actor) -> None:
     user = clinician.user
-    link = _set_password_link(user)
     sender = as_user(actor)
+    context = {
+        "user": user,
+        "clinic": clinician.clinic,
+        "invited_by": (sender.get_full_name() or sender.get_username()) if sender else "",
+    }
+    if _address_owned_by_another(user):
+        # The owner of the address is told, not the clinic: the administrator sees the same
+        # "a link was e-mailed" as for a new address (see clinician_create).
+        _send_team_email(
+            user,
+            subject=f"Retrowalk: {clinician.clinic.name} tried to add this address",
+            text=render_to_string("emails/clinician_address_taken.txt", context),
+        )
+        return
+    link = _set_password_link(user)
     text = render_to_string(
         "emails/clinician_welcome.txt",
         {
-            "user": user,
-            "clinic": clinician.clinic,
+            **context,
             "link": link,
-            "invited_by": (sender.get_full_name() or sender.get_username()) if sender else "",
             "valid_hours": max(1, django_settings.PASSWORD_RESET_TIMEOUT // 3600),
             "username": user.get_username(),
         },
     )
-    paragraphs = [escape(p).replace("\n", "<br>") for p in text.strip().split("\n\n")]
-    html = "".join(f"<p>{p}</p>" for p in paragraphs).replace(
-        escape(link), f'<a href="{escape(link)}">{escape(link)}</a>'
+    _send_team_email(
+        user,
+        subject=f"Your Retrowalk account at {clinician.clinic.name}",
+        text=text,
+        link=link,
     )
+
+
+def _send_team_email(user: User, *, subject: str, text: str, link: str = "") -> None:
+    paragraphs = [escape(p).replace("\n", "<br>") for p in text.strip().split("\n\n")]
+    html = "".join(f"<p>{p}</p>" for p in paragraphs)
+    if link:
+        html = html.replace(escape(link), f'<a href="{escape(link)}">{escape(link)}</a>')
     try:
-        notify.send_email(
-            to=user.email,
-            subject=f"Your Retrowalk account at {clinician.clinic.name}",
-            text=text,
-            html=html,
-        )
+        notify.send_email(to=user.email, subject=subject, text=text, html=html)
     except notify.SendError as exc:
         # Raised inside the transaction: nothing is kept, so the administrator can simply retry.
         raise RehabError(
@@ -1399,7 +1422,15 @@ def clinician_create(
     is_clinic_admin: bool = False,
 ) -> Clinician:
     """Add a clinician to the clinic. The account has no password until they set one through
-    the link e-mailed to them, so no one else ever knows it."""
+    the link e-mailed to them, so no one else ever knows it.
+
+    No clinic may learn of, or block, another clinic's accounts. So an address that already
+    has an account elsewhere is not refused (a refusal would tell this clinic that the address
+    is known to Retrowalk): the account is made all the same and the administrator sees what
+    they see for any new address, but no password link goes out; the address's owner is told
+    instead, and the new account can never sign in with the address or take it from its owner
+    (rehab.backends.account_for). Usernames may not contain "@", so no one can make a username
+    that reads as someone else's e-mail address."""
     _lock_clinic(clinic)
     first_name, last_name = (first_name or "").strip(), (last_name or "").strip()
     email, username = (email or "").strip(), (username or "").strip()
@@ -1411,9 +1442,15 @@ def clinician_create(
     ):
         if not value:
             errors[field] = [f"Give {what}."]
-    if email and User.objects.filter(email__iexact=email).exists():
-        errors["email"] = ["Another account already uses this e-mail address."]
-    if username and User.objects.filter(username__iexact=username).exists():
+    if email and Clinician.objects.filter(clinic=clinic, user__email__iexact=email).exists():
+        # Within the clinic there is nothing to hide: the team list shows every address.
+        errors["email"] = ["A clinician of this clinic already uses this e-mail address."]
+    if "@" in username:
+        errors["username"] = [
+            "A username cannot contain “@”. Leave it empty: they can sign in with their e-mail "
+            "address."
+        ]
+    elif username and User.objects.filter(username__iexact=username).exists():
         errors["username"] = ["This username is taken; choose another or leave it empty."]
     if errors:
         raise validation_error(errors)
