@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from django.utils.crypto import salted_hmac
+
 from rehab.models import ApiKey, Clinic, Clinician, Patient, User
 
 CLINICIAN = "clinician"
@@ -65,3 +67,9 @@ def principal_for_api_key(api_key: ApiKey) -> Principal:
 
 def api_key_hash(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def password_stamp(user: User) -> str:
+    """A keyed digest of the account's current password hash (as Django's session hash is): a
+    personal token carries the stamp it was issued under, so any password change ends it."""
+    return salted_hmac("rehab.PersonalToken", user.password, algorithm="sha256").hexdigest()

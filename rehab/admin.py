@@ -19,6 +19,7 @@ from rehab.models import (
     Clinician,
     OutcomeScore,
     Patient,
+    PersonalToken,
     Plan,
     PortalInvite,
     ProgressionDecision,
@@ -102,6 +103,13 @@ class RehabUserAdmin(AuditedReadsAdmin, UserAdmin):
         "is_active",
         "last_login",
     )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # As in the dashboard's deactivation: tokens must not come back on reactivation. (A new
+        # password set here ends them by itself: see PersonalToken.password_stamp.)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            services.personal_tokens_revoke_all(user=obj)
 
 
 @admin.register(Clinic)
@@ -413,3 +421,25 @@ class CalendarFeedAdmin(ReadOnlyAdmin):
     search_fields = ("patient__first_name", "patient__last_name")
     list_select_related = ("patient",)
     exclude = ("token_hash",)
+
+
+@admin.register(PersonalToken)
+class PersonalTokenAdmin(admin.ModelAdmin):
+    """People's API tokens (made through POST /api/v1/auth/token/): listed and revoked, never
+    shown (only their hashes are stored)."""
+
+    list_display = ("user", "created_at", "last_used_at", "expires_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("user__username", "user__email")
+    list_select_related = ("user",)
+    readonly_fields = ("user", "created_at", "last_used_at", "expires_at", "revoked_at")
+    exclude = ("key_hash", "password_stamp")
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        for token in queryset.filter(revoked_at__isnull=True):
+            services.personal_token_revoke(token=token)

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import models
 
+from rehab.client_ip import client_address
 from rehab.models import ApiKey, AuditEvent, Clinic, Patient, User
 
 # Who can act: a person, a clinic system's API key, or the system itself (None).
@@ -131,13 +132,14 @@ def audit_view_with_trail(*, actor: Actor, action: str, patient: Patient, clinic
 
 
 class AuditContextMiddleware:
-    """Makes the client's address available to audit_record for the length of a request."""
+    """Makes the client's address available to audit_record for the length of a request (behind
+    the TLS proxy the client's, not the proxy's: rehab.client_ip)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        token = _request_ip.set(request.META.get("REMOTE_ADDR") or None)
+        token = _request_ip.set(client_address(request))
         try:
             return self.get_response(request)
         finally:

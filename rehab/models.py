@@ -651,6 +651,30 @@ class ApiKey(models.Model):
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
 
+class PersonalToken(models.Model):
+    """A person's own API credential (POST /api/v1/auth/token/), e.g. a patient's phone app.
+
+    Like ApiKey only a hash is stored; the token is shown once. It works until `expires_at`
+    (API_TOKEN_DAYS) and only while the password it was issued under is unchanged
+    (`password_stamp`): a change or reset of the password ends every token at once, whichever
+    door changed it. Deactivating the account revokes them, so reactivation brings none back.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="personal_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    password_stamp = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["user", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"token of {self.user} ({self.created_at:%Y-%m-%d})"
+
+
 class IdempotencyRecord(models.Model):
     """The first response to a POST carrying an Idempotency-Key, replayed on a retry."""
 

@@ -49,6 +49,7 @@ from rehab.models import (
     Clinician,
     OutcomeScore,
     Patient,
+    PersonalToken,
     Plan,
     PortalInvite,
     ProgressionDecision,
@@ -394,6 +395,16 @@ def team_for(principal: Principal) -> QuerySet[Clinician]:
         Clinician.objects.filter(clinic=principal.clinic)
         .select_related("user")
         .order_by("user__last_name", "user__first_name", "pk")
+    )
+
+
+def personal_token_for(raw_token: str) -> PersonalToken | None:
+    """The personal token a caller presented, found by its hash (a hash lookup reveals nothing
+    about other tokens), with its account."""
+    return (
+        PersonalToken.objects.select_related("user")
+        .filter(key_hash=api_key_hash(raw_token))
+        .first()
     )
 
 

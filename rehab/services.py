@@ -29,7 +29,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.text import slugify
 
 from rehab import notify, outbox, scheduling, selectors
-from rehab.access import api_key_hash
+from rehab.access import api_key_hash, password_stamp
 from rehab.audit import Actor, as_user, audit_record
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.clinical import progression as clinical_progression
@@ -45,6 +45,7 @@ from rehab.models import (
     Clinician,
     OutcomeScore,
     Patient,
+    PersonalToken,
     Plan,
     PortalInvite,
     ProgressionDecision,
@@ -1273,6 +1274,48 @@ def api_key_touch(*, api_key: ApiKey) -> None:
         api_key.last_used_at = now
 
 
+# --- Personal tokens -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def personal_token_create(*, user: User, clinic: Clinic) -> tuple[PersonalToken, str]:
+    """A new token for a person who just gave their password. Returns the row and the token,
+    which is shown once and never stored. Each call makes a new one (a phone and a tablet each
+    have their own); every token ends after API_TOKEN_DAYS."""
+    raw = secrets.token_urlsafe(32)
+    token = PersonalToken.objects.create(
+        user=user,
+        key_hash=api_key_hash(raw),
+        password_stamp=password_stamp(user),
+        expires_at=timezone.now() + dt.timedelta(days=django_settings.API_TOKEN_DAYS),
+    )
+    audit_record(actor=user, action="token.create", obj=token, clinic=clinic)
+    return token, raw
+
+
+@transaction.atomic
+def personal_token_revoke(*, token: PersonalToken) -> PersonalToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def personal_tokens_revoke_all(*, user: User) -> int:
+    """End every token of an account, e.g. when it is deactivated: reactivating it later must
+    not bring old tokens back to life."""
+    return PersonalToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def personal_token_touch(*, token: PersonalToken) -> None:
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > API_KEY_TOUCH_INTERVAL:
+        PersonalToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+
+
 # --- Clinic team -----------------------------------------------------------------------------
 
 
@@ -1303,32 +1346,55 @@ def _set_password_link(user: User) -> str:
     return f"{django_settings.SITE_URL}{path}"
 
 
+def _address_owned_by_another(user: User) -> bool:
+    """An e-mail address belongs to the first account made with it. A later account with the
+    same address (added by another clinic, which must not learn that the address is taken)
+    never gets a password link for it, so it can never sign in with it or take it over."""
+    return User.objects.filter(email__iexact=user.email, pk__lt=user.pk).exists()
+
+
 def _send_set_password_email(clinician: Clinician, actor: Actor) -> None:
     user = clinician.user
-    link = _set_password_link(user)
     sender = as_user(actor)
+    context = {
+        "user": user,
+        "clinic": clinician.clinic,
+        "invited_by": (sender.get_full_name() or sender.get_username()) if sender else "",
+    }
+    if _address_owned_by_another(user):
+        # The owner of the address is told, not the clinic: the administrator sees the same
+        # "a link was e-mailed" as for a new address (see clinician_create).
+        _send_team_email(
+            user,
+            subject=f"Retrowalk: {clinician.clinic.name} tried to add this address",
+            text=render_to_string("emails/clinician_address_taken.txt", context),
+        )
+        return
+    link = _set_password_link(user)
     text = render_to_string(
         "emails/clinician_welcome.txt",
         {
-            "user": user,
-            "clinic": clinician.clinic,
+            **context,
             "link": link,
-            "invited_by": (sender.get_full_name() or sender.get_username()) if sender else "",
             "valid_hours": max(1, django_settings.PASSWORD_RESET_TIMEOUT // 3600),
             "username": user.get_username(),
         },
     )
-    paragraphs = [escape(p).replace("\n", "<br>") for p in text.strip().split("\n\n")]
-    html = "".join(f"<p>{p}</p>" for p in paragraphs).replace(
-        escape(link), f'<a href="{escape(link)}">{escape(link)}</a>'
+    _send_team_email(
+        user,
+        subject=f"Your Retrowalk account at {clinician.clinic.name}",
+        text=text,
+        link=link,
     )
+
+
+def _send_team_email(user: User, *, subject: str, text: str, link: str = "") -> None:
+    paragraphs = [escape(p).replace("\n", "<br>") for p in text.strip().split("\n\n")]
+    html = "".join(f"<p>{p}</p>" for p in paragraphs)
+    if link:
+        html = html.replace(escape(link), f'<a href="{escape(link)}">{escape(link)}</a>')
     try:
-        notify.send_email(
-            to=user.email,
-            subject=f"Your Retrowalk account at {clinician.clinic.name}",
-            text=text,
-            html=html,
-        )
+        notify.send_email(to=user.email, subject=subject, text=text, html=html)
     except notify.SendError as exc:
         # Raised inside the transaction: nothing is kept, so the administrator can simply retry.
         raise RehabError(
@@ -1352,7 +1418,15 @@ def clinician_create(
     is_clinic_admin: bool = False,
 ) -> Clinician:
     """Add a clinician to the clinic. The account has no password until they set one through
-    the link e-mailed to them, so no one else ever knows it."""
+    the link e-mailed to them, so no one else ever knows it.
+
+    No clinic may learn of, or block, another clinic's accounts. So an address that already
+    has an account elsewhere is not refused (a refusal would tell this clinic that the address
+    is known to Retrowalk): the account is made all the same and the administrator sees what
+    they see for any new address, but no password link goes out; the address's owner is told
+    instead, and the new account can never sign in with the address or take it from its owner
+    (rehab.backends.account_for). Usernames may not contain "@", so no one can make a username
+    that reads as someone else's e-mail address."""
     _lock_clinic(clinic)
     first_name, last_name = (first_name or "").strip(), (last_name or "").strip()
     email, username = (email or "").strip(), (username or "").strip()
@@ -1364,9 +1438,15 @@ def clinician_create(
     ):
         if not value:
             errors[field] = [f"Give {what}."]
-    if email and User.objects.filter(email__iexact=email).exists():
-        errors["email"] = ["Another account already uses this e-mail address."]
-    if username and User.objects.filter(username__iexact=username).exists():
+    if email and Clinician.objects.filter(clinic=clinic, user__email__iexact=email).exists():
+        # Within the clinic there is nothing to hide: the team list shows every address.
+        errors["email"] = ["A clinician of this clinic already uses this e-mail address."]
+    if "@" in username:
+        errors["username"] = [
+            "A username cannot contain “@”. Leave it empty: they can sign in with their e-mail "
+            "address."
+        ]
+    elif username and User.objects.filter(username__iexact=username).exists():
         errors["username"] = ["This username is taken; choose another or leave it empty."]
     if errors:
         raise validation_error(errors)
@@ -1437,6 +1517,8 @@ def clinician_set_active(*, clinician: Clinician, active: bool, actor: Actor) ->
             _refuse_last_admin(clinician)
     user.is_active = active
     user.save(update_fields=["is_active"])
+    if not active:
+        personal_tokens_revoke_all(user=user)
     audit_record(
         actor=actor,
         action="clinician.activate" if active else "clinician.deactivate",

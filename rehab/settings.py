@@ -66,7 +66,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -149,19 +148,28 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "rehab.backends.UsernameOrEmailBackend",
 ]
-# [I] Five wrong passwords for one username lock it for 15 minutes (from any address: an
-# attacker rotating addresses must not get unlimited tries at a clinician's account).
+# [I] How many proxies of our own stand in front of the web server (1 behind docker compose's
+# TLS proxy). Their X-Forwarded-For entries are believed, nobody else's: with 0 the address is
+# REMOTE_ADDR, so a client cannot pick its own address for the lockout, the throttle or the
+# audit trail (rehab/client_ip.py).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+# [I] Five wrong passwords for one ACCOUNT lock it for 15 minutes, however its name or address
+# was typed and from any address (an attacker rotating addresses must not get unlimited tries at
+# a clinician's account). One address is locked after LOGIN_ADDRESS_FAILURE_LIMIT failures over
+# any accounts: high enough that a clinic behind one NAT is not locked out by typos, low enough
+# to stop a password sprayer. rehab/lockout.py keys the counts and applies the two limits.
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=50)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["username"]
-# axes warns when the address is not a lockout key; locking by address would lock out a whole
-# clinic behind one NAT after five typos. The username alone cannot be rotated around.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "rehab.lockout.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "rehab.client_ip.client_address"
+AXES_HANDLER = "rehab.lockout.AccountAndAddressHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
 AXES_VERBOSE = False
-# Behind the TLS proxy the client's address is the first X-Forwarded-For hop.
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
 # The second step of sign-in (rehab.two_step, django-otp). Authenticator apps show this name.
 OTP_TOTP_ISSUER = env.str("TWO_STEP_ISSUER", default="Retrowalk")
@@ -370,7 +378,7 @@ REST_FRAMEWORK = {
     # Counted in the cache; per process while it is unreachable (rehab/api/throttling.py).
     "DEFAULT_THROTTLE_CLASSES": [
         "rehab.api.throttling.PrincipalRateThrottle",
-        "rehab.api.throttling.AnonRateThrottle",
+        "rehab.api.throttling.AnonymousRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "principal": env.str("API_THROTTLE_RATE", default="600/min"),
@@ -384,8 +392,15 @@ REST_FRAMEWORK = {
     "DATETIME_FORMAT": "iso-8601",
     "COERCE_DECIMAL_TO_STRING": False,
     "UNAUTHENTICATED_USER": None,
+    # The same proxies as rehab/client_ip.py, for any DRF code that reads the address itself.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 API_MAX_PAGE_SIZE = 100
+# [I] A personal API token (POST /api/v1/auth/token/) works for this many days; a password
+# change or reset, or deactivating the account, ends it sooner.
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=30)
+if API_TOKEN_DAYS < 1:
+    raise ImproperlyConfigured("API_TOKEN_DAYS must be 1 or more.")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Retrowalk API",

@@ -3,16 +3,20 @@
 
 from __future__ import annotations
 
+import hmac
+
 from django.utils import timezone
-from rest_framework.authentication import (
-    BaseAuthentication,
-    TokenAuthentication,
-    get_authorization_header,
-)
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 
 from rehab import selectors, services
-from rehab.access import CLINICIAN, Principal, principal_for_api_key, principal_for_user
+from rehab.access import (
+    CLINICIAN,
+    Principal,
+    password_stamp,
+    principal_for_api_key,
+    principal_for_user,
+)
 from rehab.models import ApiKey, User
 
 
@@ -56,10 +60,37 @@ class ApiKeyAuthentication(BaseAuthentication):
         return self.keyword
 
 
-class PersonalTokenAuthentication(TokenAuthentication):
+class PersonalTokenAuthentication(BaseAuthentication):
     """A person's own token, e.g. for a patient's mobile app (POST /api/v1/auth/token/)."""
 
     keyword = "Token"
+
+    def authenticate(self, request):
+        header = get_authorization_header(request).decode("latin-1")
+        scheme, _, raw = header.partition(" ")
+        if scheme.lower() != self.keyword.lower():
+            return None
+        raw = raw.strip()
+        if not raw or " " in raw:
+            raise AuthenticationFailed("Send the token as 'Authorization: Token <token>'.")
+        token = selectors.personal_token_for(raw)
+        if token is None or token.revoked_at is not None:
+            raise AuthenticationFailed("This token is not valid; ask for a new one.")
+        if token.expires_at <= timezone.now():
+            raise AuthenticationFailed("This token has expired; ask for a new one.")
+        user = token.user
+        # A password changed since the token was made (through any door) ends it.
+        if not hmac.compare_digest(token.password_stamp, password_stamp(user)):
+            raise AuthenticationFailed(
+                "This token ended when the password changed; ask for a new one."
+            )
+        if not user.is_active:
+            raise AuthenticationFailed("This account is deactivated.")
+        services.personal_token_touch(token=token)
+        return user, token
+
+    def authenticate_header(self, request):
+        return self.keyword
 
 
 def principal_of(request) -> Principal | None:

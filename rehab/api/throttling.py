@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 from rest_framework import throttling
 
 from rehab.api.auth import principal_of
+from rehab.client_ip import client_address
 
 logger = logging.getLogger(__name__)
 
@@ -78,5 +79,9 @@ class PrincipalRateThrottle(SharedOrLocalCountMixin, throttling.SimpleRateThrott
         return self.cache_format % {"scope": self.scope, "ident": principal.owner_id}
 
 
-class AnonRateThrottle(SharedOrLocalCountMixin, throttling.AnonRateThrottle):
-    """Per client address for callers without credentials (API_ANON_THROTTLE_RATE)."""
+class AnonymousRateThrottle(SharedOrLocalCountMixin, throttling.AnonRateThrottle):
+    """Callers without a credential (API_ANON_THROTTLE_RATE), counted per client address as the
+    lockout and the audit trail see it, so a made-up X-Forwarded-For is not a new budget."""
+
+    def get_ident(self, request):
+        return client_address(request) or "unknown"

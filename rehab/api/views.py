@@ -4,6 +4,7 @@ clinic's (or another patient's) row is simply not found: a 404, never a 403 or a
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_login_failed
 from django.http import FileResponse
@@ -15,7 +16,6 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import mixins, status, viewsets
-from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed, NotFound, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -688,15 +688,27 @@ class TokenView(APIView):
         serializer.is_valid(raise_exception=True)
         code = serializer.validated_data.pop("otp", None)
         user = authenticate(request, **serializer.validated_data)
-        if not isinstance(user, User) or principal_for_user(user) is None:
+        if getattr(request, "axes_locked_out", False):
+            # django-axes counts this door's failures with the sign-in pages' (rehab/lockout.py).
+            raise RehabError(
+                "too_many_attempts",
+                "Too many sign-in attempts; try again in "
+                f"{int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)} minutes.",
+                status=429,
+            )
+        principal = principal_for_user(user) if isinstance(user, User) else None
+        if principal is None:
             raise AuthenticationFailed("Wrong username or password.")
         _token_second_step(request, user, code)
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        _, raw = services.personal_token_create(user=user, clinic=principal.clinic)
+        return Response({"token": raw})
 
     @extend_schema(
-        summary="Revoke your personal token", tags=["auth"], request=None, responses={204: None}
+        summary="Revoke the personal token you send",
+        tags=["auth"],
+        request=None,
+        responses={204: None},
     )
     def delete(self, request):
-        Token.objects.filter(user=request.user).delete()
+        services.personal_token_revoke(token=request.auth)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -6,7 +6,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from rehab import audit_chain, services, two_step
 from rehab.models import AuditEvent, Patient, Protocol, Reminder
@@ -41,7 +40,7 @@ def data(db):
     services.outcome_record(patient=plan.patient, measure="nprs", answers={"score": 4}, actor=None)
     Group.objects.create(name="Support")
     services.api_key_create(clinic=plan.clinic, name="EHR", actor=clinician.user)
-    Token.objects.create(user=clinician.user)
+    services.personal_token_create(user=clinician.user, clinic=plan.clinic)
     # An authenticator and recovery codes (django-otp's admin pages list them).
     device = two_step.two_step_enrol_start(user=clinician.user)
     two_step.two_step_enrol_confirm(
@@ -193,7 +192,7 @@ def test_an_admin_change_list_records_one_read_per_patient_shown(staff_client, d
     other.patient.save()
     services.patient_invite(patient=other.patient, actor=None)
     services.calendar_feed_create(patient=other.patient, actor=None)
-    Token.objects.create(user=UserFactory())  # noise
+    services.personal_token_create(user=UserFactory(), clinic=data.clinic)  # noise
     if model._meta.model_name == "user":
         from tests.factories import PatientFactory
 

@@ -210,9 +210,11 @@ def test_chosen_username_is_kept(admin_dashboard):
     [("email", {"email": "Taken@Example.org"}), ("username", {"username": "taken"})],
 )
 def test_duplicate_email_or_username_is_a_field_error_and_keeps_the_input(
-    admin_dashboard, field, taken
+    admin_dashboard, clinic, field, taken
 ):
-    UserFactory(username="taken", email="taken@example.org")
+    # An address is a field error only within the clinic, whose team list shows it anyway; an
+    # address of another clinic's account is not revealed (see the cross-clinic tests below).
+    ClinicianFactory(clinic=clinic, user__username="taken", user__email="taken@example.org")
     data = new_clinician(**taken)
     response = admin_dashboard.post(TEAM, data)
     assert response.status_code == 400
@@ -443,3 +445,68 @@ def test_api_key_list_costs_the_same_queries_for_few_or_many_keys(
     with django_assert_num_queries(4):
         response = admin_dashboard.get(KEYS)
     assert response.content.decode().count("Revoke<span") == 6
+
+
+# --- No clinic learns of, or blocks, another clinic's accounts -----------------------------------
+
+
+def sign_in(username: str, password: str = "pw") -> int:
+    return (
+        Client()
+        .post(reverse("clinicians:login"), {"username": username, "password": password})
+        .status_code
+    )
+
+
+def test_an_address_taken_in_another_clinic_looks_like_any_new_address(
+    admin_dashboard, foreign_clinician
+):
+    taken = admin_dashboard.post(
+        TEAM, new_clinician(email=foreign_clinician.user.email.upper()), follow=True
+    )
+    fresh = admin_dashboard.post(
+        TEAM, new_clinician(first_name="Ola", email="ola@example.org"), follow=True
+    )
+    assert taken.status_code == fresh.status_code == 200
+    address = foreign_clinician.user.email
+    said = [str(m) for m in taken.context["messages"]]
+    assert [m.lower() for m in said] == [
+        f"nia okafor was added. a link to choose a password was e-mailed to {address}."
+    ]
+    assert "already" not in taken.content.decode()
+    # The address's owner is told, with no link that would set a password for the new account.
+    notice, welcome = mail.outbox
+    assert [to.lower() for to in notice.to] == [address]
+    assert "already has a Retrowalk account" in notice.body
+    assert "password-reset" not in notice.body
+    assert "password-reset" in welcome.body
+    # A new link for the new account also goes nowhere near a password.
+    added = Clinician.objects.get(user__first_name="Nia")
+    services.clinician_send_password_link(clinician=added, actor=None)
+    assert "already has a Retrowalk account" in mail.outbox[-1].body
+    # The owner still signs in with the address, in any case.
+    assert sign_in(foreign_clinician.user.email) == 302
+    assert sign_in(foreign_clinician.user.email.upper()) == 302
+
+
+def test_a_username_cannot_be_another_clinics_address(admin_dashboard, foreign_clinician):
+    address = foreign_clinician.user.email
+    response = admin_dashboard.post(TEAM, new_clinician(username=address))
+    assert response.status_code == 400
+    assert 'id="id_username_error"' in response.content.decode()
+    assert not User.objects.filter(username=address).exclude(pk=foreign_clinician.user.pk).exists()
+    assert sign_in(address) == 302
+
+
+def test_an_account_named_like_someone_elses_address_does_not_take_their_sign_in(
+    foreign_clinician,
+):
+    # Made before usernames were checked: a username that is another account's address, with
+    # the same password, so a sign-in that reached it would succeed as the wrong person.
+    UserFactory(username=foreign_clinician.user.email, email="impostor@example.org")
+    browser = Client()
+    browser.post(
+        reverse("clinicians:login"),
+        {"username": foreign_clinician.user.email, "password": "pw"},
+    )
+    assert browser.session["_auth_user_id"] == str(foreign_clinician.user.pk)
