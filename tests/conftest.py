@@ -1,3 +1,5 @@
+import uuid
+
 import freezegun
 import psycopg  # noqa: F401
 import pytest
@@ -30,4 +32,11 @@ def _test_settings(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    # Each test counts its own request budgets: the throttles' counts live in the cache, which
+    # outlives a test (and on CI is one Redis shared by the xdist workers), so a test signing in
+    # forty times would otherwise throttle whichever test comes next.
+    settings.CACHES = {
+        name: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+        for name, config in settings.CACHES.items()
     }

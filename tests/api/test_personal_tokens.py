@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 
 from rehab import services
 from rehab.models import PersonalToken
-from tests.factories import ClinicianFactory, UserFactory
+from tests.factories import ClinicianFactory, UserFactory, force_login_verified
 
 R = "/api/v1"
 
@@ -97,7 +97,7 @@ def test_a_password_reset_ends_the_tokens(patient_user):
 def test_a_password_set_in_the_django_admin_ends_the_tokens(patient_user):
     token = get_token(patient_user)
     admin = Client()
-    admin.force_login(UserFactory(is_staff=True, is_superuser=True))
+    force_login_verified(admin, UserFactory(is_staff=True, is_superuser=True))
     response = admin.post(
         f"/admin/rehab/user/{patient_user.pk}/password/",
         {"password1": "a-long-new-walk-7", "password2": "a-long-new-walk-7"},
@@ -120,7 +120,7 @@ def test_a_deactivated_clinician_gets_no_token_back_on_reactivation(db):
 def test_deactivating_in_the_django_admin_revokes_the_tokens(patient_user):
     token = get_token(patient_user)
     admin = Client()
-    admin.force_login(UserFactory(is_staff=True, is_superuser=True))
+    force_login_verified(admin, UserFactory(is_staff=True, is_superuser=True))
     response = admin.get(f"/admin/rehab/user/{patient_user.pk}/change/")
     form = response.context["adminform"].form
     data = {k: v for k, v in form.initial.items() if v is not None and k != "password"}
@@ -137,7 +137,7 @@ def test_deactivating_in_the_django_admin_revokes_the_tokens(patient_user):
 
 
 def test_clear_tokens_of_an_older_installation_are_hashed_by_the_migration(patient_user):
-    migration = __import__("rehab.migrations.0011_personal_tokens", fromlist=["hash_old_tokens"])
+    migration = __import__("rehab.migrations.0014_personal_tokens", fromlist=["hash_old_tokens"])
     now = dt.datetime.now(dt.UTC)
     with connection.cursor() as cursor:
         cursor.execute(
