@@ -352,9 +352,10 @@ def protocol_copy(
 ) -> Protocol:
     """Copy a built-in (or the clinic's own) protocol into the clinic's library for editing."""
     _check_protocol_visible(protocol, clinic)
+    name = (name or "").strip()
     if name:
-        _check_fields(Protocol(name=name.strip()), "name")
-    name = (name or "").strip() or f"{protocol.name} ({clinic.name})"[:200]
+        _check_fields(Protocol(name=name), "name")
+    name = name or f"{protocol.name} ({clinic.name})"[:200]
     base_code = slugify(name)[:70] or "protocol"
     code, n = base_code, 1
     while Protocol.objects.filter(clinic=clinic, code=code).exists():

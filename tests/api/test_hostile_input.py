@@ -75,13 +75,23 @@ def test_other_line_breaking_and_spoofing_characters_are_refused_in_a_name(api, 
 
 
 def test_a_note_keeps_its_line_breaks_and_tabs_but_not_other_controls(world, api):
-    session = world.session
-    decision = world.decision
-    ok = api.post(f"{R}/decisions/{decision.pk}/reject/", {"note": "Line one\nline\ttwo\r\n"})
-    assert ok.status_code == 200, ok.content
-    assert session.pk  # the fixture's world is untouched by a refused note below
-    bad = api.post(f"{R}/decisions/{decision.pk}/approve/", {"note": "bell \x07"})
-    assert bad.status_code in (400, 409)
+    kept = api.post(f"{R}/decisions/{world.decision.pk}/reject/", {"note": "Line one\r\nline\ttwo"})
+    assert kept.status_code == 200, kept.content
+    assert kept.json()["note"] == "Line one\r\nline\ttwo"
+    plan = world.plan
+    body = {
+        "plan": plan.pk,
+        "date": str(world.patient_a.local_today()),
+        "minutes_done": 10,
+        "setting": plan.levels[0]["setting"],
+        "pain_before": 1,
+        "pain_worst": 1,
+        "pain_after": 1,
+        "effort": 3,
+    }
+    for notes in ("bell \x07", "lone \r return", "\u2029"):
+        assert_refused(api.post(f"{R}/sessions/", {**body, "notes": notes}), "notes")
+    assert api.post(f"{R}/sessions/", {**body, "notes": "ok\n\tfine"}).status_code == 201
 
 
 def test_a_control_character_in_a_protocol_level_name_is_refused(world, api):
