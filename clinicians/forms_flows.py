@@ -13,7 +13,7 @@ from django import forms
 
 from rehab.clinical import screening as clinical_screening
 from rehab.clinical.levels import KNEE_CONDITIONS
-from rehab.models import CONDITION_CHOICES, Patient
+from rehab.models import CONDITION_CHOICES, DATE_RANGE, Patient
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -92,7 +92,7 @@ def timezone_choices(*extra: str) -> list[tuple[str, str]]:
 class PatientForm(forms.Form):
     first_name = forms.CharField(max_length=100, widget=forms.TextInput({"autocomplete": "off"}))
     last_name = forms.CharField(max_length=100, widget=forms.TextInput({"autocomplete": "off"}))
-    date_of_birth = forms.DateField(required=False, widget=DATE_INPUT)
+    date_of_birth = forms.DateField(required=False, widget=DATE_INPUT, validators=DATE_RANGE)
     email = forms.EmailField(
         label="E-mail address",
         required=False,
@@ -266,7 +266,7 @@ class ScreeningForm(forms.Form):
 class AssignForm(forms.Form):
     # Hidden: the protocol is chosen (and its levels previewed) above the form.
     protocol = forms.TypedChoiceField(coerce=int, widget=forms.HiddenInput)
-    start_date = forms.DateField(widget=DATE_INPUT)
+    start_date = forms.DateField(widget=DATE_INPUT, validators=DATE_RANGE)
     schedule_days = forms.TypedMultipleChoiceField(
         label="Session days",
         choices=WEEKDAYS,

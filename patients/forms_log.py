@@ -10,7 +10,7 @@ from __future__ import annotations
 from django import forms
 
 from rehab.clinical.levels import KNEE_CONDITIONS
-from rehab.models import SETTING_CHOICES, SessionLog
+from rehab.models import DATE_RANGE, SETTING_CHOICES, SessionLog
 
 
 def _pain_word(score: int) -> str:
@@ -73,6 +73,7 @@ def _scale(label: str, choices, required_message: str) -> forms.TypedChoiceField
 
 class SessionLogForm(forms.Form):
     date = forms.DateField(
+        validators=DATE_RANGE,
         label="Date of your walk",
         help_text="Today, unless you are logging an earlier walk.",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

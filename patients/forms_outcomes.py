@@ -292,7 +292,9 @@ class PsfsForm(QuestionnaireForm):
 
     def message_for(self, key: str, message: str) -> str:
         if key.endswith(".activity"):
-            return "Please write what the activity is, or clear its score."
+            if message.startswith("must"):  # the rule's "must name the activity"
+                return "Please write what the activity is, or clear its score."
+            return message  # a character or length the service refused, already in words
         if key.endswith(".score"):
             return "Please choose how well you can do this activity, from 0 to 10."
         if key == "activities":

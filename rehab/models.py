@@ -16,10 +16,19 @@ from django.utils import timezone
 
 from rehab.clinical import levels as clinical_levels
 from rehab.clinical.levels import CappedLevel, Constraints, Level, cap_level
+from rehab.validators import (
+    note_validators,
+    validate_date_in_range,
+    validate_single_line,
+)
 
 CONDITION_CHOICES = list(clinical_levels.CONDITIONS.items())
 SETTING_CHOICES = list(clinical_levels.SETTINGS.items())
 PAIN_VALIDATORS = [MinValueValidator(0), MaxValueValidator(10)]
+# Every text a person types: one line (names, titles, reasons) or a note (rehab.validators).
+ONE_LINE = [validate_single_line]
+DATE_RANGE = [validate_date_in_range]
+NOTE_MAX = 2000
 
 
 def validate_timezone(value: str) -> None:
@@ -32,9 +41,13 @@ def validate_timezone(value: str) -> None:
 class User(AbstractUser):
     """Every person who signs in: clinicians, patients (portal) and administrators."""
 
+    # As AbstractUser's, plus the one-line rule: a clinician's name goes into e-mail headers.
+    first_name = models.CharField("first name", max_length=150, blank=True, validators=ONE_LINE)
+    last_name = models.CharField("last name", max_length=150, blank=True, validators=ONE_LINE)
+
 
 class Clinic(models.Model):
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=ONE_LINE)
     slug = models.SlugField(unique=True)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     # Overrides of the [I] screening defaults (rehab.clinical.screening.ScreeningSettings).
@@ -59,7 +72,9 @@ class Clinician(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="clinician")
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="clinicians")
     is_clinic_admin = models.BooleanField(default=False)
-    title = models.CharField(max_length=100, blank=True, default="Physiotherapist")
+    title = models.CharField(
+        max_length=100, blank=True, default="Physiotherapist", validators=ONE_LINE
+    )
 
     class Meta:
         ordering = ["user__last_name", "user__first_name"]
@@ -78,15 +93,15 @@ class Patient(models.Model):
     user = models.OneToOneField(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="patient"
     )
-    first_name = models.CharField(max_length=100)
-    last_name = models.CharField(max_length=100)
-    date_of_birth = models.DateField(null=True, blank=True)
+    first_name = models.CharField(max_length=100, validators=ONE_LINE)
+    last_name = models.CharField(max_length=100, validators=ONE_LINE)
+    date_of_birth = models.DateField(null=True, blank=True, validators=DATE_RANGE)
     email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=32, blank=True)
+    phone = models.CharField(max_length=32, blank=True, validators=ONE_LINE)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     condition = models.CharField(max_length=40, choices=CONDITION_CHOICES)
     # The clinic's own record number, for integrations; unique within the clinic when given.
-    external_id = models.CharField(max_length=64, blank=True)
+    external_id = models.CharField(max_length=64, blank=True, validators=ONE_LINE)
     reminder_channel = models.CharField(max_length=10, choices=Channel, default=Channel.EMAIL)
     reminder_time = models.TimeField(default="09:00")
     reminders_enabled = models.BooleanField(default=True)
@@ -178,8 +193,12 @@ class Protocol(models.Model):
     )
     code = models.SlugField(max_length=80)
     condition = models.CharField(max_length=40, choices=CONDITION_CHOICES)
-    name = models.CharField(max_length=200)
-    summary = models.TextField(blank=True)
+    SUMMARY_MAX = 2000
+
+    name = models.CharField(max_length=200, validators=ONE_LINE)
+    summary = models.TextField(
+        blank=True, max_length=SUMMARY_MAX, validators=note_validators(SUMMARY_MAX)
+    )
     citations = models.JSONField(default=list, blank=True)
     retest_weeks = models.PositiveSmallIntegerField(null=True, blank=True)
     outcome_measures = models.JSONField(default=list, blank=True)
@@ -217,7 +236,7 @@ class Protocol(models.Model):
 class ProtocolLevel(models.Model):
     protocol = models.ForeignKey(Protocol, on_delete=models.CASCADE, related_name="levels")
     position = models.PositiveSmallIntegerField()
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=ONE_LINE)
     minutes = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(120)]
     )
@@ -245,7 +264,7 @@ class ProtocolLevel(models.Model):
     interval_backward_seconds = models.PositiveSmallIntegerField(null=True, blank=True)
     interval_forward_seconds = models.PositiveSmallIntegerField(null=True, blank=True)
     supervised = models.BooleanField(default=False)
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True, max_length=NOTE_MAX, validators=note_validators(NOTE_MAX))
 
     class Meta:
         ordering = ["protocol", "position"]
@@ -308,7 +327,7 @@ class Screening(models.Model):
     screened_on = models.DateField()
     valid_until = models.DateField()
     invalidated_at = models.DateTimeField(null=True, blank=True)
-    invalidated_reason = models.CharField(max_length=200, blank=True)
+    invalidated_reason = models.CharField(max_length=200, blank=True, validators=ONE_LINE)
 
     class Meta:
         ordering = ["-screened_at", "-id"]
@@ -344,20 +363,22 @@ class Plan(models.Model):
     protocol = models.ForeignKey(Protocol, on_delete=models.PROTECT, related_name="plans")
     # The snapshot: a later edit of the protocol never changes a live plan.
     protocol_version = models.PositiveIntegerField()
-    protocol_name = models.CharField(max_length=200)
+    protocol_name = models.CharField(max_length=200, validators=ONE_LINE)
     condition = models.CharField(max_length=40, choices=CONDITION_CHOICES)
     levels = models.JSONField()
     progression_settings = models.JSONField(default=dict)
     screening = models.ForeignKey(Screening, on_delete=models.PROTECT, related_name="plans")
     constraints = models.JSONField(default=dict)
-    override_reason = models.TextField(blank=True)
+    override_reason = models.TextField(
+        blank=True, max_length=NOTE_MAX, validators=note_validators(NOTE_MAX)
+    )
     overridden_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     status = models.CharField(max_length=14, choices=Status, default=Status.ACTIVE)
-    status_reason = models.CharField(max_length=300, blank=True)
+    status_reason = models.CharField(max_length=300, blank=True, validators=ONE_LINE)
     current_level = models.PositiveSmallIntegerField(default=0)
-    start_date = models.DateField()
+    start_date = models.DateField(validators=DATE_RANGE)
     level_started_on = models.DateField()
     # Where progression starts counting sessions: the level's start or the last resume.
     window_start = models.DateField()
@@ -411,7 +432,7 @@ class SessionLog(models.Model):
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="sessions")
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="sessions")
-    date = models.DateField()
+    date = models.DateField(validators=DATE_RANGE)
     level_index = models.PositiveSmallIntegerField()
     minutes_done = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(180)]
@@ -445,7 +466,7 @@ class SessionLog(models.Model):
     near_fall = models.BooleanField(default=False)
     dizziness = models.BooleanField(default=False)
     chest_pain = models.BooleanField(default=False)
-    notes = models.TextField(blank=True, max_length=2000)
+    notes = models.TextField(blank=True, max_length=NOTE_MAX, validators=note_validators(NOTE_MAX))
     logged_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
@@ -510,7 +531,7 @@ class ProgressionDecision(models.Model):
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True, max_length=NOTE_MAX, validators=note_validators(NOTE_MAX))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -534,7 +555,7 @@ class OutcomeScore(models.Model):
         Plan, on_delete=models.SET_NULL, null=True, blank=True, related_name="outcome_scores"
     )
     measure = models.CharField(max_length=10)
-    taken_on = models.DateField()
+    taken_on = models.DateField(validators=DATE_RANGE)
     answers = models.JSONField()
     scores = models.JSONField()  # subscale -> score (None where too few items were answered)
     recorded_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
@@ -628,7 +649,7 @@ class ApiKey(models.Model):
     """
 
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="api_keys")
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, validators=ONE_LINE)
     prefix = models.CharField(max_length=16, unique=True)
     key_hash = models.CharField(max_length=64)
     created_by = models.ForeignKey(
@@ -636,7 +657,7 @@ class ApiKey(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, validators=DATE_RANGE)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -800,8 +821,8 @@ class Report(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
     plan = models.ForeignKey(Plan, on_delete=models.SET_NULL, null=True, related_name="reports")
     audience = models.CharField(max_length=10, choices=Audience)
-    period_start = models.DateField()
-    period_end = models.DateField()
+    period_start = models.DateField(validators=DATE_RANGE)
+    period_end = models.DateField(validators=DATE_RANGE)
     status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
     error = models.CharField(max_length=300, blank=True)
     file_name = models.CharField(max_length=100, blank=True)  # under MEDIA_ROOT/reports/

@@ -189,7 +189,12 @@ def reminders_for(principal: Principal) -> QuerySet[Reminder]:
 
 
 def reports_for(principal: Principal) -> QuerySet[Report]:
-    return _scope(Report.objects.select_related("patient"), principal)
+    """Staff see every report of their clinic; a patient only the plain-language versions of
+    their own (the clinician's version is not theirs to read, whichever door they use)."""
+    reports = _scope(Report.objects.select_related("patient"), principal)
+    if not principal.is_staff:
+        reports = reports.filter(audience=Report.Audience.PATIENT)
+    return reports
 
 
 def audit_events_for(principal: Principal) -> QuerySet[AuditEvent]:
@@ -1723,7 +1728,6 @@ def portal_reports(principal: Principal) -> list[Report]:
     return list(
         reports_for(principal)
         .select_related(None)
-        .filter(audience=Report.Audience.PATIENT)
         .order_by("-created_at", "-id")[:PORTAL_REPORTS_SHOWN]
     )
 
@@ -1731,7 +1735,7 @@ def portal_reports(principal: Principal) -> list[Report]:
 def portal_report(principal: Principal, *, report_id: int) -> Report:
     """One of the patient's plain-language reports; Report.DoesNotExist for anyone else's, and
     for a clinician-audience report even of the same patient."""
-    return reports_for(principal).filter(audience=Report.Audience.PATIENT).get(pk=report_id)
+    return reports_for(principal).get(pk=report_id)
 
 
 # --- Portal: reminders and calendar ----------------------------------------------------------

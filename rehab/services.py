@@ -58,6 +58,7 @@ from rehab.models import (
     User,
     validate_timezone,
 )
+from rehab.validators import check_json_text, validate_date_in_range
 
 # A written override must say something; a single word is not a clinical reason.
 MIN_OVERRIDE_REASON_LENGTH = 15
@@ -82,6 +83,40 @@ def _full_clean(
                 fields["__all__"].remove(error.messages[0])
                 fields.setdefault(field, []).extend(error.messages)
         raise validation_error({k: v for k, v in fields.items() if v}) from exc
+
+
+def _check_fields(instance, *names: str) -> None:
+    """Run the model's own validators (length, characters, date range: rehab.validators) on the
+    fields a service was given, for writes that do not clean the whole row. No query: unique
+    fields and constraints are left to the database."""
+    exclude = [f.name for f in instance._meta.concrete_fields if f.name not in names]
+    _full_clean(instance, exclude=exclude, validate_constraints=False)
+
+
+def _check_dates(**dates: dt.date | None) -> None:
+    """Dates refused before any arithmetic on them can overflow the calendar."""
+    errors = {}
+    for name, value in dates.items():
+        try:
+            validate_date_in_range(value)
+        except ValidationError as exc:
+            errors[name] = exc.messages
+    if errors:
+        raise validation_error(errors)
+
+
+def _check_json(value: Any, *, field: str | None, max_length: int) -> None:
+    """Free JSON a service keeps: not too deep, and every key and text one short line. Errors
+    are named as the clinical rules name theirs (a path inside the object); `field` prefixes
+    them where the object is one field among others."""
+    errors = check_json_text(value, max_length=max_length)
+    if errors:
+        raise validation_error(
+            {
+                ".".join(filter(None, (field, path))) or "non_field_errors": m
+                for path, m in errors.items()
+            }
+        )
 
 
 def _decimal(value: Any) -> Any:
@@ -318,7 +353,10 @@ def protocol_copy(
 ) -> Protocol:
     """Copy a built-in (or the clinic's own) protocol into the clinic's library for editing."""
     _check_protocol_visible(protocol, clinic)
-    name = (name or "").strip() or f"{protocol.name} ({clinic.name})"
+    name = (name or "").strip()
+    if name:
+        _check_fields(Protocol(name=name), "name")
+    name = name or f"{protocol.name} ({clinic.name})"[:200]
     base_code = slugify(name)[:70] or "protocol"
     code, n = base_code, 1
     while Protocol.objects.filter(clinic=clinic, code=code).exists():
@@ -396,7 +434,9 @@ def protocol_update(
         protocol.name = name.strip()
     if summary is not None:
         protocol.summary = summary
+    _check_fields(protocol, "name", "summary")
     if progression_settings is not None:
+        _check_json(progression_settings, field="progression_settings", max_length=100)
         try:
             clinical_progression.ProgressionSettings.from_dict(progression_settings)
         except (ValueError, TypeError) as exc:
@@ -429,6 +469,7 @@ def screening_submit(
     _require_active_patient(patient)
     if not isinstance(answers, dict):
         raise validation_error({"answers": "Answers must be an object of answer codes."})
+    _check_json(answers, field="answers", max_length=200)
     answers = dict(answers)
     condition = answers.get("condition")
     if condition is None:
@@ -589,6 +630,7 @@ def plan_assign(
     screening = selectors.screening_current(patient=patient, today=today)
     reason = _check_screening_allows(screening, override_reason=override_reason, doing="assigned")
     start_date = start_date or today
+    _check_dates(start_date=start_date)
     if start_date < screening.screened_on:
         raise validation_error({"start_date": "A plan cannot start before its screening."})
     if start_date > today + dt.timedelta(days=90):
@@ -622,6 +664,7 @@ def plan_assign(
         auto_apply=auto_apply,
         assigned_by=as_user(actor),
     )
+    _check_fields(plan, "override_reason")
     try:
         with transaction.atomic():
             plan.save()
@@ -662,7 +705,8 @@ def _transition(
             status=409,
         )
     plan.status = to
-    plan.status_reason = reason.strip()[:300]
+    plan.status_reason = reason.strip()
+    _check_fields(plan, "status_reason")
     if to in (Plan.Status.COMPLETED, Plan.Status.DISCONTINUED):
         plan.ended_at = timezone.now()
     plan.save()
@@ -713,7 +757,8 @@ def plan_resume(
     plan.constraints = dict(screening.constraints)
     plan.override_reason = override
     plan.status = Plan.Status.ACTIVE
-    plan.status_reason = (reason or "Resumed by the clinician.").strip()[:300]
+    plan.status_reason = (reason or "Resumed by the clinician.").strip()
+    _check_fields(plan, "status_reason", "override_reason")
     plan.window_start = today
     plan.save()
     _dashboard_stale(plan.patient_id)
@@ -784,6 +829,8 @@ def plan_set_level(
         raise validation_error({"level": "The plan is already at this level."})
     if not reason or not reason.strip():
         raise validation_error({"reason": "Say why the level is changed."})
+    # The reason is kept as the decision's reason text and shown as the plan's status reason.
+    _check_fields(Plan(status_reason=reason.strip()), "status_reason")
     today = today or plan.patient.local_today()
     outcome = (
         ProgressionDecision.Outcome.ADVANCE
@@ -1148,6 +1195,7 @@ def decision_approve(
     decision.decided_by = as_user(actor)
     decision.decided_at = timezone.now()
     decision.note = note.strip()
+    _check_fields(decision, "note")
     decision.save()
     _move_level(plan, decision.to_level, today)
     _dashboard_stale(plan.patient_id)
@@ -1164,6 +1212,7 @@ def decision_reject(
     decision.decided_by = as_user(actor)
     decision.decided_at = timezone.now()
     decision.note = note.strip()
+    _check_fields(decision, "note")
     decision.save()
     _dashboard_stale(decision.plan.patient_id)
     audit_record(
@@ -1173,6 +1222,8 @@ def decision_reject(
 
 
 # --- Outcome measures ------------------------------------------------------------------------
+
+PSFS_ACTIVITY_MAX = 100
 
 
 @transaction.atomic
@@ -1192,10 +1243,13 @@ def outcome_record(
         )
     today = today or patient.local_today()
     taken_on = taken_on or today
+    _check_dates(taken_on=taken_on)
     if taken_on > today:
         raise validation_error({"taken_on": "An outcome cannot be dated in the future."})
     if not isinstance(answers, dict):
         raise validation_error({"answers": "Answers must be an object."})
+    # PSFS names its activities in the patient's words; the portal's form allows 100 characters.
+    _check_json(answers, field=None, max_length=PSFS_ACTIVITY_MAX)
     try:
         scores = clinical_outcomes.score(measure, answers)
     except clinical_outcomes.InvalidAnswers as exc:
@@ -1236,13 +1290,14 @@ def api_key_create(
     name = (name or "").strip()
     if not name:
         raise validation_error({"name": "Give the key a name that says which system uses it."})
+    _check_fields(ApiKey(name=name, expires_at=expires_at), "name", "expires_at")
     if expires_at is not None and expires_at <= timezone.now():
         raise validation_error({"expires_at": "The expiry must be in the future."})
     prefix = secrets.token_hex(4)
     raw = f"{API_KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     api_key = ApiKey.objects.create(
         clinic=clinic,
-        name=name[:100],
+        name=name,
         prefix=prefix,
         key_hash=api_key_hash(raw),
         created_by=as_user(actor),
@@ -1875,6 +1930,12 @@ def report_request(
     """Ask for a PDF report; a worker renders it (never the request)."""
     if audience not in Report.Audience.values:
         raise validation_error({"audience": "Choose clinician or patient."})
+    # The clinician's version is written for clinicians (reasons, thresholds, caps in their
+    # words); a patient asking for their own report, through any door, gets the plain one.
+    user = as_user(actor)
+    if audience != Report.Audience.PATIENT and user is not None and user.pk == patient.user_id:
+        raise validation_error({"audience": "A patient receives the patient version."})
+    _check_dates(period_start=period_start, period_end=period_end)
     today = patient.local_today()
     period_end = period_end or today
     period_start = period_start or period_end - dt.timedelta(weeks=REPORT_DEFAULT_WEEKS)

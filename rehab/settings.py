@@ -361,6 +361,10 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# The largest request body taken, API or form (Django's setting; the API's parser applies it
+# too). Our largest real body, a protocol with its levels, is a few kilobytes.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BODY_BYTES", default=1024 * 1024)
+
 # The REST API (rehab/api/). Keys first: its authenticate_header makes a missing credential a
 # 401 with WWW-Authenticate rather than a 403.
 REST_FRAMEWORK = {
@@ -387,7 +391,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "rehab.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "rehab.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["rehab.api.parsers.JSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DATETIME_FORMAT": "iso-8601",
     "COERCE_DECIMAL_TO_STRING": False,

@@ -67,7 +67,10 @@ class CopyForm(forms.Form):
 class ProtocolForm(forms.Form):
     name = forms.CharField(label="Name", max_length=200)
     summary = forms.CharField(
-        label="Summary", required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label="Summary",
+        required=False,
+        max_length=Protocol.SUMMARY_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 

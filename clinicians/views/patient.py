@@ -19,7 +19,7 @@ from clinicians.access import clinician_required
 from rehab import charts, selectors, services
 from rehab.audit import audit_record, audit_view_with_trail
 from rehab.errors import RehabError
-from rehab.models import Patient, Report
+from rehab.models import DATE_RANGE, Patient, Report
 from rehab.web import apply_errors
 
 # The status polling gives up after this; the page's "refresh" link still works.
@@ -34,12 +34,14 @@ class ReportRequestForm(forms.Form):
         widget=forms.RadioSelect,
     )
     period_start = forms.DateField(
+        validators=DATE_RANGE,
         label="From",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text="Leave both dates empty for the last 12 weeks.",
     )
     period_end = forms.DateField(
+        validators=DATE_RANGE,
         label="To",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 from clinicians.access import clinic_admin_required
 from rehab import selectors, services
 from rehab.errors import RehabError
-from rehab.models import ApiKey, Clinician
+from rehab.models import DATE_RANGE, ApiKey, Clinician
 from rehab.web import apply_errors
 
 # --- Forms -------------------------------------------------------------------------------------
@@ -56,6 +56,8 @@ class ApiKeyForm(forms.Form):
         help_text="Which system uses it, e.g. “Patient record system”.",
     )
     expires_at = forms.DateField(
+        # Refused here, before the view works out the following midnight (9999-12-31 has none).
+        validators=DATE_RANGE,
         label="Last day the key works",
         required=False,
         help_text="Leave empty for a key that does not expire. It stops working at midnight at "

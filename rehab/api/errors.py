@@ -14,7 +14,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views import defaults
@@ -47,6 +48,15 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
 def exception_handler(exc, context):
     if isinstance(exc, RehabError):
         return Response(exc.as_dict(), status=exc.status)
+    if isinstance(exc, RequestDataTooBig):
+        # Django's own answer would be an HTML 400 page.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        body = {
+            "code": "request_too_large",
+            "message": f"The request body is larger than the limit of {limit} bytes.",
+            "fields": {},
+        }
+        return Response(body, status=413)
     if isinstance(exc, Http404 | ObjectDoesNotExist):
         exc = exceptions.NotFound("Not found.")
     response = drf_exception_handler(exc, context)

@@ -310,7 +310,7 @@ class ProtocolCopySerializer(serializers.Serializer):
 
 class ProtocolUpdateSerializer(serializers.Serializer):
     name = Text(required=False, max_length=200)
-    summary = Text(required=False, allow_blank=True)
+    summary = Text(required=False, allow_blank=True, max_length=Protocol.SUMMARY_MAX)
     levels = LevelSerializer(many=True, required=False)
     progression_settings = serializers.DictField(required=False)
 

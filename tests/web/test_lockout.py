@@ -65,6 +65,8 @@ def _admin_takes_passwords(settings):
     # second step); with DEBUG on, as in `make run`, /admin/login/ takes a password itself, and
     # that door must count failures like the others.
     settings.DEBUG = True
+
+
 SIGNED_IN = {"/clinic/": 302, "/portal/": 302, "/admin/": 302, "api": 200}
 
 
