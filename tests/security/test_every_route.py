@@ -165,7 +165,7 @@ def filler(route: Route, param: str) -> str | Callable | None:
         marker = route.segments.index("<pk>") if "<pk>" in route.segments else -1
         if marker <= 0:
             # `<pk>` glued to something (`<pk>.<format>`): the segment before that one.
-            marker = next(i for i, s in enumerate(route.segments) if s.startswith("<pk>"))
+            marker = next((i for i, s in enumerate(route.segments) if s.startswith("<pk>")), 0)
         return OBJECT_SEGMENTS.get(route.segments[marker - 1]) if marker > 0 else None
     for suffix in ("_id", "_pk"):
         if param.endswith(suffix):
@@ -206,7 +206,8 @@ FORBIDDEN = Expect("403 (not open to this kind of caller)", frozenset({403}))
 NOT_YOURS = Expect("404, or 403 where the action is not open to patients", frozenset({403, 404}))
 GONE = Expect("404 or 410 (a spent or replaced link)", frozenset({404, 410}))
 DEAD_LINK = Expect("the 'link is not valid' page", frozenset({200}), absent=b'name="new_password1"')
-ANY = Expect("any answer but a server error", frozenset(range(100, 500)))
+# Not a 500 (a readiness check may well answer 503).
+ANY = Expect("any answer but a 500", frozenset(range(100, 600)) - {500})
 
 
 def redirect(to: str) -> Expect:
