@@ -6,6 +6,9 @@ from rehab.api import views
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
+# JSON is the API's only format: no `.json` suffix routes (they passed a `format` argument the
+# actions do not take, a 500).
+router.include_format_suffixes = False
 router.register("patients", views.PatientViewSet, basename="patient")
 router.register("screenings", views.ScreeningViewSet, basename="screening")
 router.register("protocols", views.ProtocolViewSet, basename="protocol")
