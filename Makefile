@@ -3,18 +3,39 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-# The virtualenv is rebuilt only when the dependencies change.
+# The virtualenv is rebuilt only when the locked dependencies change.
 STAMP := $(VENV)/.installed-stamp
+# Exact versions with hashes, made from pyproject.toml's ranges by `make lock`: the production
+# image installs LOCK, developers and CI DEV_LOCK (the same versions plus the dev tools).
+LOCK := requirements.lock
+DEV_LOCK := requirements-dev.lock
+# The tool that writes the lock files; `make lock` installs it into .venv itself.
+UV_VERSION := 0.13.9
+UV_COMPILE := $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
+	--generate-hashes --custom-compile-command "make lock" --quiet $(LOCK_ARGS)
 
-.PHONY: install run test test-fast lint format bench screenshots migrate seed clean
+.PHONY: install lock run test test-fast lint format bench screenshots migrate seed clean
 
-$(STAMP): pyproject.toml
+$(STAMP): $(DEV_LOCK) pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@# A dependency added to pyproject.toml but not yet locked shows here: run `make lock`.
+	$(BIN)/python -m pip check
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Resolves pyproject.toml's ranges for every platform and Python 3.11-3.13, keeping the
+# versions already locked where they still fit (so adding a dependency changes only what it
+# needs); `make lock LOCK_ARGS=--upgrade` moves everything to the newest versions allowed. The
+# production lock is resolved within the dev lock: production runs the versions tests ran.
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
+	$(UV_COMPILE) --extra dev -o $(DEV_LOCK)
+	$(UV_COMPILE) --constraint $(DEV_LOCK) -o $(LOCK)
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput

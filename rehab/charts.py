@@ -448,9 +448,25 @@ def chart_svg(chart: Chart, width: float = 480, height: float = 200) -> str:
             group.setAttribute("id", f"{uid}-plot")
             # `clip` is not an SVG attribute on <g>; everything is drawn inside the viewBox anyway.
             group.removeAttribute("clip")
+    _styles_to_attributes(svg)
     out = io.StringIO()
     svg.writexml(out, addindent="", newl="\n")
     return out.getvalue()
+
+
+def _styles_to_attributes(svg) -> None:
+    """renderSVG writes each shape's paint as style="stroke: ...; fill: ...". The pages'
+    Content-Security-Policy allows no inline style, so a browser would drop all of it and draw
+    black shapes; the same declarations as SVG presentation attributes are markup, not style,
+    and draw the same chart."""
+    for element in [svg, *svg.getElementsByTagName("*")]:
+        if not element.hasAttribute("style"):
+            continue
+        for declaration in element.getAttribute("style").split(";"):
+            name, _, value = declaration.partition(":")
+            if name.strip() and value.strip():
+                element.setAttribute(name.strip(), value.strip().replace("None", "none"))
+        element.removeAttribute("style")
 
 
 # --- convenience builders ------------------------------------------------------------------------

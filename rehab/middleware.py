@@ -1,8 +1,11 @@
-"""Idle session timeout without a database write on every request."""
+"""Idle session timeout without a database write on every request; no-store for signed-in
+pages; health probes answered before the host check."""
 
 from __future__ import annotations
 
 import time
+
+from django.urls import Resolver404, resolve
 
 # A session is extended at most this often; so it ends between SESSION_COOKIE_AGE minus this
 # and SESSION_COOKIE_AGE after the last request.
@@ -51,3 +54,32 @@ class NoStoreWhenSignedInMiddleware:
         if signed_in and not response.has_header("Cache-Control"):
             response["Cache-Control"] = "private, no-store"
         return response
+
+
+# The probes docker compose and load balancers ask: /healthz (liveness, rehab/urls.py) and
+# /readyz (readiness).
+HEALTH_PATHS = frozenset({"/healthz", "/readyz"})
+
+
+class HealthCheckMiddleware:
+    """Answers the health probes before the Host header is checked or HTTPS is enforced.
+
+    A probe asks by address over plain HTTP (docker's healthcheck asks
+    http://127.0.0.1:8000/healthz inside the container), which is in no deployment's
+    ALLOWED_HOSTS: CommonMiddleware would answer 400 DisallowedHost and SecurityMiddleware a
+    redirect to HTTPS, and the container would be marked unhealthy for ever. Sending a Host
+    header the settings allow would tie the compose file to each site's host names instead.
+    Only these paths skip the checks; their views read no patient data and need no session.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info in HEALTH_PATHS:
+            try:
+                match = resolve(request.path_info)
+            except Resolver404:
+                return self.get_response(request)
+            return match.func(request, *match.args, **match.kwargs)
+        return self.get_response(request)

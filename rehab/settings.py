@@ -11,9 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -73,12 +75,16 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "csp",
     "rehab",
     "clinicians",
     "patients",
 ]
 
 MIDDLEWARE = [
+    # First: the health probes are asked by address over plain HTTP (docker, load balancers),
+    # so they are answered before the host check and the HTTPS redirect.
+    "rehab.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -89,6 +95,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "rehab.audit.AuditContextMiddleware",
     "rehab.middleware.SessionIdleTimeoutMiddleware",
     "rehab.middleware.NoStoreWhenSignedInMiddleware",
@@ -221,11 +228,22 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 
 REDIS_URL = env.str("REDIS_URL", default="")
 
+
+def _next_redis_database(url: str) -> str:
+    """The broker's Redis URL with the next database number (the one before, for the last of
+    Redis' 16): the cache's keys never mix with the broker's queues, and clearing one never
+    empties the other."""
+    parts = urlsplit(url)
+    number = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{number + 1 if number < 15 else number - 1}"))
+
+
 if REDIS_URL:
+    REDIS_CACHE_URL = env.str("REDIS_CACHE_URL", default="") or _next_redis_database(REDIS_URL)
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": REDIS_CACHE_URL,
             # The cache holds only throttle counts, which fall back to a per-process count
             # when Redis is down (rehab/api/throttling.py): an unreachable Redis must cost a
             # request a second at most, not the operating system's TCP timeout.
@@ -264,7 +282,41 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=30 * 60)
 if _bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# A site with secure cookies is served over HTTPS: plain-HTTP requests are redirected, and
+# browsers are told (HSTS) to use HTTPS only for a year. `make run` (plain HTTP on 127.0.0.1)
+# keeps both off. The health probes are answered before the redirect (HealthCheckMiddleware).
+SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", SESSION_COOKIE_SECURE)
+# (compose passes an unset one as empty: the default)
+SECURE_HSTS_SECONDS = int(
+    env.str("SECURE_HSTS_SECONDS", default="")
+    or (365 * 24 * 60 * 60 if SESSION_COOKIE_SECURE else 0)
+)
+# The policy covers this host's own subdomains (*.rehab.example.org), never its parent domain.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+# Asking browsers' built-in preload lists to include the domain is the domain owner's decision,
+# made once at hstspreload.org for the whole registered domain: off unless asked for.
+SECURE_HSTS_PRELOAD = _bool("SECURE_HSTS_PRELOAD", False)
+if not SECURE_HSTS_PRELOAD:
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]  # check --deploy's "set the preload flag"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): everything from this server, no inline script or style
+# anywhere, so an injected <script> or style="" in a patient's note does nothing. Pages load
+# their behaviour from static/js/. The API docs (Swagger UI) get a nonce for their one inline
+# <style> (rehab/api/urls.py); no other view is relaxed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # Swagger UI's stylesheet draws its icons as data: SVGs.
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # Celery: JSON only, tasks take ids and are idempotent, so late acks are safe.
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"

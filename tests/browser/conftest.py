@@ -96,3 +96,42 @@ def sign_in(live_server):
         page.get_by_role("button", name="Sign in").click()
 
     return do
+
+
+# Added before any of the page's own scripts: the browser fires securitypolicyviolation for
+# everything the Content-Security-Policy blocks (an inline script, a style="" attribute, ...).
+_POLICY_WATCH = """
+window.__policyViolations = [];
+document.addEventListener("securitypolicyviolation", function (event) {
+  window.__policyViolations.push(
+    event.effectiveDirective + " blocked " + (event.blockedURI || "inline") + " in " +
+    event.sourceFile + ":" + event.lineNumber + " " + (event.sample || "")
+  );
+});
+"""
+
+
+def watch_policy(page) -> list[str]:
+    """From now on, collects the page's console errors and uncaught exceptions; with
+    assert_page_is_clean, also its Content-Security-Policy violations."""
+    problems: list[str] = []
+    page.add_init_script(_POLICY_WATCH)
+    page.on(
+        "console",
+        lambda msg: problems.append(f"console: {msg.text}") if msg.type == "error" else None,
+    )
+    page.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
+    return problems
+
+
+def assert_page_is_clean(page, problems: list[str]) -> None:
+    found = problems + page.evaluate("window.__policyViolations || []")
+    problems.clear()
+    assert not found, f"{page.url}:\n" + "\n".join(found)
+
+
+@pytest.fixture
+def page_is_clean(page):
+    """Call it to assert that the page has had no policy violation or console error so far."""
+    problems = watch_policy(page)
+    return lambda: assert_page_is_clean(page, problems)

@@ -67,6 +67,21 @@ def test_svg_is_well_formed_accessible_and_script_free():
     assert not any(name.lower().startswith("on") for el in root.iter() for name in el.attrib)
 
 
+def test_svg_paints_with_attributes_that_the_pages_policy_allows():
+    """The pages' Content-Security-Policy drops every style="" attribute: the lines' colours
+    and dashes must be SVG attributes, or the chart draws as black lines a browser cannot tell
+    apart."""
+    root = ET.fromstring(chart_svg(pain_chart(sessions())))
+    assert not [el.tag for el in root.iter() if "style" in el.attrib]
+    lines = [el for el in root.iter(f"{SVG}polyline") if el.get("stroke-width") == "1.6"]
+    assert len({line.get("stroke") for line in lines}) == 3
+    assert {line.get("fill") for line in lines} == {"none"}
+    assert any(line.get("stroke-dasharray") for line in lines)
+    labels = list(root.iter(f"{SVG}text"))
+    assert labels
+    assert all("DejaVu Sans" in label.get("font-family") for label in labels)
+
+
 def test_svg_can_be_inlined_in_html_without_prolog_or_clashing_ids():
     svg = chart_svg(pain_chart(sessions()))
     other = chart_svg(minutes_speed_charts(sessions())[0])
