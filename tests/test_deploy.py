@@ -62,7 +62,13 @@ def compose_environment(name: str, dotenv: dict[str, str]) -> dict[str, str]:
 def settings_env(tmp_path, name: str = "web", **overrides) -> dict[str, str]:
     """The environment the service's container gets, on this machine (VAR_DIR and MEDIA_ROOT
     under tmp_path instead of /app/var)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_"))}
+    # Not the test process's own: pytest-playwright sets DJANGO_ALLOW_ASYNC_UNSAFE, which
+    # check --deploy rightly refuses, and no container has it.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DATABASE_", "REDIS_")) and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     env.update(compose_environment(name, readme_env()))
     env.update(VAR_DIR=str(tmp_path), MEDIA_ROOT=str(tmp_path / "media"), **overrides)
     return env

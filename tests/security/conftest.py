@@ -29,13 +29,14 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from rest_framework.test import APIClient
 
-from rehab import services
+from rehab import services, two_step
 from rehab.models import AuditEvent, Clinic, Patient, Reminder, User
 from tests.factories import (
     ClinicFactory,
     ClinicianFactory,
     builtin_protocol,
     clean_answers,
+    current_code,
     good_session,
 )
 
@@ -240,6 +241,13 @@ def _build(media_root) -> World:
         email="bronwen.tallis@example.org",
     )
     p3_invite = _invite(p3, clinician.user)
+
+    # Clinic B's clinician has an authenticator and recovery codes: rows of the other side for
+    # the admin's pages of them.
+    device = two_step.two_step_enrol_start(user=clinician_b.user)
+    two_step.two_step_enrol_confirm(
+        user=clinician_b.user, code=current_code(device), actor=clinician_b.user
+    )
 
     clinic_rows = {
         "a": {"protocol": copy_a, "clinician": clinician, "api_key": key_a},

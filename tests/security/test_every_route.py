@@ -101,7 +101,14 @@ OBJECT_SEGMENTS = {
 
 # Rows of these models belong to no clinic or patient; the admin's pages of them are refused to
 # every caller here all the same.
-NOT_TENANT_DATA = {"auth.Group", "axes.AccessAttempt", "axes.AccessLog", "axes.AccessFailureLog"}
+# (An audit chain's head names its clinic by number only and holds hashes, no patient data.)
+NOT_TENANT_DATA = {
+    "auth.Group",
+    "axes.AccessAttempt",
+    "axes.AccessLog",
+    "axes.AccessFailureLog",
+    "rehab.AuditChain",
+}
 
 
 def _admin_row(route: Route, side: Side, own: Side) -> object:
@@ -138,6 +145,7 @@ PARAMETERS: dict[tuple[str, str], str | Callable] = {
     ("/admin/r/<content_type_id>/<object_id>/", "object_id"): "patient",
     ("/admin/*/*/<object_id>/*", "object_id"): _admin_row,
     ("/admin/*/*/<id>/*", "id"): _admin_row,
+    ("/admin/*/*/<pk>/*", "pk"): _admin_row,
 }
 
 # Parameters that name no record (the same for every caller).
