@@ -54,7 +54,6 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.cache import caches
 from django.db.models import Q
 from rest_framework.test import APIClient
 
@@ -425,10 +424,10 @@ def query_probe(side: Side) -> dict:
 
 def read_body(response) -> bytes:
     if response.streaming:
-        try:
-            return b"".join(response.streaming_content)
-        finally:
-            response.close()
+        # Reading to the end closes the response: the test client's wrapper does it with the
+        # connection cleanup unhooked. A second close() would send request_finished with it
+        # hooked, which on PostgreSQL closes the connection under the test's transaction.
+        return b"".join(response.streaming_content)
     return response.content
 
 
@@ -467,11 +466,9 @@ def walk(world, route: Route, caller: str, side: Side, own: Side, *, ids: Side):
 
 @pytest.fixture
 def fresh(settings, world):
-    # The report files live in the world's folder; each test's throttling budgets start anew
-    # (the walk makes more requests a minute than the API allows one key).
+    # The report files live in the world's folder. (Each test's throttling budgets start anew
+    # on their own: tests/conftest.py gives every test its own cache key prefix.)
     settings.MEDIA_ROOT = world.media_root
-    for cache in caches.all():
-        cache.clear()
 
 
 # --- The tests ------------------------------------------------------------------------------------
