@@ -35,17 +35,26 @@ class ApiKeyUser:
         return f"api-key:{self.api_key.name}"
 
 
+def _credential(request, keyword: str, noun: str) -> str | None:
+    """The credential of `Authorization: <keyword> <credential>`; None when the header names
+    another scheme (another authentication class may take it)."""
+    header = get_authorization_header(request).decode("latin-1")
+    scheme, _, raw = header.partition(" ")
+    if scheme.lower() != keyword.lower():
+        return None
+    raw = raw.strip()
+    if not raw or " " in raw:
+        raise AuthenticationFailed(f"Send the {noun} as 'Authorization: {keyword} <{noun}>'.")
+    return raw
+
+
 class ApiKeyAuthentication(BaseAuthentication):
     keyword = "Api-Key"
 
     def authenticate(self, request):
-        header = get_authorization_header(request).decode("latin-1")
-        scheme, _, raw = header.partition(" ")
-        if scheme.lower() != self.keyword.lower():
+        raw = _credential(request, self.keyword, "key")
+        if raw is None:
             return None
-        raw = raw.strip()
-        if not raw or " " in raw:
-            raise AuthenticationFailed("Send the key as 'Authorization: Api-Key <key>'.")
         api_key = selectors.api_key_for(raw)
         if api_key is None:
             raise AuthenticationFailed("This API key is not known.")
@@ -66,13 +75,9 @@ class PersonalTokenAuthentication(BaseAuthentication):
     keyword = "Token"
 
     def authenticate(self, request):
-        header = get_authorization_header(request).decode("latin-1")
-        scheme, _, raw = header.partition(" ")
-        if scheme.lower() != self.keyword.lower():
+        raw = _credential(request, self.keyword, "token")
+        if raw is None:
             return None
-        raw = raw.strip()
-        if not raw or " " in raw:
-            raise AuthenticationFailed("Send the token as 'Authorization: Token <token>'.")
         token = selectors.personal_token_for(raw)
         if token is None or token.revoked_at is not None:
             raise AuthenticationFailed("This token is not valid; ask for a new one.")
