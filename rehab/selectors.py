@@ -707,9 +707,7 @@ def _page_referral(screening: Screening) -> PatientPageReferral:
     verdict = clinical_screening.Verdict.from_dict(screening.verdict_dict())
     explanations = verdict.explanations()
     referring = tuple(
-        text
-        for code, text in explanations
-        if code in clinical_screening.URGENT_REFERRAL_CODES
+        text for code, text in explanations if code in clinical_screening.URGENT_REFERRAL_CODES
     )
     return PatientPageReferral(
         screening=screening,

@@ -519,8 +519,8 @@ def referral_act(*, screening: Screening, actor: Actor, action: str) -> Referral
     Today and its banner on the patient's page; the screening itself is unchanged (the verdict
     stands). Once per screening: the record is the clinic's account of what was done."""
     # Locked, so two clinicians recording at once get one record and one clear refusal.
-    screening = Screening.objects.select_for_update().select_related("patient__clinic").get(
-        pk=screening.pk
+    screening = (
+        Screening.objects.select_for_update().select_related("patient__clinic").get(pk=screening.pk)
     )
     if screening.referral not in selectors.URGENT_REFERRALS:
         raise RehabError(
@@ -1981,9 +1981,7 @@ def digest_send(*, clinician: Clinician, now: dt.datetime | None = None) -> str:
     }
     text = render_to_string("emails/digest.txt", context)
     html = render_to_string("emails/digest.html", context)
-    return _alert_send(
-        alert, f"Retrowalk: {day:%d %b} — patients to look at", text, now, html=html
-    )
+    return _alert_send(alert, f"Retrowalk: {day:%d %b} — patients to look at", text, now, html=html)
 
 
 def _alert_send(alert: Alert, subject: str, text: str, now: dt.datetime, *, html: str) -> str:
