@@ -1,13 +1,14 @@
 """Deferred work is a row before it is a message (the transactional outbox, STYLE.md §15).
 
 A service records the work it causes in its own transaction, as the work row itself in a state a
-worker picks up: a pause's or a near fall's Alert rows (pending), a Report (pending), a day's Reminder rows. After
-commit it sends a Celery message as a fast path only; when the broker is down that send fails
-fast, is logged, and the request still succeeds. Every OUTBOX_SWEEP_SECONDS beat runs
-`tasks.outbox_sweep`, which hands a worker again whatever is waiting too long (pending past one
-sweep interval) or was claimed by a worker that died (`rendering`/`sending` past the task's hard
-time limit). Workers claim a row with a guarded update, so the sweep's message and a redelivered
-one never render or send twice. Reminders already work this way through `reminders_dispatch`.
+worker picks up: the Alert rows of a pause or of a near fall's hold (pending), a Report
+(pending), a day's Reminder rows. After commit it sends a Celery message as a fast path only;
+when the broker is down that send fails fast, is logged, and the request still succeeds. Every
+OUTBOX_SWEEP_SECONDS beat runs `tasks.outbox_sweep`, which hands a worker again whatever is
+waiting too long (pending past one sweep interval) or was claimed by a worker that died
+(`rendering`/`sending` past the task's hard time limit). Workers claim a row with a guarded
+update, so the sweep's message and a redelivered one never render or send twice. Reminders
+already work this way through `reminders_dispatch`.
 """
 
 from __future__ import annotations
