@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
-from rehab.selectors import PatientPageReferral
+from rehab.selectors import OpenReferral
 
 
 class ReferralActionForm(forms.Form):
@@ -29,8 +29,8 @@ class ReferralActionForm(forms.Form):
 
 
 def referral_forms(
-    referrals: tuple[PatientPageReferral, ...], *, bound: ReferralActionForm | None = None
-) -> list[tuple[PatientPageReferral, ReferralActionForm]]:
+    referrals: tuple[OpenReferral, ...], *, bound: ReferralActionForm | None = None
+) -> list[tuple[OpenReferral, ReferralActionForm]]:
     """Each banner's referral with its form: the bound one (with its errors and what was typed)
     where a submission was refused, an empty one elsewhere."""
     return [

@@ -266,7 +266,7 @@ def digest_for(*, clinic: Clinic, today: dt.date) -> dict[str, list]:
     )
     # Referrals first: the same definition as Today's referral flags (emergency first).
     referrals = [
-        _page_referral(screening)
+        _open_referral(screening)
         for screening in _referrals_unacted()
         .filter(clinic=clinic, patient__archived_at__isnull=True)
         .select_related("patient", "screened_by")
@@ -587,8 +587,9 @@ class PatientPageScreening:
 
 
 @dataclass(frozen=True)
-class PatientPageReferral:
-    """An urgent or emergency referral no clinician has recorded as acted on: the banner."""
+class OpenReferral:
+    """An urgent or emergency referral no clinician has recorded as acted on: a banner on the
+    patient page, a line in the digest."""
 
     screening: Screening
     reasons: tuple[str, ...]  # in words: the answers that caused the referral
@@ -643,7 +644,7 @@ class PatientPage:
     plan: PatientPagePlan | None  # the open plan
     safety_pause: PatientPageDecision | None  # the open plan is paused by a safety rule
     safety_reasons: tuple[str, ...]  # that decision's pause reasons (not its holds)
-    referrals: tuple[PatientPageReferral, ...]  # not acted on yet, emergency first
+    referrals: tuple[OpenReferral, ...]  # not acted on yet, emergency first
     pending: tuple[PatientPageDecision, ...]  # awaiting approval, on the open plan
     sessions: tuple[PatientPageSession, ...]  # newest first
     chart_since: dt.date
@@ -703,13 +704,13 @@ def _page_screening(screening: Screening, today: dt.date) -> PatientPageScreenin
     )
 
 
-def _page_referral(screening: Screening) -> PatientPageReferral:
+def _open_referral(screening: Screening) -> OpenReferral:
     verdict = clinical_screening.Verdict.from_dict(screening.verdict_dict())
     explanations = verdict.explanations()
     referring = tuple(
         text for code, text in explanations if code in clinical_screening.URGENT_REFERRAL_CODES
     )
-    return PatientPageReferral(
+    return OpenReferral(
         screening=screening,
         # A verdict stored before URGENT_REFERRAL_CODES named its codes shows all its reasons.
         reasons=referring or tuple(text for _, text in explanations),
@@ -717,15 +718,13 @@ def _page_referral(screening: Screening) -> PatientPageReferral:
     )
 
 
-def referrals_unacted_for(
-    principal: Principal, *, patient: Patient
-) -> tuple[PatientPageReferral, ...]:
+def referrals_unacted_for(principal: Principal, *, patient: Patient) -> tuple[OpenReferral, ...]:
     """The patient's urgent and emergency referrals not recorded as acted on, emergency first,
     then the latest: one query."""
     if not principal.is_staff or patient.clinic_id != principal.clinic.pk:
         return ()
     return tuple(
-        _page_referral(screening)
+        _open_referral(screening)
         for screening in _referrals_unacted()
         .filter(patient=patient)
         .select_related("screened_by")

@@ -1950,12 +1950,8 @@ def alerts_for_decision(*, decision_id: int, now: dt.datetime | None = None) -> 
         }
         text = render_to_string(f"{template}.txt", context)
         html = render_to_string(f"{template}.html", context)
-        sent += _alert_send(alert, subject(plan.patient), text, now, html=html) == "sent"
+        sent += _alert_send(alert, subject(plan.patient), text, now, html=html) == Alert.Status.SENT
     return sent
-
-
-# The name the outbox's task has always called (tasks.alert_pause); it sends holds' alerts too.
-alerts_for_pause = alerts_for_decision
 
 
 def digest_send(*, clinician: Clinician, now: dt.datetime | None = None) -> str:
