@@ -197,3 +197,21 @@ def test_the_digest_leads_with_referrals_not_acted_on_in_plain_text(obrien):
     assert "<pre>" not in html
     assert "Niamh O&#x27;Neill" in html
     assert f'<a href="{SITE}/clinic/patients/{dvt.pk}/">' in html
+
+
+def test_a_near_fall_with_too_much_pain_says_the_plan_steps_back(
+    obrien, django_capture_on_commit_callbacks
+):
+    _, plan = obrien  # decisions await approval on this plan
+    # A level with an easier one below it to step back to.
+    services.plan_set_level(
+        plan=plan, level=1, actor=None, reason="Walks well; seen in clinic.", today=TODAY
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        log(plan, near_fall=True, pain_worst=7)  # worst pain above 5: regress
+    (message,) = mail.outbox
+    decision = plan.decisions.order_by("-id").first()
+    assert decision.outcome == ProgressionDecision.Outcome.REGRESS
+    assert "stays at its level" not in message.body
+    assert "the decision after this session: regress (awaiting approval)" in message.body
+    assert "A near fall was reported" in message.body
