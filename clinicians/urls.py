@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("clinicians.views.auth")),
     path("", include("clinicians.views.today")),
     path("", include("clinicians.views.patient")),
+    path("", include("clinicians.views.referrals")),
     path("", include("clinicians.views.flows")),
     path("", include("clinicians.views.library")),
     path("", include("clinicians.views.team")),

@@ -331,7 +331,16 @@ class Screening(models.Model):
 
     class Meta:
         ordering = ["-screened_at", "-id"]
-        indexes = [models.Index(fields=["patient", "-screened_at"])]
+        indexes = [
+            models.Index(fields=["patient", "-screened_at"]),
+            # The digest's referrals not yet acted on, found without reading a clinic's
+            # every screening: few screenings ever refer urgently.
+            models.Index(
+                fields=["clinic", "-screened_at"],
+                condition=Q(referral__in=["urgent", "emergency"]),
+                name="screening_urgent_referral_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Screening of {self.patient} on {self.screened_on}: {self.status}"
@@ -347,6 +356,27 @@ class Screening(models.Model):
 
     def is_valid_on(self, day: date) -> bool:
         return self.invalidated_at is None and self.screened_on <= day <= self.valid_until
+
+
+class ReferralAction(models.Model):
+    """A clinician's record that a screening's urgent or emergency referral was acted on (who,
+    when, what: "referred to A&E", "GP letter sent"). Until there is one, the referral stays
+    flagged at the top of Today and in a banner on the patient's page, whatever happened to the
+    screening since (a fall invalidating it, a newer screening): a referral nobody recorded as
+    acted on may not have been."""
+
+    screening = models.OneToOneField(
+        Screening, on_delete=models.CASCADE, related_name="referral_action"
+    )
+    acted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    acted_at = models.DateTimeField(default=timezone.now)
+    action = models.TextField(max_length=500, validators=note_validators(500))
+
+    class Meta:
+        ordering = ["-acted_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Referral acted on for screening {self.screening_id}"
 
 
 class Plan(models.Model):
@@ -762,10 +792,13 @@ class Reminder(models.Model):
 
 
 class Alert(models.Model):
-    """A message to a clinician: at once when a plan pauses, or the daily digest."""
+    """A message to a clinician: at once when a plan pauses or holds after a near fall or
+    dizziness, or the daily digest."""
 
     class Kind(models.TextChoices):
         PAUSE = "pause", "Plan paused"
+        # A near fall or dizziness: the plan holds and the clinician is told at once.
+        HOLD = "hold", "Hold and alert"
         DIGEST = "digest", "Daily digest"
 
     Status = DeliveryStatus

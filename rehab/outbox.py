@@ -1,13 +1,14 @@
 """Deferred work is a row before it is a message (the transactional outbox, STYLE.md §15).
 
 A service records the work it causes in its own transaction, as the work row itself in a state a
-worker picks up: a pause's Alert rows (pending), a Report (pending), a day's Reminder rows. After
-commit it sends a Celery message as a fast path only; when the broker is down that send fails
-fast, is logged, and the request still succeeds. Every OUTBOX_SWEEP_SECONDS beat runs
-`tasks.outbox_sweep`, which hands a worker again whatever is waiting too long (pending past one
-sweep interval) or was claimed by a worker that died (`rendering`/`sending` past the task's hard
-time limit). Workers claim a row with a guarded update, so the sweep's message and a redelivered
-one never render or send twice. Reminders already work this way through `reminders_dispatch`.
+worker picks up: the Alert rows of a pause or of a near fall's hold (pending), a Report
+(pending), a day's Reminder rows. After commit it sends a Celery message as a fast path only;
+when the broker is down that send fails fast, is logged, and the request still succeeds. Every
+OUTBOX_SWEEP_SECONDS beat runs `tasks.outbox_sweep`, which hands a worker again whatever is
+waiting too long (pending past one sweep interval) or was claimed by a worker that died
+(`rendering`/`sending` past the task's hard time limit). Workers claim a row with a guarded
+update, so the sweep's message and a redelivered one never render or send twice. Reminders
+already work this way through `reminders_dispatch`.
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ ALERT_CLAIM_DEAD_AFTER = dt.timedelta(seconds=ALERT_SEND_TIME_LIMIT) + CLAIM_MAR
 # A report whose render killed its worker this often is failed, not tried for ever; a pause
 # alert interrupted mid-send is sent again (twice is better than a fall alert never arriving).
 MAX_ATTEMPTS = 3
+
+# The alerts sent at once for a decision (tasks.alert_pause): a pause's, and a hold's after a
+# near fall or dizziness.
+DECISION_ALERT_KINDS = (Alert.Kind.PAUSE, Alert.Kind.HOLD)
 
 # What a publish raises when the broker cannot be reached (kombu wraps most of it; redis-py's
 # own errors and socket errors can escape from the connection pool).
@@ -97,7 +102,7 @@ def sweep(*, now: dt.datetime | None = None) -> Due:
     _release_dead_claims(
         Alert.objects.filter(
             _claimed_before(now - ALERT_CLAIM_DEAD_AFTER),
-            kind=Alert.Kind.PAUSE,
+            kind__in=DECISION_ALERT_KINDS,
             status=Alert.Status.SENDING,
         ),
         running=Alert.Status.SENDING,
@@ -121,7 +126,7 @@ def sweep(*, now: dt.datetime | None = None) -> Due:
     )
     due.decision_ids = list(
         Alert.objects.filter(
-            kind=Alert.Kind.PAUSE, status=Alert.Status.PENDING, created_at__lt=waited
+            kind__in=DECISION_ALERT_KINDS, status=Alert.Status.PENDING, created_at__lt=waited
         )
         .order_by("decision_id")
         .values_list("decision_id", flat=True)

@@ -54,6 +54,7 @@ from rehab.models import (
     PortalInvite,
     ProgressionDecision,
     Protocol,
+    ReferralAction,
     Reminder,
     Report,
     Screening,
@@ -263,7 +264,20 @@ def digest_for(*, clinic: Clinic, today: dt.date) -> dict[str, list]:
             pain_next_morning__gt=F("pain_before"),
         ).select_related("patient")
     )
+    # Referrals first: the same definition as Today's referral flags (emergency first).
+    referrals = [
+        _open_referral(screening)
+        for screening in _referrals_unacted()
+        .filter(clinic=clinic, patient__archived_at__isnull=True)
+        .select_related("patient", "screened_by")
+        .order_by(
+            Case(When(referral=Screening.Referral.EMERGENCY, then=Value(0)), default=Value(1)),
+            "-screened_at",
+            "-id",
+        )
+    ]
     return {
+        "referrals": referrals,
         "pending": pending,
         "non_adherent": non_adherent,
         "expiring": expiring,
@@ -468,6 +482,7 @@ PATIENT_PAGE_AUDIT_ACTIONS = {
     "screening.submit": "Screened the patient",
     "screening.invalidate": "Screening invalidated",
     "screening.read": "Read the screenings",
+    "referral.acted": "Recorded a referral as acted on",
     "plan.assign": "Assigned a plan",
     "plan.read": "Read the plan",
     "plan.paused": "Paused the plan",
@@ -567,6 +582,22 @@ class PatientPageScreening:
     constraints: tuple[str, ...]
     valid_today: bool
     screened_by: str
+    referral_action: ReferralAction | None = None  # its urgent referral recorded as acted on
+    acted_by: str = ""
+
+
+@dataclass(frozen=True)
+class OpenReferral:
+    """An urgent or emergency referral no clinician has recorded as acted on: a banner on the
+    patient page, a line in the digest."""
+
+    screening: Screening
+    reasons: tuple[str, ...]  # in words: the answers that caused the referral
+    screened_by: str
+
+    @property
+    def is_emergency(self) -> bool:
+        return self.screening.referral == Screening.Referral.EMERGENCY
 
 
 @dataclass(frozen=True)
@@ -613,6 +644,7 @@ class PatientPage:
     plan: PatientPagePlan | None  # the open plan
     safety_pause: PatientPageDecision | None  # the open plan is paused by a safety rule
     safety_reasons: tuple[str, ...]  # that decision's pause reasons (not its holds)
+    referrals: tuple[OpenReferral, ...]  # not acted on yet, emergency first
     pending: tuple[PatientPageDecision, ...]  # awaiting approval, on the open plan
     sessions: tuple[PatientPageSession, ...]  # newest first
     chart_since: dt.date
@@ -659,12 +691,48 @@ def _page_decision(decision: ProgressionDecision, plans: dict[int, Plan]) -> Pat
 
 def _page_screening(screening: Screening, today: dt.date) -> PatientPageScreening:
     verdict = clinical_screening.Verdict.from_dict(screening.verdict_dict())
+    # Read with the screening (select_related): None when no action was recorded.
+    action = getattr(screening, "referral_action", None)
     return PatientPageScreening(
         screening=screening,
         explanations=tuple(text for _, text in verdict.explanations()),
         constraints=Constraints.from_dict(screening.constraints).describe(),
         valid_today=screening.is_valid_on(today),
         screened_by=_page_person(screening.screened_by),
+        referral_action=action,
+        acted_by=_page_person(action.acted_by) if action is not None else "",
+    )
+
+
+def _open_referral(screening: Screening) -> OpenReferral:
+    verdict = clinical_screening.Verdict.from_dict(screening.verdict_dict())
+    explanations = verdict.explanations()
+    referring = tuple(
+        text for code, text in explanations if code in clinical_screening.URGENT_REFERRAL_CODES
+    )
+    return OpenReferral(
+        screening=screening,
+        # A verdict stored before URGENT_REFERRAL_CODES named its codes shows all its reasons.
+        reasons=referring or tuple(text for _, text in explanations),
+        screened_by=_page_person(screening.screened_by),
+    )
+
+
+def referrals_unacted_for(principal: Principal, *, patient: Patient) -> tuple[OpenReferral, ...]:
+    """The patient's urgent and emergency referrals not recorded as acted on, emergency first,
+    then the latest: one query."""
+    if not principal.is_staff or patient.clinic_id != principal.clinic.pk:
+        return ()
+    return tuple(
+        _open_referral(screening)
+        for screening in _referrals_unacted()
+        .filter(patient=patient)
+        .select_related("screened_by")
+        .order_by(
+            Case(When(referral=Screening.Referral.EMERGENCY, then=Value(0)), default=Value(1)),
+            "-screened_at",
+            "-id",
+        )
     )
 
 
@@ -763,7 +831,7 @@ def patient_page(
     screenings = tuple(
         _page_screening(screening, today)
         for screening in Screening.objects.filter(patient=patient)
-        .select_related("screened_by")
+        .select_related("screened_by", "referral_action__acted_by")
         .order_by("-screened_at", "-id")[:PATIENT_PAGE_SCREENINGS]
     )
     outcomes = _page_outcomes(
@@ -800,6 +868,7 @@ def patient_page(
             for reason in (safety_pause.decision.reasons if safety_pause else ())
             if reason.get("outcome") == ProgressionDecision.Outcome.PAUSE
         ),
+        referrals=referrals_unacted_for(principal, patient=patient),
         pending=pending,
         sessions=sessions,
         chart_since=chart_since,
@@ -847,20 +916,24 @@ class DashboardFlag:
 # twice the next one's, so the list is sorted by the most urgent flag first, then by the next:
 # one safety pause outranks any number of lesser flags, and the flags can be read back from the
 # score alone (need & weight).
+# The two referral flags come first: a cauda equina or DVT referral nobody recorded as acted on
+# outranks anything a plan can show (they stay until a clinician records the action,
+# services.referral_act).
+_DASHBOARD_FLAG_ROWS = (
+    ("referral_emergency", "Emergency referral not acted on", "danger"),
+    ("referral_urgent", "Urgent referral not acted on", "danger"),
+    ("safety_pause", "Paused by a safety event", "danger"),
+    ("pending_decision", "Decision awaiting approval", "warn"),
+    ("pain_unsettled", "Next-morning pain not settled", "warn"),
+    ("screening_expired", "Screening expired", "danger"),
+    ("non_adherent", "Low adherence this week", "warn"),
+    ("screening_due", "Screening due soon", "info"),
+    ("screening_needed", "Screening needed", "info"),
+    ("no_plan", "No plan yet", "info"),
+)
 DASHBOARD_FLAGS = tuple(
-    DashboardFlag(code, label, tone, weight=2 ** (7 - rank))
-    for rank, (code, label, tone) in enumerate(
-        (
-            ("safety_pause", "Paused by a safety event", "danger"),
-            ("pending_decision", "Decision awaiting approval", "warn"),
-            ("pain_unsettled", "Next-morning pain not settled", "warn"),
-            ("screening_expired", "Screening expired", "danger"),
-            ("non_adherent", "Low adherence this week", "warn"),
-            ("screening_due", "Screening due soon", "info"),
-            ("screening_needed", "Screening needed", "info"),
-            ("no_plan", "No plan yet", "info"),
-        )
-    )
+    DashboardFlag(code, label, tone, weight=2 ** (len(_DASHBOARD_FLAG_ROWS) - 1 - rank))
+    for rank, (code, label, tone) in enumerate(_DASHBOARD_FLAG_ROWS)
 )
 DASHBOARD_FLAGS_BY_CODE = {flag.code: flag for flag in DASHBOARD_FLAGS}
 DASHBOARD_ATTENTION = "attention"  # the filter "any flag at all"
@@ -990,6 +1063,16 @@ def _logged_last_7_sql(today: dt.date) -> Subquery:
     )
 
 
+URGENT_REFERRALS = (Screening.Referral.EMERGENCY, Screening.Referral.URGENT)
+
+
+def _referrals_unacted() -> QuerySet[Screening]:
+    """Screenings whose urgent or emergency referral no clinician has recorded as acted on
+    (ReferralAction): the one definition the Today flags, the patient page's banner and the
+    digest share. Unscoped: each caller narrows it to a patient or a clinic."""
+    return Screening.objects.filter(referral__in=URGENT_REFERRALS, referral_action__isnull=True)
+
+
 def _dashboard_base(clinic: Clinic, today: dt.date) -> tuple[QuerySet[Patient], dict]:
     """The clinic's patients with what the flags are made of as aliases, and each flag's
     condition, for the clinic-local day `today`. A flag reads nothing but the rows of the
@@ -1019,10 +1102,15 @@ def _dashboard_base(clinic: Clinic, today: dt.date) -> tuple[QuerySet[Patient], 
     # writes theirs and makes no decision. So a paused plan was stopped by a fall, chest pain or
     # severe pain when its latest decision is a pause whose first reason is still the plan's.
     # Only paused plans are looked at.
+    # A referral is flagged from any screening of the patient, valid or not, until a clinician
+    # records it as acted on (_referrals_unacted, the definition the page and digest share).
+    unacted = _referrals_unacted().filter(patient_id=OuterRef("pk"))
     safety_reason = Substr(
         KT("reasons__0__text"), 1, Plan._meta.get_field("status_reason").max_length
     )
     patients = _with_open_plan(Patient.objects.filter(clinic=clinic)).alias(
+        has_emergency_referral=Exists(unacted.filter(referral=Screening.Referral.EMERGENCY)),
+        has_urgent_referral=Exists(unacted.filter(referral=Screening.Referral.URGENT)),
         pause_reason=Case(
             When(
                 dash_plan__status=Plan.Status.PAUSED,
@@ -1053,6 +1141,8 @@ def _dashboard_base(clinic: Clinic, today: dt.date) -> tuple[QuerySet[Patient], 
     has_open = Q(plan_id__isnull=False)
     new_patient = Q(plan_id__isnull=True) & Q(archived_at__isnull=True) & Q(had_plan=False)
     flags = {
+        "referral_emergency": Q(has_emergency_referral=True),
+        "referral_urgent": Q(has_urgent_referral=True),
         "safety_pause": Q(plan_status=Plan.Status.PAUSED)
         & Q(pause_reason=F("dash_plan__status_reason")),
         "pending_decision": has_open & Q(has_pending=True),

@@ -51,6 +51,7 @@ from rehab.models import (
     ProgressionDecision,
     Protocol,
     ProtocolLevel,
+    ReferralAction,
     Reminder,
     Report,
     Screening,
@@ -509,6 +510,48 @@ def screening_submit(
         detail={"status": screening.status, "referral": screening.referral},
     )
     return screening
+
+
+@transaction.atomic
+def referral_act(*, screening: Screening, actor: Actor, action: str) -> ReferralAction:
+    """Record that a screening's urgent or emergency referral was acted on: who (the actor),
+    when (now) and what ("referred to A&E", "GP letter sent"). It clears the referral's flag on
+    Today and its banner on the patient's page; the screening itself is unchanged (the verdict
+    stands). Once per screening: the record is the clinic's account of what was done."""
+    # Locked, so two clinicians recording at once get one record and one clear refusal.
+    screening = (
+        Screening.objects.select_for_update().select_related("patient__clinic").get(pk=screening.pk)
+    )
+    if screening.referral not in selectors.URGENT_REFERRALS:
+        raise RehabError(
+            "referral_not_urgent",
+            "This screening made no urgent or emergency referral; there is nothing to record.",
+            status=409,
+        )
+    if ReferralAction.objects.filter(screening=screening).exists():
+        raise RehabError(
+            "referral_already_acted",
+            "This referral is already recorded as acted on.",
+            status=409,
+        )
+    action = (action or "").strip()
+    if not action:
+        raise validation_error(
+            {"action": "Say what was done, for example “referred to A&E” or “GP letter sent”."}
+        )
+    record = ReferralAction(screening=screening, acted_by=as_user(actor), action=action)
+    _full_clean(record, exclude=["screening", "acted_by"], validate_constraints=False)
+    record.save()
+    _dashboard_stale(screening.patient_id)
+    # What was done stays in the record (it is clinical text); the trail names the act only.
+    audit_record(
+        actor=actor,
+        action="referral.acted",
+        obj=record,
+        patient=screening.patient,
+        detail={"screening": screening.pk, "referral": screening.referral},
+    )
+    return record
 
 
 def _screenings_invalidate(*, patient: Patient, reason: str, actor: Actor) -> int:
@@ -983,13 +1026,21 @@ def session_log(
         _screenings_invalidate(
             patient=patient, reason=f"Fall logged on {log.date:%d %b %Y}.", actor=actor
         )
-    _evaluate_locked(
+    decision = _evaluate_locked(
         plan,
         trigger=ProgressionDecision.Trigger.SESSION,
         today=today,
         actor=actor,
         mark_stale=False,
     )
+    if decision.outcome != ProgressionDecision.Outcome.PAUSE and any(
+        getattr(log, event) for event in clinical_progression.HOLD_ALERT_EVENTS
+    ):
+        # CLINICAL.md §4.1: a near fall or dizziness holds and alerts. Alerted for the session
+        # that reports it (a later evaluation still naming it alerts nobody again), through the
+        # pause's outbox path; a pause alerts by itself.
+        _decision_alerts_record(decision, kind=Alert.Kind.HOLD)
+        outbox.enqueue_after_commit("alert_pause", decision.pk)
     return log
 
 
@@ -1140,7 +1191,7 @@ def _evaluate_locked(
         plan.save()
         # The clinicians hear of it at once. Their alerts commit with the pause, so a broker
         # that is down loses nothing: the outbox sweep sends what the fast path could not.
-        _pause_alerts_record(decision)
+        _decision_alerts_record(decision, kind=Alert.Kind.PAUSE)
         outbox.enqueue_after_commit("alert_pause", decision.pk)
     elif status == Status.APPLIED:
         _move_level(plan, result.to_level, today)
@@ -1826,55 +1877,87 @@ def alert_pause_subject(patient: Patient) -> str:
     return f"Plan paused: {patient_email_ref(patient)}"
 
 
+def alert_hold_subject(patient: Patient) -> str:
+    return f"Near fall or dizziness reported: {patient_email_ref(patient)}"
+
+
 def patient_page_url(patient: Patient) -> str:
     """The patient's page in the dashboard, for e-mails to clinicians (behind its sign-in)."""
     return django_settings.SITE_URL.rstrip("/") + reverse("clinicians:patient", args=[patient.pk])
 
 
-def _pause_alerts_record(decision: ProgressionDecision) -> None:
-    """The pause's alerts, one pending row per recipient, in the pause's own transaction: the
-    outbox record of the sends to make (rehab/outbox.py)."""
+# What each kind of decision alert says: its subject, its templates (text and HTML, in
+# templates/emails/) and which of the decision's reasons it names (a pause's pause reasons; a
+# hold's near falls and dizziness, whatever else held the plan).
+_DECISION_ALERTS = {
+    Alert.Kind.PAUSE: (alert_pause_subject, "emails/alert_pause", ("pause",), ()),
+    Alert.Kind.HOLD: (
+        alert_hold_subject,
+        "emails/alert_hold",
+        (),
+        clinical_progression.HOLD_ALERT_EVENTS,
+    ),
+}
+
+
+def _decision_alerts_record(decision: ProgressionDecision, *, kind: str) -> None:
+    """A decision's alerts, one pending row per recipient, in the decision's own transaction:
+    the outbox record of the sends to make (rehab/outbox.py)."""
     plan = decision.plan
     day = scheduling.local_day(timezone.now(), plan.clinic.timezone)
     Alert.objects.bulk_create(
         [
-            Alert(clinician=clinician, kind=Alert.Kind.PAUSE, decision=decision, day=day)
+            Alert(clinician=clinician, kind=kind, decision=decision, day=day)
             for clinician in _alert_recipients(plan)
         ],
         ignore_conflicts=True,
     )
 
 
-def alerts_for_pause(*, decision_id: int, now: dt.datetime | None = None) -> int:
-    """Tell the plan's clinicians at once that a plan paused (fall, chest pain, severe pain).
-    Each recipient's alert is its own claimed send, so whatever redelivers the task sends
-    nothing twice, and one recipient's failure is recorded on that alert alone."""
+def alerts_for_decision(*, decision_id: int, now: dt.datetime | None = None) -> int:
+    """Tell the plan's clinicians at once that a plan paused (fall, chest pain, severe pain) or
+    held after a near fall or dizziness. Each recipient's alert is its own claimed send, so
+    whatever redelivers the task sends nothing twice, and one recipient's failure is recorded
+    on that alert alone."""
     now = now or timezone.now()
     decision = ProgressionDecision.objects.select_related("plan__patient__clinic").get(
         pk=decision_id
     )
     plan = decision.plan
+    # The session that caused it, with what the patient wrote: the latest logged on the plan
+    # when a logged session triggered the decision (services.session_log evaluates at once).
+    session = None
+    if decision.trigger == ProgressionDecision.Trigger.SESSION:
+        session = plan.sessions.order_by("-id").first()
     sent = 0
-    reasons = "; ".join(r["text"] for r in decision.reasons if r["outcome"] == "pause")
     pending = Alert.objects.filter(decision=decision, status=Alert.Status.PENDING)
     for alert in pending.select_related("clinician__user"):
-        subject = alert_pause_subject(plan.patient)
-        text = render_to_string(
-            "emails/alert_pause.txt",
-            {
-                "alert": alert,
-                "plan": plan,
-                "reasons": reasons,
-                "patient_url": patient_page_url(plan.patient),
-            },
-        )
-        sent += _alert_send(alert, subject, text, now) == Alert.Status.SENT
+        subject, template, outcomes, codes = _DECISION_ALERTS[alert.kind]
+        context = {
+            "alert": alert,
+            "clinician": alert.clinician,
+            "decision": decision,
+            "plan": plan,
+            "patient": plan.patient,
+            "clinic": plan.clinic,
+            "reasons": [
+                r["text"]
+                for r in decision.reasons
+                if r.get("outcome") in outcomes or r.get("code") in codes
+            ],
+            "session": session,
+            "patient_url": patient_page_url(plan.patient),
+        }
+        text = render_to_string(f"{template}.txt", context)
+        html = render_to_string(f"{template}.html", context)
+        sent += _alert_send(alert, subject(plan.patient), text, now, html=html) == Alert.Status.SENT
     return sent
 
 
 def digest_send(*, clinician: Clinician, now: dt.datetime | None = None) -> str:
-    """The clinician's daily digest, once a day: decisions awaiting approval, non-adherent
-    patients, screenings about to expire, next-morning pain not settled."""
+    """The clinician's daily digest, once a day: referrals not acted on, decisions awaiting
+    approval, non-adherent patients, screenings about to expire, next-morning pain not
+    settled."""
     now = now or timezone.now()
     day = scheduling.local_day(now, clinician.clinic.timezone)
     alert, created = Alert.objects.get_or_create(
@@ -1885,22 +1968,25 @@ def digest_send(*, clinician: Clinician, now: dt.datetime | None = None) -> str:
     digest = selectors.digest_for(clinic=clinician.clinic, today=day)
     if not any(digest.values()):
         return _alert_finish(alert, Alert.Status.SKIPPED, "Nothing needs attention today.", now)
-    text = render_to_string("emails/digest.txt", {"clinician": clinician, "day": day, **digest})
-    return _alert_send(alert, f"Retrowalk: {day:%d %b} — patients to look at", text, now)
+    context = {
+        "clinician": clinician,
+        "day": day,
+        # Each referral with the absolute link to its patient's page (behind sign-in).
+        "referral_links": [(r, patient_page_url(r.screening.patient)) for r in digest["referrals"]],
+        **digest,
+    }
+    text = render_to_string("emails/digest.txt", context)
+    html = render_to_string("emails/digest.html", context)
+    return _alert_send(alert, f"Retrowalk: {day:%d %b} — patients to look at", text, now, html=html)
 
 
-def _alert_send(alert: Alert, subject: str, text: str, now: dt.datetime) -> str:
+def _alert_send(alert: Alert, subject: str, text: str, now: dt.datetime, *, html: str) -> str:
     if not outbox.claim(
         Alert, pk=alert.pk, waiting=Alert.Status.PENDING, running=Alert.Status.SENDING, now=now
     ):
         return "not_claimed"
     try:
-        notify.send_email(
-            to=alert.clinician.user.email,
-            subject=subject,
-            text=text,
-            html=f"<pre>{escape(text)}</pre>",
-        )
+        notify.send_email(to=alert.clinician.user.email, subject=subject, text=text, html=html)
     except notify.SendError as exc:
         return _alert_finish(alert, Alert.Status.FAILED, str(exc), now)
     return _alert_finish(alert, Alert.Status.SENT, "", now)

@@ -92,7 +92,9 @@ def reminder_send(self, reminder_id: int) -> str:
     time_limit=outbox.ALERT_SEND_TIME_LIMIT,
 )
 def alert_pause(decision_id: int) -> int:
-    return services.alerts_for_pause(decision_id=decision_id)
+    """A decision's alerts: a pause's, or a hold's after a near fall or dizziness (the name is
+    the one messages already queued carry)."""
+    return services.alerts_for_decision(decision_id=decision_id)
 
 
 @shared_task(acks_late=True)
@@ -106,7 +108,7 @@ def outbox_sweep() -> int:
         alert_pause.delay(decision_id)
     if due or due.failed:
         log.info(
-            "outbox_sweep: %d report(s), %d pause alert decision(s) handed over; "
+            "outbox_sweep: %d report(s), %d alert decision(s) handed over; "
             "%d dead claim(s) released, %d given up",
             len(due.report_ids),
             len(due.decision_ids),

@@ -16,6 +16,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from clinicians.access import clinician_required
+from clinicians.forms_referrals import referral_forms
 from rehab import charts, selectors, services
 from rehab.audit import audit_record, audit_view_with_trail
 from rehab.errors import RehabError
@@ -84,7 +85,9 @@ def _patient_or_404(request, pk: int) -> Patient:
     return get_object_or_404(selectors.patients_for(request.principal), pk=pk)
 
 
-def _render_page(request, patient: Patient, *, report_form=None, status: int = 200):
+def _render_page(
+    request, patient: Patient, *, report_form=None, referral_form=None, status: int = 200
+):
     principal = request.principal
     # Recorded before the trail is read, so the trail shows this visit (and its reading) too.
     audit_view_with_trail(
@@ -97,6 +100,8 @@ def _render_page(request, patient: Patient, *, report_form=None, status: int = 2
         "summary": page.plan,
         "charts": _charts(page.chart_points),
         "report_form": report_form or ReportRequestForm(),
+        # The referral banners' forms (clinicians/views/referrals.py posts them).
+        "referral_forms": referral_forms(page.referrals, bound=referral_form),
         "clinic_timezone": principal.clinic.timezone,
         "poll_ms": REPORT_POLL_SECONDS * 1000,
     }

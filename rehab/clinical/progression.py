@@ -53,6 +53,9 @@ REASON_CODES: dict[str, str] = {
 
 # These hold or regress but still need a clinician's eyes; pause always alerts.
 _ALERT_CODES = frozenset({"near_fall", "dizziness", "lowest_level"})
+# The adverse events that hold and alert (CLINICAL.md §4.1): a session reporting one tells the
+# clinician at once, as a pause does.
+HOLD_ALERT_EVENTS = ("near_fall", "dizziness")
 
 # Thresholds multiply floats (0.8 x 5 sessions, 0.9 x 100 min); without a tolerance a session at
 # exactly the threshold could land a hair below it and hold for no clinical reason.

@@ -35,6 +35,7 @@ __all__ = [
     "REASON_TEXT",
     "REFERRALS",
     "STATUSES",
+    "URGENT_REFERRAL_CODES",
     "InvalidAnswers",
     "Item",
     "ScreeningSettings",
@@ -386,6 +387,14 @@ _CAUDA_EQUINA = (
     "new_bladder_bowel_dysfunction",
     "progressive_neurological_deficit",
 )
+# The yes/no answers that refer urgently or as an emergency, whatever a clinic's settings: the
+# rules below read them from here, and the dashboard's referral banner names the reasons among a
+# verdict's that caused its referral (a blocked verdict may carry lesser reasons as well).
+URGENT_REFERRAL_CODES: dict[str, str] = {
+    **dict.fromkeys(_CAUDA_EQUINA, EMERGENCY),
+    "unstable_cardiac_symptoms": URGENT,
+    "suspected_dvt": URGENT,
+}
 LOW_BACK_RED_FLAGS: tuple[str, ...] = (
     "cancer_history",
     "unexplained_weight_loss",
@@ -635,10 +644,8 @@ _MIN_WEEKS_FIELD = {
 
 def _rules() -> dict[str, _Rule]:
     rules: dict[str, _Rule] = {}
-    for code in _CAUDA_EQUINA:
-        rules[code] = _when_true(BLOCKED, EMERGENCY)
-    rules["unstable_cardiac_symptoms"] = _when_true(BLOCKED, URGENT)
-    rules["suspected_dvt"] = _when_true(BLOCKED, URGENT)
+    for code, referral in URGENT_REFERRAL_CODES.items():
+        rules[code] = _when_true(BLOCKED, referral)
     rules["resting_bp_systolic"] = _blood_pressure("bp_block_systolic", "bp_modify_systolic")
     rules["resting_bp_diastolic"] = _blood_pressure("bp_block_diastolic", "bp_modify_diastolic")
     rules["anticoagulated"] = _when_true(

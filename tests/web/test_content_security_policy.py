@@ -130,6 +130,7 @@ def arguments(name: str, admin, patient, plan) -> dict:
         "clinicians:patient_edit": {"pk": patient.pk},
         "clinicians:screening_new": {"pk": patient.pk},
         "clinicians:screening_result": {"pk": patient.screenings.first().pk},
+        "clinicians:referral_act": {"pk": patient.screenings.first().pk},
         "clinicians:plan_assign": {"pk": patient.pk},
         "clinicians:plan_manage": {"pk": plan.pk},
         "clinicians:patient_invite": {"pk": patient.pk},

@@ -436,10 +436,11 @@ def few_sessions_patient(clinic):
     return plan.patient
 
 
-PAGE_QUERIES = 13  # session, user, clinician + clinic, patient, the view's audit rows (the visit
+PAGE_QUERIES = 14  # session, user, clinician + clinic, patient, the view's audit rows (the visit
 # and the trail's read, one insert), and one
-# capped query per section: plans, sessions, decisions, screenings, outcomes, reminders,
-# reports, audit trail.
+# capped query per section: plans, sessions, decisions, screenings (with their referral's
+# acted-on record), referrals not acted on (the banners), outcomes, reminders, reports, audit
+# trail.
 
 
 def test_the_page_costs_the_same_queries_for_3_or_60_sessions(dashboard, clinic):

@@ -430,6 +430,9 @@ class ClinicLife:
         self.today = TODAY
         self.protocol = builtin_protocol()
         self.seen = 0  # every need seen, or-ed: which flags the run went through
+        # The referral steps draw from their own generator (seeded from the main one's state
+        # without drawing from it), so adding them left the other steps' draws unchanged.
+        self.side = random.Random(rng.getstate()[1][0])
 
     def patients(self, **filters) -> list[Patient]:
         return list(Patient.objects.filter(clinic=self.clinic, **filters).order_by("pk"))
@@ -443,6 +446,9 @@ class ClinicLife:
 
     def pick(self, items):
         return self.rng.choice(items) if items else None
+
+    def side_pick(self, items):
+        return self.side.choice(items) if items else None
 
     # The steps; each returns nothing and may be refused (RehabError), as at a real door.
 
@@ -458,12 +464,30 @@ class ClinicLife:
     def screen(self):
         patient = self.pick(self.patients(archived_at__isnull=True))
         if patient:
+            # Now and then a red flag: an emergency (cauda equina) or urgent (DVT) referral.
+            # Drawn from the side generator, so the other steps' draws stay as they were.
+            red_flag = self.side.choice(
+                ({},) * 6 + ({"saddle_anaesthesia": True}, {"suspected_dvt": True})
+            )
             services.screening_submit(
                 patient=patient,
-                answers=clean_answers(patient.condition),
+                answers=clean_answers(patient.condition, **red_flag),
                 actor=None,
                 today=self.today - dt.timedelta(days=self.rng.choice((0, 0, 40, 80, 95))),
             )
+
+    def act_on_referral(self):
+        screening = self.side_pick(
+            list(
+                Screening.objects.filter(
+                    clinic=self.clinic,
+                    referral__in=("emergency", "urgent"),
+                    referral_action__isnull=True,
+                ).order_by("pk")
+            )
+        )
+        if screening and self.side.random() < 0.5:
+            services.referral_act(screening=screening, actor=None, action="Referred to A&E.")
 
     def assign(self):
         patient = self.pick(self.patients(archived_at__isnull=True))
@@ -595,6 +619,8 @@ class ClinicLife:
         (chosen,) = self.rng.choices(steps, weights)
         with contextlib.suppress(RehabError):  # refused as at a door: nothing was written
             chosen(self)
+        if self.side.random() < 0.1:
+            self.act_on_referral()
 
     def check(self):
         services.dashboard_refresh(clinic=self.clinic, today=self.today)
