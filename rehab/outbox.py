@@ -41,6 +41,10 @@ ALERT_CLAIM_DEAD_AFTER = dt.timedelta(seconds=ALERT_SEND_TIME_LIMIT) + CLAIM_MAR
 # alert interrupted mid-send is sent again (twice is better than a fall alert never arriving).
 MAX_ATTEMPTS = 3
 
+# The alerts a decision makes, sent at once (the digest is the other kind): each is redriven
+# by the sweep and delivered by tasks.alert_pause, whichever kind it is.
+DECISION_ALERT_KINDS = (Alert.Kind.PAUSE, Alert.Kind.OFF_PLAN)
+
 # What a publish raises when the broker cannot be reached (kombu wraps most of it; redis-py's
 # own errors and socket errors can escape from the connection pool).
 BROKER_ERRORS = (KombuError, RedisError, OSError)
@@ -97,7 +101,7 @@ def sweep(*, now: dt.datetime | None = None) -> Due:
     _release_dead_claims(
         Alert.objects.filter(
             _claimed_before(now - ALERT_CLAIM_DEAD_AFTER),
-            kind=Alert.Kind.PAUSE,
+            kind__in=DECISION_ALERT_KINDS,
             status=Alert.Status.SENDING,
         ),
         running=Alert.Status.SENDING,
@@ -121,7 +125,7 @@ def sweep(*, now: dt.datetime | None = None) -> Due:
     )
     due.decision_ids = list(
         Alert.objects.filter(
-            kind=Alert.Kind.PAUSE, status=Alert.Status.PENDING, created_at__lt=waited
+            kind__in=DECISION_ALERT_KINDS, status=Alert.Status.PENDING, created_at__lt=waited
         )
         .order_by("decision_id")
         .values_list("decision_id", flat=True)

@@ -1054,7 +1054,22 @@ def _session_record(log: SessionLog) -> clinical_progression.SessionRecord:
         near_fall=log.near_fall,
         dizziness=log.dizziness,
         chest_pain=log.chest_pain,
+        setting=log.setting,
     )
+
+
+OFF_PLAN_CODE = "setting_not_allowed"
+
+
+def _off_plan_news(reasons: list[dict], last: ProgressionDecision | None) -> bool:
+    """The decision names a session outside the plan's settings that the previous decision did
+    not: the clinicians hear of each such session once, not again at every evaluation while it
+    stays in the window (the reason's words name the settings and days)."""
+    new = {r["text"] for r in reasons if r["code"] == OFF_PLAN_CODE}
+    if not new:
+        return False
+    old = {r.get("text") for r in (last.reasons if last else []) if r.get("code") == OFF_PLAN_CODE}
+    return not new <= old
 
 
 @transaction.atomic
@@ -1144,6 +1159,11 @@ def _evaluate_locked(
         outbox.enqueue_after_commit("alert_pause", decision.pk)
     elif status == Status.APPLIED:
         _move_level(plan, result.to_level, today)
+    if result.outcome != Outcome.PAUSE and _off_plan_news(reasons, last):
+        # A session a clinic system recorded on a setting the screening forbids: hold (the
+        # rules did) and tell the clinicians at once, through the same outbox as a pause.
+        _pause_alerts_record(decision, kind=Alert.Kind.OFF_PLAN)
+        outbox.enqueue_after_commit("alert_pause", decision.pk)
     if mark_stale:
         _dashboard_stale(plan.patient_id)
     audit_record(
@@ -1826,19 +1846,24 @@ def alert_pause_subject(patient: Patient) -> str:
     return f"Plan paused: {patient_email_ref(patient)}"
 
 
+def alert_off_plan_subject(patient: Patient) -> str:
+    return f"Session outside the plan: {patient_email_ref(patient)}"
+
+
 def patient_page_url(patient: Patient) -> str:
     """The patient's page in the dashboard, for e-mails to clinicians (behind its sign-in)."""
     return django_settings.SITE_URL.rstrip("/") + reverse("clinicians:patient", args=[patient.pk])
 
 
-def _pause_alerts_record(decision: ProgressionDecision) -> None:
-    """The pause's alerts, one pending row per recipient, in the pause's own transaction: the
-    outbox record of the sends to make (rehab/outbox.py)."""
+def _pause_alerts_record(decision: ProgressionDecision, *, kind: str = Alert.Kind.PAUSE) -> None:
+    """The decision's alerts (a pause's, or a session outside the plan's), one pending row per
+    recipient, in the decision's own transaction: the outbox record of the sends to make
+    (rehab/outbox.py)."""
     plan = decision.plan
     day = scheduling.local_day(timezone.now(), plan.clinic.timezone)
     Alert.objects.bulk_create(
         [
-            Alert(clinician=clinician, kind=Alert.Kind.PAUSE, decision=decision, day=day)
+            Alert(clinician=clinician, kind=kind, decision=decision, day=day)
             for clinician in _alert_recipients(plan)
         ],
         ignore_conflicts=True,
@@ -1855,12 +1880,19 @@ def alerts_for_pause(*, decision_id: int, now: dt.datetime | None = None) -> int
     )
     plan = decision.plan
     sent = 0
-    reasons = "; ".join(r["text"] for r in decision.reasons if r["outcome"] == "pause")
     pending = Alert.objects.filter(decision=decision, status=Alert.Status.PENDING)
     for alert in pending.select_related("clinician__user"):
-        subject = alert_pause_subject(plan.patient)
+        if alert.kind == Alert.Kind.OFF_PLAN:
+            subject = alert_off_plan_subject(plan.patient)
+            template = "emails/alert_off_plan.txt"
+            codes = {OFF_PLAN_CODE}
+        else:
+            subject = alert_pause_subject(plan.patient)
+            template = "emails/alert_pause.txt"
+            codes = {r["code"] for r in decision.reasons if r["outcome"] == "pause"}
+        reasons = "; ".join(r["text"] for r in decision.reasons if r["code"] in codes)
         text = render_to_string(
-            "emails/alert_pause.txt",
+            template,
             {
                 "alert": alert,
                 "plan": plan,
