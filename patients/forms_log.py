@@ -99,7 +99,9 @@ class SessionLogForm(forms.Form):
         choices=SETTING_CHOICES,
         error_messages={
             "required": "Choose where you walked.",
-            "invalid_choice": "Choose where you walked from the list: it shows the places your plan allows.",
+            "invalid_choice": (
+                "Choose where you walked from the list: it shows the places your plan allows."
+            ),
         },
     )
     speed_kmh = forms.DecimalField(

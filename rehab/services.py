@@ -162,6 +162,36 @@ def clinic_update_screening_settings(
     return clinic
 
 
+CLINIC_CONTACT_FIELDS = ("phone", "address", "opening_hours")
+
+
+@transaction.atomic
+def clinic_update_contact(
+    *, clinic: Clinic, actor: Actor, phone: str, address: str, opening_hours: str
+) -> Clinic:
+    """How patients reach the clinic: the phone every stop message of the portal shows as a
+    tap-to-call link, the address and the opening hours. Edited by the clinic's administrators
+    (the door checks who may); validated here for every door."""
+    clinic = Clinic.objects.select_for_update().get(pk=clinic.pk)
+    changes = {
+        "phone": (phone or "").strip(),
+        # Browsers send a textarea's line breaks as \r\n; kept as \n like every note.
+        "address": (address or "").replace("\r\n", "\n").strip(),
+        "opening_hours": (opening_hours or "").replace("\r\n", "\n").strip(),
+    }
+    changed = sorted(name for name, value in changes.items() if getattr(clinic, name) != value)
+    for name, value in changes.items():
+        setattr(clinic, name, value)
+    _full_clean(clinic)
+    if changed:
+        clinic.save(update_fields=list(CLINIC_CONTACT_FIELDS))
+    # The field names only: a clinic's phone is no patient's data, but the trail needs no copy.
+    audit_record(
+        actor=actor, action="clinic.contact", obj=clinic, clinic=clinic, detail={"fields": changed}
+    )
+    return clinic
+
+
 # --- Patients --------------------------------------------------------------------------------
 
 PATIENT_EDITABLE = (
