@@ -209,10 +209,21 @@ PATIENT_EDITABLE = (
 )
 
 
-def _check_patient(patient: Patient) -> None:
+_SMS_NEEDS_PHONE = (
+    "Text-message reminders need a mobile phone number: add one, or choose another way."
+)
+
+
+def _check_patient(patient: Patient, *, changed: tuple[str, ...] | list[str] = ()) -> None:
+    """`changed`: the fields an update changes, so a refusal lands on the one to correct."""
     _full_clean(patient, exclude=["user", "created_by"])
     if patient.date_of_birth and patient.date_of_birth > timezone.now().date():
         raise validation_error({"date_of_birth": "The date of birth cannot be in the future."})
+    if patient.reminder_channel == Patient.Channel.SMS and not patient.phone.strip():
+        # A channel that cannot reach the patient would only fail at every reminder: refused
+        # for every door, as the portal refuses it (patient_set_reminders).
+        field = "phone" if "phone" in changed and "reminder_channel" not in changed else None
+        raise validation_error({field or "reminder_channel": _SMS_NEEDS_PHONE})
 
 
 @transaction.atomic
@@ -255,8 +266,16 @@ def patient_create(
     return patient
 
 
+# A change to any of these moves the patient's pending reminders (_reminders_follow_settings).
+REMINDER_FIELDS = frozenset({"reminder_channel", "reminder_time", "timezone", "reminders_enabled"})
+
+
 @transaction.atomic
-def patient_update(*, patient: Patient, actor: Actor, **changes: Any) -> Patient:
+def patient_update(
+    *, patient: Patient, actor: Actor, now: dt.datetime | None = None, **changes: Any
+) -> Patient:
+    """Change a patient's record, from any door. A change to how or when reminders go moves
+    the reminders already planned and not yet sent (today's included) to the new choices."""
     unknown = sorted(set(changes) - set(PATIENT_EDITABLE))
     if unknown:
         raise validation_error(dict.fromkeys(unknown, "This field cannot be changed here."))
@@ -272,7 +291,7 @@ def patient_update(*, patient: Patient, actor: Actor, **changes: Any) -> Patient
     changed = [name for name, value in changes.items() if getattr(patient, name) != value]
     for name, value in changes.items():
         setattr(patient, name, value)
-    _check_patient(patient)
+    _check_patient(patient, changed=changed)
     # Only what may be edited: a full save would write back the dashboard's stored need as it
     # was read, over a stale mark a concurrent write made meanwhile. No editable field is read
     # by a dashboard flag, so the update marks nothing itself.
@@ -284,6 +303,8 @@ def patient_update(*, patient: Patient, actor: Actor, **changes: Any) -> Patient
         patient=patient,
         detail={"fields": sorted(changed)},
     )
+    if REMINDER_FIELDS.intersection(changed):
+        _reminders_follow_settings(patient=patient, actor=actor, now=now or timezone.now())
     return patient
 
 
@@ -1761,18 +1782,24 @@ def reminder_send(
     )
     if not claimed:
         return "not_claimed"
-    reminder = Reminder.objects.select_related("patient__clinic", "plan").get(pk=reminder_id)
+    reminder = Reminder.objects.select_related("patient__clinic", "patient__user", "plan").get(
+        pk=reminder_id
+    )
     patient, plan = reminder.patient, reminder.plan
     skip = _reminder_skip_reason(reminder, now)
     if skip:
         return _reminder_finish(reminder, Reminder.Status.SKIPPED, skip)
     prescription = plan.current_prescription().level
+    # Only a patient who can sign in is sent to the portal; the others are told to call.
+    portal = patient.user is not None and patient.user.is_active
     context = {
         "reminder": reminder,
         "patient": patient,
         "clinic": patient.clinic,
         "prescription": prescription.describe(),
-        "safety": clinical_protocols.safety_for(prescription)[0].text,
+        "safety": clinical_protocols.headline_safety(prescription).text,
+        "portal_url": _site_url(reverse("patients:today")) if portal else "",
+        "reminders_url": _site_url(reverse("patients:reminders")) if portal else "",
     }
     try:
         if reminder.channel == Patient.Channel.EMAIL:
@@ -1791,8 +1818,8 @@ def reminder_send(
             # No health details in a text message: phones are shared and screens are seen.
             notify.send_sms(
                 to=patient.phone,
-                text=f"{patient.clinic.name}: your walking session is due today. "
-                "Your portal has today's plan.",
+                text=f"{patient.clinic.name}: your walking session is due today."
+                + (" Your portal has today's plan." if portal else ""),
             )
     except notify.TransientSendError as exc:
         if final_attempt:
@@ -1878,6 +1905,10 @@ def alert_pause_subject(patient: Patient) -> str:
 
 def alert_off_plan_subject(patient: Patient) -> str:
     return f"Session outside the plan: {patient_email_ref(patient)}"
+
+
+def _site_url(path: str) -> str:
+    return django_settings.SITE_URL.rstrip("/") + path
 
 
 def patient_page_url(patient: Patient) -> str:
@@ -2377,10 +2408,8 @@ def patient_set_reminders(
         "timezone": timezone_name,
         "reminders_enabled": bool(enabled),
     }
-    changed = {name for name, value in changes.items() if getattr(patient, name) != value}
-    patient_update(patient=patient, actor=actor, **changes)
-    if changed:
-        _reminders_follow_settings(patient=patient, actor=actor, now=now or timezone.now())
+    # patient_update moves the pending reminders: one service for every door.
+    patient_update(patient=patient, actor=actor, now=now, **changes)
     return patient
 
 
