@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 from django.core import mail
+from rest_framework.test import APIClient
 
 from rehab import outbox, services, tasks
 from rehab.clinical import levels as L
@@ -115,3 +116,28 @@ def test_the_outbox_sweep_delivers_an_off_plan_alert_the_broker_lost(plan):
     tasks.outbox_sweep.delay().get()
     assert set(alerts.values_list("status", flat=True)) == {"sent"}
     assert len(mail.outbox) == 2
+
+
+def test_the_api_records_an_overground_session_then_holds_and_alerts(
+    plan, team, django_capture_on_commit_callbacks
+):
+    lead, _ = team
+    _, raw = services.api_key_create(clinic=lead.clinic, name="EHR", actor=None)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    day = plan.patient.local_today()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(
+            "/api/v1/sessions/",
+            {"plan": plan.pk, "date": str(day), **good_session(setting=L.OVERGROUND)},
+            format="json",
+        )
+    assert response.status_code == 201, response.content
+    assert response.json()["setting"] == L.OVERGROUND
+    decision = api.get(f"/api/v1/decisions/?plan={plan.pk}&ordering=-id").json()["results"][0]
+    assert decision["outcome"] == "hold"
+    assert decision["alert"] is True
+    assert "setting_not_allowed" in [r["code"] for r in decision["reasons"]]
+    assert {m.subject for m in mail.outbox} == {
+        f"Session outside the plan: patient record {plan.patient.pk}"
+    }
