@@ -28,6 +28,7 @@ def plan(db):
     clinic = plan.patient.clinic
     clinic.name = "Riverside Physiotherapy"
     clinic.phone = "+44 (0)161 496 0000"
+    clinic.opening_hours = "Monday to Friday 8:00-18:00\nSaturday <9:00-12:00>"
     clinic.save()
     plan.patient.user = UserFactory()
     plan.patient.save()
@@ -73,6 +74,9 @@ def test_the_stop_message_after_a_pausing_log_has_a_tap_to_call_button(portal, e
     banner = _stop_banner(response)
     assert "Stop exercising now." in banner
     assert CALL in banner
+    assert (
+        "Opening hours: Monday to Friday 8:00-18:00<br>Saturday &lt;9:00-12:00&gt;" in banner
+    )
 
 
 @freeze_time(NOW)
