@@ -74,9 +74,7 @@ def test_the_stop_message_after_a_pausing_log_has_a_tap_to_call_button(portal, e
     banner = _stop_banner(response)
     assert "Stop exercising now." in banner
     assert CALL in banner
-    assert (
-        "Opening hours: Monday to Friday 8:00-18:00<br>Saturday &lt;9:00-12:00&gt;" in banner
-    )
+    assert "Opening hours: Monday to Friday 8:00-18:00<br>Saturday &lt;9:00-12:00&gt;" in banner
 
 
 @freeze_time(NOW)
