@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django import forms
 
-from rehab.clinical.levels import KNEE_CONDITIONS
+from rehab.clinical.levels import KNEE_CONDITIONS, SETTINGS, loggable_settings
 from rehab.models import DATE_RANGE, SETTING_CHOICES, SessionLog
 
 
@@ -99,7 +99,9 @@ class SessionLogForm(forms.Form):
         choices=SETTING_CHOICES,
         error_messages={
             "required": "Choose where you walked.",
-            "invalid_choice": "Choose where you walked from the list.",
+            "invalid_choice": (
+                "Choose where you walked from the list: it shows the places your plan allows."
+            ),
         },
     )
     speed_kmh = forms.DecimalField(
@@ -175,9 +177,21 @@ class SessionLogForm(forms.Form):
         error_messages={"max_length": "Please keep this to 2000 characters or fewer."},
     )
 
-    def __init__(self, *args, today, show_swelling: bool = True, show_incline: bool = True, **kw):
+    def __init__(
+        self,
+        *args,
+        today,
+        show_swelling: bool = True,
+        show_incline: bool = True,
+        settings: tuple[str, ...] | None = None,
+        **kw,
+    ):
         super().__init__(*args, **kw)
         self.fields["date"].widget.attrs["max"] = today.isoformat()
+        if settings is not None:
+            # Only where the plan lets the patient walk: a forged choice is "not one of the
+            # choices", a form error like any other.
+            self.fields["setting"].choices = [(code, SETTINGS[code]) for code in settings]
         if not show_swelling:
             del self.fields["swelling"]
         if not show_incline:
@@ -209,8 +223,9 @@ class NextMorningPainForm(forms.Form):
 
 
 def log_form_for(*, plan, today, data=None) -> SessionLogForm:
-    """The log form for a plan: prefilled with today's prescription; the swelling question only
-    for knee conditions, the slope only when the plan prescribes one."""
+    """The log form for a plan: prefilled with today's prescription; the settings the plan
+    allows at its level only (rehab.clinical.levels.loggable_settings); the swelling question
+    only for knee conditions, the slope only when the plan prescribes one."""
     level = plan.current_prescription().level
     initial = {"date": today, "minutes_done": level.minutes, "setting": level.setting}
     if level.speed_kmh is not None:
@@ -223,4 +238,5 @@ def log_form_for(*, plan, today, data=None) -> SessionLogForm:
         today=today,
         show_swelling=plan.condition in KNEE_CONDITIONS,
         show_incline=bool(level.incline_pct),
+        settings=loggable_settings(level, plan.constraints_obj),
     )

@@ -18,7 +18,9 @@ from rehab.clinical import levels as clinical_levels
 from rehab.clinical.levels import CappedLevel, Constraints, Level, cap_level
 from rehab.validators import (
     note_validators,
+    phone_tel_uri,
     validate_date_in_range,
+    validate_phone,
     validate_single_line,
 )
 
@@ -29,6 +31,7 @@ PAIN_VALIDATORS = [MinValueValidator(0), MaxValueValidator(10)]
 ONE_LINE = [validate_single_line]
 DATE_RANGE = [validate_date_in_range]
 NOTE_MAX = 2000
+CLINIC_TEXT_MAX = 500  # a clinic's address or opening hours: a few lines
 
 
 def validate_timezone(value: str) -> None:
@@ -59,6 +62,11 @@ class Clinic(models.Model):
     # Every clinician of the clinic must sign in with a second step (an authenticator's code);
     # one without an authenticator is sent to set one up before any other page.
     require_two_step = models.BooleanField(default=False)
+    # How patients reach the clinic, edited by its administrators: every stop message of the
+    # portal shows the phone as a tap-to-call link (and the name alone when there is none).
+    phone = models.CharField(max_length=32, blank=True, validators=[*ONE_LINE, validate_phone])
+    address = models.TextField(blank=True, validators=note_validators(CLINIC_TEXT_MAX))
+    opening_hours = models.TextField(blank=True, validators=note_validators(CLINIC_TEXT_MAX))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -66,6 +74,11 @@ class Clinic(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def phone_uri(self) -> str:
+        """The phone as a `tel:` link, "" when none is set."""
+        return phone_tel_uri(self.phone)
 
 
 class Clinician(models.Model):
@@ -792,13 +805,14 @@ class Reminder(models.Model):
 
 
 class Alert(models.Model):
-    """A message to a clinician: at once when a plan pauses or holds after a near fall or
-    dizziness, or the daily digest."""
+    """A message to a clinician: at once when a plan pauses, holds after a near fall or dizziness,
+    or a session was done outside the plan's settings; or the daily digest."""
 
     class Kind(models.TextChoices):
         PAUSE = "pause", "Plan paused"
         # A near fall or dizziness: the plan holds and the clinician is told at once.
         HOLD = "hold", "Hold and alert"
+        OFF_PLAN = "off_plan", "Session outside the plan"
         DIGEST = "digest", "Daily digest"
 
     Status = DeliveryStatus

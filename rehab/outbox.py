@@ -42,9 +42,9 @@ ALERT_CLAIM_DEAD_AFTER = dt.timedelta(seconds=ALERT_SEND_TIME_LIMIT) + CLAIM_MAR
 # alert interrupted mid-send is sent again (twice is better than a fall alert never arriving).
 MAX_ATTEMPTS = 3
 
-# The alerts sent at once for a decision (tasks.alert_pause): a pause's, and a hold's after a
-# near fall or dizziness.
-DECISION_ALERT_KINDS = (Alert.Kind.PAUSE, Alert.Kind.HOLD)
+# The alerts sent at once for a decision (tasks.alert_pause): a pause's, a hold's after a near
+# fall or dizziness, and a session's done outside the plan's settings; the digest is the other kind.
+DECISION_ALERT_KINDS = (Alert.Kind.PAUSE, Alert.Kind.HOLD, Alert.Kind.OFF_PLAN)
 
 # What a publish raises when the broker cannot be reached (kombu wraps most of it; redis-py's
 # own errors and socket errors can escape from the connection pool).

@@ -163,6 +163,36 @@ def clinic_update_screening_settings(
     return clinic
 
 
+CLINIC_CONTACT_FIELDS = ("phone", "address", "opening_hours")
+
+
+@transaction.atomic
+def clinic_update_contact(
+    *, clinic: Clinic, actor: Actor, phone: str, address: str, opening_hours: str
+) -> Clinic:
+    """How patients reach the clinic: the phone every stop message of the portal shows as a
+    tap-to-call link, the address and the opening hours. Edited by the clinic's administrators
+    (the door checks who may); validated here for every door."""
+    clinic = Clinic.objects.select_for_update().get(pk=clinic.pk)
+    changes = {
+        "phone": (phone or "").strip(),
+        # Browsers send a textarea's line breaks as \r\n; kept as \n like every note.
+        "address": (address or "").replace("\r\n", "\n").strip(),
+        "opening_hours": (opening_hours or "").replace("\r\n", "\n").strip(),
+    }
+    changed = sorted(name for name, value in changes.items() if getattr(clinic, name) != value)
+    for name, value in changes.items():
+        setattr(clinic, name, value)
+    _full_clean(clinic)
+    if changed:
+        clinic.save(update_fields=list(CLINIC_CONTACT_FIELDS))
+    # The field names only: a clinic's phone is no patient's data, but the trail needs no copy.
+    audit_record(
+        actor=actor, action="clinic.contact", obj=clinic, clinic=clinic, detail={"fields": changed}
+    )
+    return clinic
+
+
 # --- Patients --------------------------------------------------------------------------------
 
 PATIENT_EDITABLE = (
@@ -180,10 +210,21 @@ PATIENT_EDITABLE = (
 )
 
 
-def _check_patient(patient: Patient) -> None:
+_SMS_NEEDS_PHONE = (
+    "Text-message reminders need a mobile phone number: add one, or choose another way."
+)
+
+
+def _check_patient(patient: Patient, *, changed: tuple[str, ...] | list[str] = ()) -> None:
+    """`changed`: the fields an update changes, so a refusal lands on the one to correct."""
     _full_clean(patient, exclude=["user", "created_by"])
     if patient.date_of_birth and patient.date_of_birth > timezone.now().date():
         raise validation_error({"date_of_birth": "The date of birth cannot be in the future."})
+    if patient.reminder_channel == Patient.Channel.SMS and not patient.phone.strip():
+        # A channel that cannot reach the patient would only fail at every reminder: refused
+        # for every door, as the portal refuses it (patient_set_reminders).
+        field = "phone" if "phone" in changed and "reminder_channel" not in changed else None
+        raise validation_error({field or "reminder_channel": _SMS_NEEDS_PHONE})
 
 
 @transaction.atomic
@@ -226,8 +267,16 @@ def patient_create(
     return patient
 
 
+# A change to any of these moves the patient's pending reminders (_reminders_follow_settings).
+REMINDER_FIELDS = frozenset({"reminder_channel", "reminder_time", "timezone", "reminders_enabled"})
+
+
 @transaction.atomic
-def patient_update(*, patient: Patient, actor: Actor, **changes: Any) -> Patient:
+def patient_update(
+    *, patient: Patient, actor: Actor, now: dt.datetime | None = None, **changes: Any
+) -> Patient:
+    """Change a patient's record, from any door. A change to how or when reminders go moves
+    the reminders already planned and not yet sent (today's included) to the new choices."""
     unknown = sorted(set(changes) - set(PATIENT_EDITABLE))
     if unknown:
         raise validation_error(dict.fromkeys(unknown, "This field cannot be changed here."))
@@ -243,7 +292,7 @@ def patient_update(*, patient: Patient, actor: Actor, **changes: Any) -> Patient
     changed = [name for name, value in changes.items() if getattr(patient, name) != value]
     for name, value in changes.items():
         setattr(patient, name, value)
-    _check_patient(patient)
+    _check_patient(patient, changed=changed)
     # Only what may be edited: a full save would write back the dashboard's stored need as it
     # was read, over a stale mark a concurrent write made meanwhile. No editable field is read
     # by a dashboard flag, so the update marks nothing itself.
@@ -255,6 +304,8 @@ def patient_update(*, patient: Patient, actor: Actor, **changes: Any) -> Patient
         patient=patient,
         detail={"fields": sorted(changed)},
     )
+    if REMINDER_FIELDS.intersection(changed):
+        _reminders_follow_settings(patient=patient, actor=actor, now=now or timezone.now())
     return patient
 
 
@@ -1105,7 +1156,22 @@ def _session_record(log: SessionLog) -> clinical_progression.SessionRecord:
         near_fall=log.near_fall,
         dizziness=log.dizziness,
         chest_pain=log.chest_pain,
+        setting=log.setting,
     )
+
+
+OFF_PLAN_CODE = "setting_not_allowed"
+
+
+def _off_plan_news(reasons: list[dict], last: ProgressionDecision | None) -> bool:
+    """The decision names a session outside the plan's settings that the previous decision did
+    not: the clinicians hear of each such session once, not again at every evaluation while it
+    stays in the window (the reason's words name the settings and days)."""
+    new = {r["text"] for r in reasons if r["code"] == OFF_PLAN_CODE}
+    if not new:
+        return False
+    old = {r.get("text") for r in (last.reasons if last else []) if r.get("code") == OFF_PLAN_CODE}
+    return not new <= old
 
 
 @transaction.atomic
@@ -1195,6 +1261,11 @@ def _evaluate_locked(
         outbox.enqueue_after_commit("alert_pause", decision.pk)
     elif status == Status.APPLIED:
         _move_level(plan, result.to_level, today)
+    if result.outcome != Outcome.PAUSE and _off_plan_news(reasons, last):
+        # A session a clinic system recorded on a setting the screening forbids: hold (the
+        # rules did) and tell the clinicians at once, through the same outbox as a pause.
+        _decision_alerts_record(decision, kind=Alert.Kind.OFF_PLAN)
+        outbox.enqueue_after_commit("alert_pause", decision.pk)
     if mark_stale:
         _dashboard_stale(plan.patient_id)
     audit_record(
@@ -1762,18 +1833,24 @@ def reminder_send(
     )
     if not claimed:
         return "not_claimed"
-    reminder = Reminder.objects.select_related("patient__clinic", "plan").get(pk=reminder_id)
+    reminder = Reminder.objects.select_related("patient__clinic", "patient__user", "plan").get(
+        pk=reminder_id
+    )
     patient, plan = reminder.patient, reminder.plan
     skip = _reminder_skip_reason(reminder, now)
     if skip:
         return _reminder_finish(reminder, Reminder.Status.SKIPPED, skip)
     prescription = plan.current_prescription().level
+    # Only a patient who can sign in is sent to the portal; the others are told to call.
+    portal = patient.user is not None and patient.user.is_active
     context = {
         "reminder": reminder,
         "patient": patient,
         "clinic": patient.clinic,
         "prescription": prescription.describe(),
-        "safety": clinical_protocols.safety_for(prescription)[0].text,
+        "safety": clinical_protocols.headline_safety(prescription).text,
+        "portal_url": _site_url(reverse("patients:today")) if portal else "",
+        "reminders_url": _site_url(reverse("patients:reminders")) if portal else "",
     }
     try:
         if reminder.channel == Patient.Channel.EMAIL:
@@ -1792,8 +1869,8 @@ def reminder_send(
             # No health details in a text message: phones are shared and screens are seen.
             notify.send_sms(
                 to=patient.phone,
-                text=f"{patient.clinic.name}: your walking session is due today. "
-                "Your portal has today's plan.",
+                text=f"{patient.clinic.name}: your walking session is due today."
+                + (" Your portal has today's plan." if portal else ""),
             )
     except notify.TransientSendError as exc:
         if final_attempt:
@@ -1881,9 +1958,17 @@ def alert_hold_subject(patient: Patient) -> str:
     return f"Near fall or dizziness reported: {patient_email_ref(patient)}"
 
 
+def alert_off_plan_subject(patient: Patient) -> str:
+    return f"Session outside the plan: {patient_email_ref(patient)}"
+
+
+def _site_url(path: str) -> str:
+    return django_settings.SITE_URL.rstrip("/") + path
+
+
 def patient_page_url(patient: Patient) -> str:
     """The patient's page in the dashboard, for e-mails to clinicians (behind its sign-in)."""
-    return django_settings.SITE_URL.rstrip("/") + reverse("clinicians:patient", args=[patient.pk])
+    return _site_url(reverse("clinicians:patient", args=[patient.pk]))
 
 
 # What each kind of decision alert says: its subject, its templates (text and HTML, in
@@ -1897,6 +1982,7 @@ _DECISION_ALERTS = {
         (),
         clinical_progression.HOLD_ALERT_EVENTS,
     ),
+    Alert.Kind.OFF_PLAN: (alert_off_plan_subject, "emails/alert_off_plan", (), (OFF_PLAN_CODE,)),
 }
 
 
@@ -2401,10 +2487,8 @@ def patient_set_reminders(
         "timezone": timezone_name,
         "reminders_enabled": bool(enabled),
     }
-    changed = {name for name, value in changes.items() if getattr(patient, name) != value}
-    patient_update(patient=patient, actor=actor, **changes)
-    if changed:
-        _reminders_follow_settings(patient=patient, actor=actor, now=now or timezone.now())
+    # patient_update moves the pending reminders: one service for every door.
+    patient_update(patient=patient, actor=actor, now=now, **changes)
     return patient
 
 

@@ -16,6 +16,7 @@ Dates: the calendar of Python and the databases ends at year 9999, and a day add
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from collections.abc import Iterator
 from typing import Any
@@ -107,6 +108,39 @@ class TextLimit:
 def note_validators(limit: int) -> list:
     """A multi-line text column's validators: its length and the characters it may hold."""
     return [TextLimit(limit), validate_multiline]
+
+
+# A number people dial: digits with the separators people write ("+44 (0)161 496-0000"), and
+# between 5 digits (a short hospital extension line) and 15 (E.164's most).
+_PHONE_CHARS = re.compile(r"^\+?[0-9 ().\-/]+$")
+PHONE_MIN_DIGITS, PHONE_MAX_DIGITS = 5, 15
+PHONE_EXAMPLE = "for example +44 161 496 0000 or 0161 496 0000"
+
+
+def validate_phone(value: Any) -> None:
+    """A phone number a patient can tap to call: one line of digits and separators."""
+    if not isinstance(value, str) or not value.strip():
+        return
+    digits = sum(char.isdigit() for char in value)
+    if not _PHONE_CHARS.match(value.strip()) or not (
+        PHONE_MIN_DIGITS <= digits <= PHONE_MAX_DIGITS
+    ):
+        raise ValidationError(
+            f"Enter a phone number people can dial, {PHONE_EXAMPLE}.", code="invalid_phone"
+        )
+
+
+def phone_tel_uri(value: str) -> str:
+    """The `tel:` link of a phone number (RFC 3966): its digits, and a leading + kept; "" when
+    there is none. "(0)" is a national trunk digit written beside the country code: it is never
+    dialled after one."""
+    text = (value or "").strip()
+    if text.startswith("+"):
+        text = text.replace("(0)", "")
+    digits = "".join(char for char in text if char.isdigit())
+    if not digits:
+        return ""
+    return "tel:" + ("+" if text.startswith("+") else "") + digits
 
 
 def validate_date_in_range(value: Any) -> None:

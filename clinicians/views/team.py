@@ -1,5 +1,5 @@
-"""Clinic administration, for the clinic's administrators only: its clinicians and the API keys
-its other systems use."""
+"""Clinic administration, for the clinic's administrators only: its clinicians, the API keys
+its other systems use, and how patients reach the clinic."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from django.views.decorators.http import require_http_methods
 from clinicians.access import clinic_admin_required
 from rehab import selectors, services
 from rehab.errors import RehabError
-from rehab.models import DATE_RANGE, ApiKey, Clinician
+from rehab.models import CLINIC_TEXT_MAX, DATE_RANGE, ApiKey, Clinician
+from rehab.validators import PHONE_EXAMPLE
 from rehab.web import apply_errors
 
 # --- Forms -------------------------------------------------------------------------------------
@@ -63,6 +64,31 @@ class ApiKeyForm(forms.Form):
         help_text="Leave empty for a key that does not expire. It stops working at midnight at "
         "the end of that day, clinic time.",
         widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
+class ClinicContactForm(forms.Form):
+    # The rules (digits, length, characters) are the service's; its errors land on these fields.
+    phone = forms.CharField(
+        label="Phone number for patients",
+        max_length=32,
+        required=False,
+        help_text="Shown as a tap-to-call link wherever the portal tells a patient to stop and "
+        f"contact the clinic, {PHONE_EXAMPLE}.",
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+    address = forms.CharField(
+        label="Address",
+        max_length=CLINIC_TEXT_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    opening_hours = forms.CharField(
+        label="Opening hours",
+        max_length=CLINIC_TEXT_MAX,
+        required=False,
+        help_text="For example: Monday to Friday 8:00-18:00, Saturday 9:00-12:00.",
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
@@ -184,6 +210,41 @@ def team_member(request, pk):
     )
 
 
+# --- Clinic details ------------------------------------------------------------------------------
+
+
+@clinic_admin_required
+@require_http_methods(["GET", "POST"])
+def clinic_details(request):
+    clinic = request.principal.clinic
+    status = 200
+    if request.method == "POST":
+        form = ClinicContactForm(request.POST)
+        if form.is_valid():
+            try:
+                services.clinic_update_contact(
+                    clinic=clinic, actor=request.principal.actor, **form.cleaned_data
+                )
+            except RehabError as error:
+                apply_errors(form, error)
+                status = error.status
+            else:
+                messages.success(request, "The clinic's contact details are saved.")
+                return redirect("clinicians:clinic_details")
+        else:
+            status = 400
+    else:
+        form = ClinicContactForm(
+            initial={name: getattr(clinic, name) for name in services.CLINIC_CONTACT_FIELDS}
+        )
+    return render(
+        request,
+        "clinicians/team/clinic.html",
+        {"nav": "clinic_details", "form": form, "clinic": clinic},
+        status=status,
+    )
+
+
 # --- API keys ------------------------------------------------------------------------------------
 
 
@@ -260,6 +321,7 @@ def api_key_revoke(request, pk):
 urlpatterns = [
     path("team/", team, name="team"),
     path("team/<int:pk>/", team_member, name="team_member"),
+    path("team/clinic/", clinic_details, name="clinic_details"),
     path("api-keys/", api_keys, name="api_keys"),
     path("api-keys/<int:pk>/revoke/", api_key_revoke, name="api_key_revoke"),
 ]

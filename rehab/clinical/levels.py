@@ -328,6 +328,18 @@ def cap_level(level: Level, constraints: Constraints) -> CappedLevel:
     return CappedLevel(level=replace(level, **changes), caps=tuple(caps))
 
 
+def loggable_settings(level: Level, constraints: Constraints) -> tuple[str, ...]:
+    """The settings a session at this level may be done in, most support first (never empty).
+
+    Those the constraints allow that give at least as much support as the level prescribes once
+    capped: holding on more than the plan asks is safe, holding on less skips the step that
+    takes support away (§1: a step changes one thing, the setting one notch less support), and
+    a setting the screening forbids (overground under fall-risk constraints) is never offered.
+    """
+    prescribed = support_rank(cap_level(level, constraints).level.setting)
+    return tuple(s for s in constraints.effective_settings() if support_rank(s) <= prescribed)
+
+
 def exceeds(level: Level, constraints: Constraints) -> bool:
     """True when the level as written asks for more than the constraints allow."""
     return cap_level(level, constraints).is_capped

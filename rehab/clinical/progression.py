@@ -14,7 +14,14 @@ from dataclasses import asdict, dataclass, fields
 from datetime import date, timedelta
 from typing import Any
 
-from rehab.clinical.levels import Constraints, Level, cap_level
+from rehab.clinical.levels import (
+    SETTINGS,
+    SETTINGS_BY_SUPPORT,
+    Constraints,
+    Level,
+    cap_level,
+    loggable_settings,
+)
 
 OUTCOMES = ("advance", "hold", "regress", "pause")  # least to most severe
 SWELLING = ("none", "same", "more")
@@ -34,6 +41,8 @@ REASON_CODES: dict[str, str] = {
     # hold
     "near_fall": "A near fall was reported: hold and alert the clinician.",
     "dizziness": "Dizziness was reported: hold and alert the clinician.",
+    "setting_not_allowed": "A session was logged on a setting the plan does not allow: hold and "
+    "alert the clinician.",
     "lowest_level": "Regression was indicated at the first level: hold, the clinician reviews.",
     "too_few_sessions": "Fewer sessions in the window than the minimum needed to judge progress.",
     "low_adherence": "Fewer than the required share of prescribed sessions were logged.",
@@ -52,7 +61,7 @@ REASON_CODES: dict[str, str] = {
 }
 
 # These hold or regress but still need a clinician's eyes; pause always alerts.
-_ALERT_CODES = frozenset({"near_fall", "dizziness", "lowest_level"})
+_ALERT_CODES = frozenset({"near_fall", "dizziness", "lowest_level", "setting_not_allowed"})
 # The adverse events that hold and alert (CLINICAL.md §4.1): a session reporting one tells the
 # clinician at once, as a pause does.
 HOLD_ALERT_EVENTS = ("near_fall", "dizziness")
@@ -173,8 +182,15 @@ class SessionRecord:
     near_fall: bool = False
     dizziness: bool = False
     chest_pain: bool = False
+    # Where the session was done (a code of levels.SETTINGS); None when not known, which no
+    # rule then judges.
+    setting: str | None = None
 
     def __post_init__(self) -> None:
+        if self.setting is not None and self.setting not in SETTINGS:
+            raise ValueError(
+                f"Session setting must be one of {', '.join(SETTINGS)}; got {self.setting!r}."
+            )
         # Out-of-range scores would silently dodge or trip a threshold; better to fail loudly.
         for name in ("pain_before", "pain_worst", "pain_after", "pain_next_morning", "effort"):
             value = getattr(self, name)
@@ -334,6 +350,31 @@ def _pause_and_alert_reasons(
             )
         )
     return reasons
+
+
+def _setting_reasons(
+    window: Sequence[SessionRecord], level: Level, constraints: Constraints
+) -> list[Reason]:
+    """Sessions done on a setting the plan does not allow (a clinic system may record what
+    happened; the portal offers only the allowed ones): hold and alert, §3 and §4."""
+    allowed = loggable_settings(level, constraints)
+    outside = [s for s in window if s.setting is not None and s.setting not in allowed]
+    if not outside:
+        return []
+    by_setting = [
+        f"{SETTINGS[setting].lower()} on {_days_list([s for s in outside if s.setting == setting])}"
+        for setting in SETTINGS_BY_SUPPORT
+        if any(s.setting == setting for s in outside)
+    ]
+    allowed_words = ", ".join(SETTINGS[s].lower() for s in allowed)
+    return [
+        Reason(
+            "setting_not_allowed",
+            f"Logged on a setting the plan does not allow: {'; '.join(by_setting)} (the plan "
+            f"allows: {allowed_words}). Staying at this level; the clinician has been alerted.",
+            HOLD,
+        )
+    ]
 
 
 def _regress_reasons(
@@ -616,6 +657,7 @@ def evaluate(
     window = sorted((s for s in sessions if first_day <= s.day <= today), key=lambda s: s.day)
 
     reasons = _pause_and_alert_reasons(window, settings)
+    reasons += _setting_reasons(window, levels[current], constraints)
     reasons += _regress_reasons(window, settings)
     reasons += _hold_reasons(
         levels=levels,

@@ -198,13 +198,33 @@ def safety_for(level: Level) -> tuple[SafetyInstruction, ...]:
 
     Parallel bars get only the general ones: they are neither a belt nor open ground.
     """
-    if level.setting in TREADMILL_SETTINGS:
-        kind = _TREADMILL
-    elif level.setting == OVERGROUND:
-        kind = _OVERGROUND_KIND
-    else:
-        kind = _ALL
+    kind = _setting_kind(level.setting)
     return tuple(s for s in SAFETY_INSTRUCTIONS if s.applies_to in (_ALL, kind))
+
+
+def _setting_kind(setting: str) -> str:
+    if setting in TREADMILL_SETTINGS:
+        return _TREADMILL
+    if setting == OVERGROUND:
+        return _OVERGROUND_KIND
+    return _ALL
+
+
+# The one line a reminder has room for: what matters most where the session is done. On a
+# belt, holding on; on open ground, a clear space; between the bars (a clinic's, usually with a
+# therapist), starting slowly.
+_HEADLINE_SAFETY = {
+    _TREADMILL: "hold_handrails",
+    _OVERGROUND_KIND: "clear_space",
+    _ALL: "start_slowly",
+}
+
+
+def headline_safety(level: Level) -> SafetyInstruction:
+    """The safety instruction to carry alone (a reminder): the first that matters in the
+    level's setting, one of `safety_for(level)`."""
+    code = _HEADLINE_SAFETY[_setting_kind(level.setting)]
+    return next(s for s in SAFETY_INSTRUCTIONS if s.code == code)
 
 
 # --- protocols -----------------------------------------------------------------------------------

@@ -81,6 +81,7 @@ def test_every_dashboard_page_passes_axe(
         f"/clinic/team/{admin.pk}/",
         "/clinic/api-keys/",
         "/clinic/team/two-step/",
+        "/clinic/team/clinic/",
         "/clinic/account/two-step/",
         "/clinic/account/two-step/set-up/",
         "/clinic/password-reset/",

@@ -5,7 +5,14 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from rehab.clinical import levels as L
-from rehab.clinical.levels import Constraints, Interval, Level, cap_level, within
+from rehab.clinical.levels import (
+    Constraints,
+    Interval,
+    Level,
+    cap_level,
+    loggable_settings,
+    within,
+)
 
 FREE = Level("Free", 20, 3, None, 5, L.OVERGROUND, min_days=7, interval=Interval(60, 60))
 
@@ -111,3 +118,31 @@ def test_merged_constraints_cap_at_least_as_hard_as_either(level, a, b):
     merged = cap_level(level, a.merge(b)).level
     assert within(merged, a)
     assert within(merged, b)
+
+
+def test_loggable_settings_under_fall_risk_leave_out_overground():
+    fall_risk = Constraints(
+        handrails_required=True,
+        allowed_settings=frozenset({L.PARALLEL_BARS, L.TREADMILL_BOTH_HANDRAILS}),
+    )
+    assert loggable_settings(FREE, fall_risk) == (L.PARALLEL_BARS, L.TREADMILL_BOTH_HANDRAILS)
+
+
+def test_loggable_settings_without_constraints_are_the_level_and_more_support():
+    light = Level("Light", 15, 3, 2.0, 0, L.TREADMILL_LIGHT_TOUCH, min_days=3)
+    assert loggable_settings(light, Constraints()) == (
+        L.PARALLEL_BARS,
+        L.TREADMILL_BOTH_HANDRAILS,
+        L.TREADMILL_LIGHT_TOUCH,
+    )
+    assert loggable_settings(FREE, Constraints()) == tuple(L.SETTINGS)
+
+
+@given(levels, constraints)
+def test_loggable_settings_hold_the_prescription_and_nothing_the_constraints_forbid(level, c):
+    allowed = loggable_settings(level, c)
+    prescribed = cap_level(level, c).level.setting
+    assert prescribed in allowed  # the prefilled answer is always one of the choices
+    assert set(allowed) <= set(c.effective_settings())
+    assert all(L.support_rank(s) <= L.support_rank(prescribed) for s in allowed)
+    assert list(allowed) == sorted(allowed, key=L.support_rank)

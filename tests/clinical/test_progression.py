@@ -9,6 +9,7 @@ import pytest
 
 from rehab.clinical.levels import (
     OVERGROUND,
+    PARALLEL_BARS,
     TREADMILL_BOTH_HANDRAILS,
     TREADMILL_LIGHT_TOUCH,
     Constraints,
@@ -164,6 +165,102 @@ def test_dizziness_holds_and_alerts():
     assert decision.outcome == "hold"
     assert decision.alert is True
     assert codes(decision) == ["dizziness"]
+
+
+# --- a session on a setting the plan does not allow (§3 constraints, §4 hold + alert) --------
+
+FALL_RISK = Constraints(
+    supervised_only=True,
+    handrails_required=True,
+    allowed_settings=frozenset({PARALLEL_BARS, TREADMILL_BOTH_HANDRAILS}),
+    max_speed_kmh=1.5,
+    max_incline_pct=0,
+)
+
+
+def test_overground_under_fall_risk_constraints_holds_and_alerts_in_words():
+    sessions = [*good_week()[:2], session(1, setting=OVERGROUND)]
+    decision = run(sessions=sessions, constraints=FALL_RISK)
+    assert decision.outcome == "hold"
+    assert decision.alert is True
+    assert decision.to_level == decision.from_level == 1
+    assert "setting_not_allowed" in codes(decision)
+    assert reason(decision, "setting_not_allowed").text == (
+        "Logged on a setting the plan does not allow: overground, in a clear level space on "
+        "13 March (the plan allows: parallel bars, treadmill, holding both handrails). Staying "
+        "at this level; the clinician has been alerted."
+    )
+
+
+def test_less_support_than_the_level_prescribes_holds_even_without_constraints():
+    # Level 2 holds both rails; a light touch skips the step that takes support away.
+    sessions = [*good_week()[:2], session(1, setting=TREADMILL_LIGHT_TOUCH)]
+    decision = run(sessions=sessions)
+    assert decision.outcome == "hold"
+    assert decision.alert is True
+    assert codes(decision) == ["setting_not_allowed"]
+    assert "the plan allows: parallel bars, treadmill, holding both handrails" in (
+        decision.reasons[0].text
+    )
+
+
+@pytest.mark.parametrize("setting", [PARALLEL_BARS, TREADMILL_BOTH_HANDRAILS, None])
+def test_the_prescribed_setting_more_support_or_an_unknown_one_still_advances(setting):
+    decision = run(sessions=good_week(setting=setting))
+    assert decision.outcome == "advance"
+    assert decision.alert is False
+
+
+def test_the_capped_level_decides_what_is_allowed():
+    # Level 4 is overground; under handrail constraints it is capped to both rails, so both
+    # rails is what the plan allows, and a light touch is still too little support.
+    week = [session(d, minutes_done=20) for d in (5, 3, 1)]
+    ok = run(current=3, sessions=week, constraints=FALL_RISK)
+    assert "setting_not_allowed" not in codes(ok)
+    light = [*week[:2], session(1, minutes_done=20, setting=TREADMILL_LIGHT_TOUCH)]
+    held = run(current=3, sessions=light, constraints=FALL_RISK)
+    assert "setting_not_allowed" in codes(held)
+    assert held.alert is True
+
+
+def test_every_setting_outside_is_named_with_its_days_most_support_first():
+    sessions = [
+        session(5, setting=OVERGROUND),
+        session(3, setting=TREADMILL_LIGHT_TOUCH),
+        session(1, setting=OVERGROUND),
+    ]
+    text = reason(run(sessions=sessions, constraints=FALL_RISK), "setting_not_allowed").text
+    assert text.startswith(
+        "Logged on a setting the plan does not allow: treadmill, one hand or light touch on the "
+        "rail on 11 March; overground, in a clear level space on 9 March and 13 March (the plan "
+        "allows: "
+    )
+
+
+def test_a_session_outside_before_the_window_is_not_held_against_the_plan():
+    sessions = [session(9, setting=OVERGROUND), *good_week()]
+    decision = run(sessions=sessions, constraints=FALL_RISK)
+    assert decision.outcome == "advance"
+
+
+def test_regress_still_wins_over_the_setting_hold_and_the_clinician_is_alerted():
+    sessions = [*good_week()[:2], session(1, setting=OVERGROUND, pain_worst=7)]
+    decision = run(sessions=sessions, constraints=FALL_RISK)
+    assert decision.outcome == "regress"
+    assert decision.alert is True
+    assert "setting_not_allowed" in codes(decision)
+
+
+def test_a_fall_on_a_setting_outside_pauses_and_names_both():
+    sessions = [*good_week()[:2], session(1, setting=OVERGROUND, fall=True)]
+    decision = run(sessions=sessions, constraints=FALL_RISK)
+    assert decision.outcome == "pause"
+    assert codes(decision)[:2] == ["fall", "setting_not_allowed"]
+
+
+def test_session_record_rejects_an_unknown_setting():
+    with pytest.raises(ValueError, match="setting"):
+        session(1, setting="trampoline")
 
 
 # --- 2. regress --------------------------------------------------------------------------------
@@ -718,6 +815,7 @@ def test_every_code_is_described_and_reachable():
         {},
         {"sessions": [*good_week(), session(1, fall=True, chest_pain=True, pain_after=9)]},
         {"sessions": [*good_week(), session(1, near_fall=True, dizziness=True)]},
+        {"sessions": [*good_week(), session(1, setting=OVERGROUND)]},
         {"sessions": [*good_week(), session(1, pain_worst=6, effort=7, pain_next_morning=4)]},
         {"current": 0, "sessions": good_week(minutes_done=10, pain_worst=6)},
         {"sessions": [session(1, swelling="more", pain_next_morning=None, minutes_done=1)]},

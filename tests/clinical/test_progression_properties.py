@@ -10,10 +10,13 @@ from hypothesis import strategies as st
 
 from rehab.clinical.levels import (
     OVERGROUND,
+    PARALLEL_BARS,
+    SETTINGS,
     TREADMILL_BOTH_HANDRAILS,
     TREADMILL_LIGHT_TOUCH,
     Constraints,
     Level,
+    loggable_settings,
 )
 from rehab.clinical.progression import (
     OUTCOMES,
@@ -48,6 +51,7 @@ class DayLog:
     near_fall: bool
     dizziness: bool
     chest_pain: bool
+    setting: str | None = None  # None: the level's own setting (what the portal prefills)
 
     def record(self, day: date, level: Level) -> SessionRecord:
         minutes = level.minutes if self.minutes_done is None else self.minutes_done
@@ -64,6 +68,7 @@ class DayLog:
             near_fall=self.near_fall,
             dizziness=self.dizziness,
             chest_pain=self.chest_pain,
+            setting=level.setting if self.setting is None else self.setting,
         )
 
 
@@ -80,6 +85,8 @@ any_logs = st.builds(
     near_fall=rare,
     dizziness=rare,
     chest_pain=rare,
+    # Mostly the level's own setting; now and then any setting, as a clinic system may record.
+    setting=st.one_of(st.none(), st.none(), st.none(), st.sampled_from(list(SETTINGS))),
 )
 
 
@@ -143,6 +150,13 @@ constraint_sets = st.sampled_from(
         Constraints(max_speed_kmh=2.0),
         Constraints(max_incline_pct=0.0),
         Constraints(hold_progression=True),
+        Constraints(
+            supervised_only=True,
+            handrails_required=True,
+            allowed_settings=frozenset({PARALLEL_BARS, TREADMILL_BOTH_HANDRAILS}),
+            max_speed_kmh=1.5,
+            max_incline_pct=0.0,
+        ),
     )
 )
 
@@ -200,6 +214,12 @@ def simulate(
         window = [s for s in sessions if first_day <= s.day <= today]
         if any(s.fall or s.chest_pain for s in window):
             assert decision.outcome == "pause"
+        allowed = loggable_settings(ladder[current], constraints)
+        if any(s.setting not in allowed for s in window):
+            # A session outside the plan's settings never advances and always alerts.
+            assert decision.outcome != "advance"
+            assert decision.alert
+            assert "setting_not_allowed" in [r.code for r in decision.reasons]
         if decision.outcome == "advance":
             assert len(window) >= rules.hold_min_sessions
             assert (today - level_started_on).days >= ladder[current].min_days

@@ -108,3 +108,11 @@ def test_demo_logins_work(seeded, client, settings, rf):
     for username in ("hughes", "admin", "patel", "maria"):
         request = rf.post("/clinic/login/")
         assert authenticate(request, username=username, password=settings.DEMO_PASSWORD)
+
+
+def test_the_demo_clinic_has_contact_details_patients_can_call(seeded):
+    clinic = Clinic.objects.get()
+    assert clinic.phone_uri == "tel:01614960000"
+    assert clinic.address
+    assert clinic.opening_hours
+    clinic.full_clean()  # the demo's details pass the same validation as the dashboard's

@@ -130,7 +130,15 @@ class Command(BaseCommand):
 
     def _seed(self, password: str) -> int:
         rng = random.Random(20260301)  # the same demo every time
-        clinic = Clinic.objects.create(name=CLINIC_NAME, slug=CLINIC_SLUG, timezone=CLINIC_TZ)
+        clinic = Clinic.objects.create(
+            name=CLINIC_NAME,
+            slug=CLINIC_SLUG,
+            timezone=CLINIC_TZ,
+            # A number from Ofcom's range kept for drama and examples: it rings nobody.
+            phone="0161 496 0000",
+            address="Riverside Physiotherapy\n12 Mill Lane\nManchester M1 7ZZ",
+            opening_hours="Monday to Friday 8:00-18:00\nSaturday 9:00-12:00",
+        )
         if not User.objects.filter(username="admin").exists():
             self._user(
                 "admin",
