@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("clinicians.views.today")),
     path("", include("clinicians.views.patient")),
     path("", include("clinicians.views.flows")),
+    path("", include("clinicians.views.work")),
     path("", include("clinicians.views.library")),
     path("", include("clinicians.views.team")),
     path("", include("clinicians.views.two_step")),
