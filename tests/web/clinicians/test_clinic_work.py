@@ -432,3 +432,41 @@ def test_only_this_patients_notes_are_shown(dashboard, clinic):
     notes = notes_section(dashboard.get(page_url(patient)).content.decode())
     assert "Someone else" not in notes
     assert "No clinical notes yet." in notes
+
+
+# --- Hostile input: a 400 beside the field, never a 500, nothing saved ------------------------
+
+
+def test_a_control_character_in_a_note_is_refused_beside_it(dashboard, clinic):
+    patient = PatientFactory(clinic=clinic)
+    response = dashboard.post(note_url(patient), {"noted_on": "2026-03-02", "text": "a\x07b"})
+    assert response.status_code == 400
+    assert "control character" in field_error(response.content.decode(), "text")
+    assert not ClinicalNote.objects.exists()
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "2026-02-30"])
+def test_dates_out_of_range_are_400s_on_every_form(dashboard, clinic, day):
+    plan = plan_for(clinic)
+    patient = plan.patient
+    responses = {
+        "date": dashboard.post(session_url(patient), session_post(date=day)),
+        "taken_on": dashboard.post(outcome_url(patient, "odi"), {"taken_on": day, "total": "3"}),
+        "noted_on": dashboard.post(note_url(patient), {"noted_on": day, "text": "x"}),
+    }
+    for field, response in responses.items():
+        assert response.status_code == 400, field
+        assert field_error(response.content.decode(), field)
+    assert not SessionLog.objects.exists()
+    assert not OutcomeScore.objects.exists()
+    assert not ClinicalNote.objects.exists()
+
+
+def test_an_answer_that_is_not_one_of_the_choices_is_refused(dashboard, clinic):
+    patient = PatientFactory(clinic=clinic)
+    response = dashboard.post(
+        outcome_url(patient, "koos"), {"taken_on": TODAY.isoformat(), "P1": "7"}
+    )
+    assert response.status_code == 400
+    assert "Select a valid choice" in field_error(response.content.decode(), "P1")
+    assert not OutcomeScore.objects.exists()
