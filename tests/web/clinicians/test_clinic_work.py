@@ -470,3 +470,51 @@ def test_an_answer_that_is_not_one_of_the_choices_is_refused(dashboard, clinic):
     assert response.status_code == 400
     assert "Select a valid choice" in field_error(response.content.decode(), "P1")
     assert not OutcomeScore.objects.exists()
+
+
+# --- Query counts --------------------------------------------------------------------------------
+
+
+def count_queries(client, method: str, url: str, data=None) -> tuple[int, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = getattr(client, method)(url, data)
+    return response.status_code, len(queries)
+
+
+def test_the_forms_cost_a_fixed_number_of_queries(dashboard, clinic):
+    plan = plan_for(clinic)
+    patient = plan.patient
+    for day in range(3):  # history that must not add queries
+        services.session_log(
+            plan=plan,
+            actor=None,
+            date=TODAY - dt.timedelta(days=2 * day + 1),
+            today=TODAY,
+            **good_session(),
+        )
+        services.clinical_note_add(patient=patient, actor=None, noted_on=TODAY, text="x")
+    dashboard.get(page_url(patient))  # the session's first request refreshes its expiry
+    assert {
+        # session, user, clinician + clinic, patient, then the open plan and the read's audit.
+        "session form": count_queries(dashboard, "get", session_url(patient)),
+        # session, user, clinician + clinic, patient, the read's audit.
+        "KOOS form": count_queries(dashboard, "get", outcome_url(patient, "koos")),
+        # session, user, clinician + clinic, patient; the service: savepoint, insert, the
+        # patient's clinic (for the audit event), audit, release.
+        "note": count_queries(
+            dashboard, "post", note_url(patient), {"noted_on": "2026-03-02", "text": "y"}
+        ),
+        # session, user, clinician + clinic, patient, then the service's: savepoint, the open
+        # plan, insert, the patient's clinic (for the audit event), audit, release.
+        "ODI": count_queries(
+            dashboard, "post", outcome_url(patient, "odi"), {"taken_on": "2026-03-02", "total": "9"}
+        ),
+    } == {
+        "session form": (200, 6),
+        "KOOS form": (200, 5),
+        "note": (302, 9),
+        "ODI": (302, 10),
+    }
