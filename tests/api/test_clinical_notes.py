@@ -122,3 +122,24 @@ def test_the_list_costs_the_same_queries_for_one_note_or_fifty(world, api):
 
 
 NOTES_LIST_QUERIES = 5
+
+
+def test_a_session_says_whether_it_was_supervised(world, api):
+    session = world.session  # logged by the clinician in the usual way: not supervised
+    assert api.get(f"/api/v1/sessions/{session.pk}/").json()["supervised"] is False
+    clinician = world.plan.assigned_by
+    today = world.patient_a.local_today()
+    supervised = services.session_log(
+        plan=world.plan,
+        actor=clinician,
+        date=today,
+        today=today,
+        supervised=True,
+        minutes_done=10,
+        pain_before=1,
+        pain_worst=2,
+        pain_after=1,
+        effort=3,
+        setting="treadmill_both_handrails",
+    )
+    assert api.get(f"/api/v1/sessions/{supervised.pk}/").json()["supervised"] is True

@@ -518,3 +518,21 @@ def test_the_forms_cost_a_fixed_number_of_queries(dashboard, clinic):
         "note": (302, 9),
         "ODI": (302, 10),
     }
+
+
+def test_the_timeline_says_who_recorded_each_session(dashboard, clinic, clinician):
+    plan = plan_for(clinic, user=UserFactory())
+    patient = plan.patient
+    services.session_log(
+        plan=plan, actor=patient.user, date=TODAY - dt.timedelta(days=4), **good_session()
+    )
+    services.session_log(
+        plan=plan, actor=None, date=TODAY - dt.timedelta(days=2), today=TODAY, **good_session()
+    )
+    dashboard.post(session_url(patient), session_post())
+    page = dashboard.get(page_url(patient)).content.decode()
+    rows = re.findall(
+        r"<tr>.*?</tr>", re.search(r'<section[^>]*id="sessions".*?</section>', page, re.S)[0], re.S
+    )
+    recorded_by = [re.sub(r"<[^>]+>", "", row.split("<td>")[-1]).strip() for row in rows[1:]]
+    assert recorded_by == ["Supervised Priya Patel", "Clinic system", "The patient"]
