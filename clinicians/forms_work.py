@@ -185,6 +185,7 @@ class OutcomeForm(forms.Form):
 
     measure = ""
     attribution = ""  # whose questionnaire it is, shown under the form
+    intro = ""  # how to fill it in, for the clinician, shown above the questions
 
     def __init__(self, *args, today, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -260,6 +261,10 @@ PSFS_ROWS = clinical_outcomes.PSFS_MAX_ACTIVITIES
 
 class PsfsForm(OutcomeForm):
     measure = "psfs"
+    intro = (
+        f"The patient names {clinical_outcomes.PSFS_MIN_ACTIVITIES} to {PSFS_ROWS} activities "
+        "they find hard and scores each; leave unused rows empty."
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -315,6 +320,10 @@ class KoosForm(OutcomeForm):
 
     measure = "koos"
     attribution = questionnaires.KOOS_ATTRIBUTION
+    intro = (
+        "Copy the patient's answers from the paper form; leave a question the patient did not "
+        "answer as it is. A part with fewer than half of its questions answered is not scored."
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -356,6 +365,7 @@ class RmdqForm(OutcomeForm):
 
     measure = "rmdq"
     attribution = questionnaires.RMDQ_ATTRIBUTION
+    intro = "Tick each sentence the patient ticked; every sentence left unticked counts as no."
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
