@@ -105,6 +105,7 @@ def _render_page(request, patient: Patient, *, report_form=None, note_form=None,
         "report_form": report_form or ReportRequestForm(),
         "note_form": note_form or ClinicalNoteForm(today=page.today),
         "outcome_measures": list(clinical_outcomes.MEASURES.values()),
+        "notes_cap": selectors.PATIENT_PAGE_NOTES,
         "clinic_timezone": principal.clinic.timezone,
         "poll_ms": REPORT_POLL_SECONDS * 1000,
     }

@@ -536,3 +536,16 @@ def test_the_timeline_says_who_recorded_each_session(dashboard, clinic, clinicia
     )
     recorded_by = [re.sub(r"<[^>]+>", "", row.split("<td>")[-1]).strip() for row in rows[1:]]
     assert recorded_by == ["Supervised Priya Patel", "Clinic system", "The patient"]
+
+
+def test_the_page_shows_the_latest_notes_only_and_says_so(dashboard, clinic):
+    patient = PatientFactory(clinic=clinic)
+    for n in range(25):
+        services.clinical_note_add(
+            patient=patient, actor=None, noted_on=TODAY - dt.timedelta(days=n), text=f"Note {n}."
+        )
+    notes = notes_section(dashboard.get(page_url(patient)).content.decode())
+    assert len(re.findall(r"<article", notes)) == 20
+    assert "Note 19." in notes
+    assert "Note 20." not in notes
+    assert "The latest 20 notes" in notes
