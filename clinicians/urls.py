@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("clinicians.views.patient")),
     path("", include("clinicians.views.referrals")),
     path("", include("clinicians.views.flows")),
+    path("", include("clinicians.views.work")),
     path("", include("clinicians.views.library")),
     path("", include("clinicians.views.team")),
     path("", include("clinicians.views.two_step")),

@@ -118,14 +118,20 @@ def audit_trail_read(*, actor: Actor, events, via: str, clinic: Clinic | None = 
     )
 
 
-def audit_view_with_trail(*, actor: Actor, action: str, patient: Patient, clinic: Clinic) -> None:
+def audit_view_with_trail(
+    *, actor: Actor, action: str, patient: Patient, clinic: Clinic, reads: tuple[str, ...] = ()
+) -> None:
     """A page showing a patient's record with its audit trail: the view and the trail's read
-    (`audit.read`), two events in one insert, so the page costs no extra query."""
+    (`audit.read`), and one event per other read action the page makes (`reads`, e.g. its
+    clinical notes' `note.read`), all in one insert, so the page costs no extra query."""
     AuditEvent.objects.bulk_create(
         [
             AuditEvent(**_event_fields(actor, action, patient, patient, clinic, None)),
-            AuditEvent(
-                **_event_fields(actor, "audit.read", None, patient, clinic, {"via": "dashboard"})
+            *(
+                AuditEvent(
+                    **_event_fields(actor, read, None, patient, clinic, {"via": "dashboard"})
+                )
+                for read in ("audit.read", *reads)
             ),
         ]
     )

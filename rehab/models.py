@@ -511,6 +511,9 @@ class SessionLog(models.Model):
     chest_pain = models.BooleanField(default=False)
     notes = models.TextField(blank=True, max_length=NOTE_MAX, validators=note_validators(NOTE_MAX))
     logged_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    # Done with a clinician present and recorded by them on the dashboard (logged_by is that
+    # clinician), e.g. for a plan whose screening allows supervised sessions only.
+    supervised = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -610,6 +613,25 @@ class OutcomeScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.measure.upper()} of {self.patient} on {self.taken_on}"
+
+
+class ClinicalNote(models.Model):
+    """A dated note a clinician writes on a patient's record. Its clinic is the patient's: the
+    selectors scope notes through the patient, as sessions and outcome scores are scoped."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="clinical_notes")
+    author = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    # The day the note is about (a phone call yesterday may be written up today).
+    noted_on = models.DateField(validators=DATE_RANGE)
+    text = models.TextField(max_length=NOTE_MAX, validators=note_validators(NOTE_MAX))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-noted_on", "-created_at", "-id"]
+        indexes = [models.Index(fields=["patient", "-noted_on", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"Note on {self.patient} for {self.noted_on}"
 
 
 class AuditChain(models.Model):

@@ -60,6 +60,7 @@ __all__ = (
     "LevelChange",
     "OutcomeRow",
     "ReportData",
+    "ReportNote",
     "SafetyEvent",
     "build_report",
 )
@@ -104,6 +105,13 @@ class CalendarDay:
 
 
 @dataclass(frozen=True)
+class ReportNote:
+    day: date
+    author: str  # "" when the author's account is gone
+    text: str  # the clinician's words, as written
+
+
+@dataclass(frozen=True)
 class ReportData:
     audience: str  # "clinician" | "patient"
     clinic_name: str
@@ -125,6 +133,8 @@ class ReportData:
     outcomes: tuple[OutcomeRow, ...]
     safety_events: tuple[SafetyEvent, ...]
     citations: tuple[str, ...]
+    # The clinician's version only (services leave it empty for the patient's).
+    clinical_notes: tuple[ReportNote, ...] = ()
 
 
 # --- words ---------------------------------------------------------------------------------------
@@ -745,6 +755,22 @@ def _screening(data: ReportData, st: _Styles) -> list[Flowable]:
     return out
 
 
+def _clinical_notes(data: ReportData, st: _Styles, width: float) -> list[Flowable]:
+    """The period's clinical notes, oldest first; never in the patient's version."""
+    if st.patient:
+        return []
+    out: list[Flowable] = [Paragraph("Clinical notes", st.h2)]
+    if not data.clinical_notes:
+        out.append(Paragraph("No clinical notes written in this period.", st.body))
+        return out
+    rows = [
+        [format_date(n.day), _text(n.author or "Unknown"), _text(n.text)]
+        for n in sorted(data.clinical_notes, key=lambda n: n.day)
+    ]
+    out.append(_table(["Date", "By", "Note"], rows, [0.17 * width, 0.2 * width, 0.63 * width], st))
+    return out
+
+
 def _bullets(items: Sequence[str], st: _Styles) -> ListFlowable:
     return ListFlowable(
         [ListItem(Paragraph(item, st.body), leftIndent=12) for item in items],
@@ -812,6 +838,7 @@ def build_report(data: ReportData) -> bytes:
         lambda: _outcomes(data, st, width),
         lambda: _safety(data, st, width),
         lambda: _screening(data, st),
+        lambda: _clinical_notes(data, st, width),
         lambda: _citations(data, st),
     ]
     story: list[Flowable] = [flowable for section in sections for flowable in section()]

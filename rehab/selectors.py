@@ -46,6 +46,7 @@ from rehab.models import (
     AuditEvent,
     CalendarFeed,
     Clinic,
+    ClinicalNote,
     Clinician,
     OutcomeScore,
     Patient,
@@ -183,6 +184,16 @@ def decisions_for(principal: Principal) -> QuerySet[ProgressionDecision]:
 
 def outcomes_for(principal: Principal) -> QuerySet[OutcomeScore]:
     return _scope(OutcomeScore.objects.select_related("patient"), principal)
+
+
+def clinical_notes_for(principal: Principal) -> QuerySet[ClinicalNote]:
+    """The clinic's working notes: staff only. A patient does not read them through any door
+    (as the clinician's version of a report is not theirs)."""
+    if not principal.is_staff:
+        return ClinicalNote.objects.none()
+    return ClinicalNote.objects.filter(patient__clinic=principal.clinic).select_related(
+        "patient", "author"
+    )
 
 
 def reminders_for(principal: Principal) -> QuerySet[Reminder]:
@@ -454,6 +465,7 @@ PATIENT_PAGE_OUTCOME_ROWS = 10  # shown per measure; all are read, as the first 
 PATIENT_PAGE_REMINDERS = 20
 PATIENT_PAGE_REPORTS = 10
 PATIENT_PAGE_AUDIT_EVENTS = 50
+PATIENT_PAGE_NOTES = 20
 
 PATIENT_PAGE_ADVERSE_EVENTS = {
     "fall": "Fall",
@@ -500,6 +512,8 @@ PATIENT_PAGE_AUDIT_ACTIONS = {
     "decision.read": "Read the decisions",
     "outcome.record": "Recorded an outcome measure",
     "outcome.read": "Read the outcome measures",
+    "note.add": "Wrote a clinical note",
+    "note.read": "Read the clinical notes",
     "reminder.read": "Read the reminders",
     "report.request": "Requested a report",
     "report.render": "Report rendered",
@@ -573,6 +587,13 @@ class PatientPageSession:
     log: SessionLog
     level_name: str
     adverse_events: tuple[str, ...]
+    logged_by: str = ""  # the person who recorded it (the supervising clinician, if supervised)
+
+
+@dataclass(frozen=True)
+class PatientPageNote:
+    note: ClinicalNote
+    author: str
 
 
 @dataclass(frozen=True)
@@ -656,6 +677,7 @@ class PatientPage:
     reminders: tuple[Reminder, ...]
     reports: tuple[Report, ...]
     audit_events: tuple[PatientPageAudit, ...]
+    notes: tuple[PatientPageNote, ...] = ()  # clinical notes, newest first, capped
 
 
 def _page_age(born: dt.date | None, today: dt.date) -> int | None:
@@ -799,9 +821,9 @@ def patient_page(
     open_plan = next((plan for plan in plans if plan.is_open), None)
 
     logs = list(
-        SessionLog.objects.filter(patient=patient).order_by("-date", "-id")[
-            :PATIENT_PAGE_SESSIONS_READ
-        ]
+        SessionLog.objects.filter(patient=patient)
+        .select_related("logged_by")
+        .order_by("-date", "-id")[:PATIENT_PAGE_SESSIONS_READ]
     )
     chart_since = today - dt.timedelta(weeks=PATIENT_PAGE_CHART_WEEKS)
     sessions = tuple(
@@ -809,6 +831,7 @@ def patient_page(
             log=log,
             level_name=_page_level_name(plans_by_id.get(log.plan_id), log.level_index),
             adverse_events=tuple(PATIENT_PAGE_ADVERSE_EVENTS[name] for name in log.adverse_events),
+            logged_by=_page_person(log.logged_by),
         )
         for log in logs[:PATIENT_PAGE_SESSIONS]
     )
@@ -851,6 +874,12 @@ def patient_page(
         .select_related("requested_by")
         .order_by("-created_at", "-id")[:PATIENT_PAGE_REPORTS]
     )
+    notes = tuple(
+        PatientPageNote(note, _page_person(note.author))
+        for note in ClinicalNote.objects.filter(patient=patient)
+        .select_related("author")
+        .order_by("-noted_on", "-created_at", "-id")[:PATIENT_PAGE_NOTES]
+    )
     audit_events = tuple(
         PatientPageAudit(event, PATIENT_PAGE_AUDIT_ACTIONS.get(event.action, event.action))
         for event in AuditEvent.objects.filter(patient=patient, clinic=principal.clinic).order_by(
@@ -880,6 +909,7 @@ def patient_page(
         reminders=reminders,
         reports=reports,
         audit_events=audit_events,
+        notes=notes,
     )
 
 

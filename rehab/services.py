@@ -42,6 +42,7 @@ from rehab.models import (
     ApiKey,
     CalendarFeed,
     Clinic,
+    ClinicalNote,
     Clinician,
     OutcomeScore,
     Patient,
@@ -1011,13 +1012,17 @@ def session_log(
     chest_pain: bool = False,
     notes: str = "",
     pain_next_morning: int | None = None,
+    supervised: bool = False,
     today: dt.date | None = None,
 ) -> SessionLog:
     """Log a session, then evaluate progression at once: a fall, chest pain or severe pain
-    pauses the plan before this function returns."""
+    pauses the plan before this function returns. `supervised`: a clinician of the patient's
+    clinic was there and records it (the dashboard's form); the same rules apply to it."""
     plan = _lock_plan(plan)
     _plan_accepts_logs(plan)
     patient = plan.patient
+    if supervised:
+        _check_supervisor(actor, patient)
     today = today or patient.local_today()
     log = SessionLog(
         plan=plan,
@@ -1056,6 +1061,7 @@ def session_log(
             )
         log.pain_next_morning_at = timezone.now()
     log.logged_by = as_user(actor)
+    log.supervised = supervised
     try:
         # The unique (plan, date) constraint is the duplicate check, for a retry and for two
         # requests at once alike. No savepoint of its own: on a clash the whole service
@@ -1070,7 +1076,7 @@ def session_log(
         action="session.log",
         obj=log,
         patient=patient,
-        detail={"adverse_events": log.adverse_events},
+        detail={"adverse_events": log.adverse_events, "supervised": supervised},
     )
     if log.fall:
         # CLINICAL.md §3: a reported fall invalidates the screening.
@@ -1093,6 +1099,21 @@ def session_log(
         _decision_alerts_record(decision, kind=Alert.Kind.HOLD)
         outbox.enqueue_after_commit("alert_pause", decision.pk)
     return log
+
+
+def _check_supervisor(actor: Actor, patient: Patient) -> None:
+    """Only a clinician of the patient's clinic can say they supervised a session: not the
+    patient, not a clinic system's key (it cannot say who was there)."""
+    user = as_user(actor)
+    if (
+        user is None
+        or not Clinician.objects.filter(user=user, clinic_id=patient.clinic_id).exists()
+    ):
+        raise RehabError(
+            "supervisor_not_clinician",
+            "Only a clinician of the patient's clinic can record a supervised session.",
+            status=403,
+        )
 
 
 def _duplicate_session(day: dt.date) -> RehabError:
@@ -1393,6 +1414,39 @@ def outcome_record(
         detail={"measure": measure},
     )
     return record
+
+
+# --- Clinical notes --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def clinical_note_add(
+    *,
+    patient: Patient,
+    actor: Actor,
+    noted_on: dt.date,
+    text: str,
+    today: dt.date | None = None,
+) -> ClinicalNote:
+    """A dated note on the patient's record, by its author. The note's words are health data:
+    the audit event names the note, never its text."""
+    _require_active_patient(patient)
+    today = today or patient.local_today()
+    note = ClinicalNote(
+        patient=patient, author=as_user(actor), noted_on=noted_on, text=(text or "").strip()
+    )
+    # Length, characters and a blank text are the model's validators' to say.
+    _full_clean(note, exclude=["patient", "author"], validate_constraints=False)
+    if note.noted_on > today:
+        raise validation_error({"noted_on": "A note cannot be dated in the future."})
+    note.save()
+    audit_record(
+        actor=actor,
+        action="note.add",
+        obj=note,
+        patient=patient,
+    )
+    return note
 
 
 # --- API keys --------------------------------------------------------------------------------
@@ -2268,6 +2322,29 @@ def _report_data(report: Report, now: dt.datetime):
             for event in log.adverse_events
         ),
         citations=tuple(c["text"] for c in plan.protocol.citations) if plan else (),
+        clinical_notes=_report_notes(report, start, end),
+    )
+
+
+def _report_notes(report: Report, start: dt.date, end: dt.date) -> tuple:
+    """The period's clinical notes, oldest first, for the clinician's version only: they are
+    the clinic's working notes, not written for the patient."""
+    from rehab import reports
+
+    if report.audience != Report.Audience.CLINICIAN:
+        return ()
+    notes = (
+        ClinicalNote.objects.filter(patient=report.patient, noted_on__range=(start, end))
+        .select_related("author")
+        .order_by("noted_on", "created_at", "id")
+    )
+    return tuple(
+        reports.ReportNote(
+            day=note.noted_on,
+            author=(note.author.get_full_name() or note.author.username) if note.author else "",
+            text=note.text,
+        )
+        for note in notes
     )
 
 

@@ -17,8 +17,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clinicians.access import clinician_required
 from clinicians.forms_referrals import referral_forms
+from clinicians.forms_work import ClinicalNoteForm
 from rehab import charts, selectors, services
 from rehab.audit import audit_record, audit_view_with_trail
+from rehab.clinical import outcomes as clinical_outcomes
 from rehab.errors import RehabError
 from rehab.models import DATE_RANGE, Patient, Report
 from rehab.web import apply_errors
@@ -86,12 +88,22 @@ def _patient_or_404(request, pk: int) -> Patient:
 
 
 def _render_page(
-    request, patient: Patient, *, report_form=None, referral_form=None, status: int = 200
+    request,
+    patient: Patient,
+    *,
+    report_form=None,
+    referral_form=None,
+    note_form=None,
+    status: int = 200,
 ):
     principal = request.principal
     # Recorded before the trail is read, so the trail shows this visit (and its reading) too.
     audit_view_with_trail(
-        actor=request.user, action="patient.view", patient=patient, clinic=principal.clinic
+        actor=request.user,
+        action="patient.view",
+        patient=patient,
+        clinic=principal.clinic,
+        reads=("note.read",),  # the page shows the clinical notes
     )
     page = selectors.patient_page(principal=principal, patient=patient)
     context = {
@@ -102,6 +114,9 @@ def _render_page(
         "report_form": report_form or ReportRequestForm(),
         # The referral banners' forms (clinicians/views/referrals.py posts them).
         "referral_forms": referral_forms(page.referrals, bound=referral_form),
+        "note_form": note_form or ClinicalNoteForm(today=page.today),
+        "outcome_measures": list(clinical_outcomes.MEASURES.values()),
+        "notes_cap": selectors.PATIENT_PAGE_NOTES,
         "clinic_timezone": principal.clinic.timezone,
         "poll_ms": REPORT_POLL_SECONDS * 1000,
     }
@@ -130,6 +145,26 @@ def report_request(request, pk: int):
             )
             return redirect(reverse("clinicians:patient", args=[patient.pk]) + "#reports")
     return _render_page(request, patient, report_form=form, status=400)
+
+
+@clinician_required
+@require_POST
+def note_add(request, pk: int):
+    """A dated clinical note on the record. A refusal re-renders the page with the note as
+    typed and its errors beside the fields."""
+    patient = _patient_or_404(request, pk)
+    form = ClinicalNoteForm(request.POST, today=patient.local_today())
+    status = 400
+    if form.is_valid():
+        try:
+            services.clinical_note_add(patient=patient, actor=request.user, **form.cleaned_data)
+        except RehabError as error:
+            apply_errors(form, error)
+            status = error.status
+        else:
+            messages.success(request, "The note is added to the record.")
+            return redirect(reverse("clinicians:patient", args=[patient.pk]) + "#notes")
+    return _render_page(request, patient, note_form=form, status=status)
 
 
 def _decide(request, pk: int, *, approve: bool):
@@ -243,6 +278,7 @@ urlpatterns = [
     path("decisions/<int:pk>/approve/", decision_approve, name="decision_approve"),
     path("decisions/<int:pk>/reject/", decision_reject, name="decision_reject"),
     path("patients/<int:pk>/reports/", report_request, name="report_request"),
+    path("patients/<int:pk>/notes/", note_add, name="note_add"),
     path("reports/<int:pk>/", report_status, name="report_status"),
     path("reports/<int:pk>/download/", report_download, name="report_download"),
 ]

@@ -17,8 +17,10 @@ from rehab.clinical import screening as clinical_screening
 from rehab.clinical.levels import CappedLevel
 from rehab.models import (
     CONDITION_CHOICES,
+    NOTE_MAX,
     SETTING_CHOICES,
     AuditEvent,
+    ClinicalNote,
     OutcomeScore,
     Patient,
     Plan,
@@ -443,6 +445,7 @@ class SessionSerializer(serializers.ModelSerializer):
             "dizziness",
             "chest_pain",
             "notes",
+            "supervised",
             "created_at",
             "updated_at",
         ]
@@ -534,6 +537,28 @@ class DecisionSerializer(serializers.ModelSerializer):
 
 class NoteSerializer(serializers.Serializer):
     note = Text(required=False, allow_blank=True, default="", max_length=2000)
+
+
+# --- Clinical notes --------------------------------------------------------------------------
+
+
+class ClinicalNoteSerializer(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ClinicalNote
+        fields = ["id", "patient", "noted_on", "text", "author", "created_at"]
+        read_only_fields = fields
+
+    def get_author(self, obj) -> str:
+        """The author's name; "" for a clinic system's key or a removed account."""
+        user = obj.author
+        return (user.get_full_name() or user.get_username()) if user is not None else ""
+
+
+class ClinicalNoteCreateSerializer(serializers.Serializer):
+    noted_on = serializers.DateField(help_text="The day the note is about; not in the future.")
+    text = Text(max_length=NOTE_MAX)
 
 
 # --- Outcome measures ------------------------------------------------------------------------

@@ -162,6 +162,40 @@ class PatientViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
         )
 
     @extend_schema(
+        methods=["GET"],
+        summary="A patient's clinical notes, newest first (the clinic's staff only)",
+        tags=["patients"],
+        responses=s.ClinicalNoteSerializer(many=True),
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Add a dated clinical note to a patient's record",
+        tags=["patients"],
+        request=s.ClinicalNoteCreateSerializer,
+        responses={201: s.ClinicalNoteSerializer},
+    )
+    @action(detail=True, methods=["get", "post"], filter_backends=[])
+    def notes(self, request, pk=None):
+        # Not in patient_actions: the notes are the clinic's working notes, not the patient's
+        # to read (as the clinician's version of a report), so a patient's login gets a 403.
+        patient = self.get_object()
+        if request.method == "POST":
+            data = self.parse(s.ClinicalNoteCreateSerializer)
+            note = services.clinical_note_add(patient=patient, actor=self.principal.actor, **data)
+            return self.render(
+                note, serializer_class=s.ClinicalNoteSerializer, status_code=status.HTTP_201_CREATED
+            )
+        notes = selectors.clinical_notes_for(self.principal).filter(patient=patient)
+        page = self.paginate_queryset(notes.order_by("-noted_on", "-created_at", "-id"))
+        audit_reads(
+            actor=self.principal.actor,
+            action="note.read",
+            patients=[patient],
+            clinic=self.principal.clinic,
+        )
+        return self.get_paginated_response(s.ClinicalNoteSerializer(page, many=True).data)
+
+    @extend_schema(
         summary="Archive a patient (discontinues the open plan)",
         tags=["patients"],
         request=None,

@@ -55,6 +55,9 @@ def clinic_with_history(db):
     services.report_request(patient=patient, audience="patient", actor=None)
     services.report_request(patient=patient, audience="clinician", actor=None)
     services.protocol_copy(protocol=protocol, clinic=admin.clinic, actor=admin.user)
+    services.clinical_note_add(
+        patient=patient, actor=admin.user, noted_on=patient.local_today(), text="Seen in clinic."
+    )
     return admin, patient, plan
 
 
@@ -74,6 +77,11 @@ def test_every_dashboard_page_passes_axe(
         f"/clinic/patients/{patient.pk}/screening/",
         f"/clinic/screenings/{screening.pk}/",
         f"/clinic/plans/{plan.pk}/",
+        f"/clinic/patients/{patient.pk}/sessions/new/",
+        *(
+            f"/clinic/patients/{patient.pk}/outcomes/{measure}/"
+            for measure in ("nprs", "koos", "rmdq", "psfs", "odi", "womac")
+        ),
         "/clinic/protocols/",
         f"/clinic/protocols/{copy.based_on_id}/",
         f"/clinic/protocols/{copy.pk}/edit/",

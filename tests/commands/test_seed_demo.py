@@ -7,6 +7,7 @@ from django.core.management import call_command
 from rehab.models import (
     AuditEvent,
     Clinic,
+    ClinicalNote,
     Clinician,
     OutcomeScore,
     Patient,
@@ -85,6 +86,7 @@ def test_demo_has_outcome_scores_against_a_baseline(seeded):
     assert OutcomeScore.objects.filter(measure="koos").exists()
     assert OutcomeScore.objects.filter(measure="rmdq").exists()
     assert OutcomeScore.objects.values("patient").distinct().count() >= 20
+    assert ClinicalNote.objects.filter(patient__plans__isnull=False).exists()
 
 
 def test_demo_writes_went_through_the_services_and_are_audited(seeded):

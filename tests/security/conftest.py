@@ -108,6 +108,9 @@ def _patient_with_history(
     outcome = services.outcome_record(
         patient=patient, measure="nprs", answers={"score": 5}, actor=actor
     )
+    note = services.clinical_note_add(
+        patient=patient, actor=actor, noted_on=today, text=f"Reviewed {first} in clinic."
+    )
     reminder = Reminder.objects.create(
         patient=patient,
         plan=plan,
@@ -133,6 +136,7 @@ def _patient_with_history(
         "session": session,
         "decision": decision,
         "outcome": outcome,
+        "note": note,
         "reminder": reminder,
         "report": report,
         "audit_event": AuditEvent.objects.filter(patient=patient).order_by("pk").first(),

@@ -151,6 +151,7 @@ PARAMETERS: dict[tuple[str, str], str | Callable] = {
 VOCABULARY = {
     ("/api/v1/*", "format"): "json",
     ("/portal/questionnaires/<measure>/", "measure"): "nprs",
+    ("/clinic/patients/<pk>/outcomes/<measure>/", "measure"): "nprs",
     ("/admin/<app_label>/", "app_label"): "rehab",
     ("/admin/<url>", "url"): "no-such-page/",
 }

@@ -208,6 +208,15 @@ class Command(BaseCommand):
             ),
             today=start,
         )
+        # A clinical note at the start, so the patient page and the clinician's report show one.
+        services.clinical_note_add(
+            patient=patient,
+            actor=actor,
+            noted_on=start,
+            text="First session in clinic: backward walking shown on the treadmill with both "
+            "handrails; safety instructions given and understood.",
+            today=today,
+        )
         self._outcomes(patient, profile, actor, start, today, rng)
         fall_day = start + dt.timedelta(days=7 * profile.weeks - 4)
         flare_from = start + dt.timedelta(days=15)

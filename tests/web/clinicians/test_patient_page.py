@@ -365,9 +365,13 @@ def test_opening_the_page_records_the_view_and_the_trails_read_and_shows_them(
     patient = PatientFactory(clinic=clinic)
     before = AuditEvent.objects.count()
     html = dashboard.get(url(patient), REMOTE_ADDR="203.0.113.7").content.decode()
-    assert AuditEvent.objects.count() == before + 2
-    view, trail_read = AuditEvent.objects.order_by("id")[before:]
-    for event, action in ((view, "patient.view"), (trail_read, "audit.read")):
+    assert AuditEvent.objects.count() == before + 3
+    view, trail_read, notes_read = AuditEvent.objects.order_by("id")[before:]
+    for event, action in (
+        (view, "patient.view"),
+        (trail_read, "audit.read"),
+        (notes_read, "note.read"),  # the page shows the clinical notes
+    ):
         assert (event.action, event.patient, event.actor, event.clinic) == (
             action,
             patient,
@@ -375,7 +379,7 @@ def test_opening_the_page_records_the_view_and_the_trails_read_and_shows_them(
             clinic,
         )
         assert event.ip_address == "203.0.113.7"
-    assert trail_read.detail == {"via": "dashboard"}
+    assert trail_read.detail == notes_read.detail == {"via": "dashboard"}
     trail = section(html, "audit")
     assert clinician.user.username in trail
     assert "Opened the patient page" in trail
@@ -388,7 +392,8 @@ def test_the_trail_shows_only_this_patients_events(dashboard, clinic):
     services.patient_update(patient=other, actor=None, phone="123")
     trail = section(dashboard.get(url(patient)).content.decode(), "audit")
     assert "Changed the patient" not in trail
-    assert len(re.findall(r"<tr>", trail)) == 3  # the header, this visit and its trail read
+    # The header, this visit, its trail read and its notes read.
+    assert len(re.findall(r"<tr>", trail)) == 4
 
 
 # --- Query count ---------------------------------------------------------------------------------
@@ -436,11 +441,10 @@ def few_sessions_patient(clinic):
     return plan.patient
 
 
-PAGE_QUERIES = 14  # session, user, clinician + clinic, patient, the view's audit rows (the visit
-# and the trail's read, one insert), and one
-# capped query per section: plans, sessions, decisions, screenings (with their referral's
-# acted-on record), referrals not acted on (the banners), outcomes, reminders, reports, audit
-# trail.
+PAGE_QUERIES = 15  # session, user, clinician + clinic, patient, the view's audit rows (the visit,
+# the trail's read and the notes' read, one insert), and one capped query per section: plans,
+# sessions, decisions, screenings (with their referral's acted-on record), referrals not acted on
+# (the banners), outcomes, reminders, reports, clinical notes, audit trail.
 
 
 def test_the_page_costs_the_same_queries_for_3_or_60_sessions(dashboard, clinic):
