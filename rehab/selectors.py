@@ -34,7 +34,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Substr
 from django.db.models.lookups import GreaterThanOrEqual
 
-from rehab import scheduling
+from rehab import scheduling, wording
 from rehab.access import Principal, api_key_hash
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.clinical import progression as clinical_progression
@@ -519,6 +519,8 @@ def session_points(logs) -> tuple:
             pain_before=log.pain_before,
             pain_worst=log.pain_worst,
             pain_after=log.pain_after,
+            pain_next_morning=log.pain_next_morning,
+            effort=log.effort,
         )
         for log in sorted(logs, key=lambda log: (log.date, log.pk or 0))
     )
@@ -652,7 +654,7 @@ def _page_decision(decision: ProgressionDecision, plans: dict[int, Plan]) -> Pat
         plan_name=plan.protocol_name if plan is not None else "",
         from_level=_page_level_name(plan, decision.from_level),
         to_level=_page_level_name(plan, decision.to_level),
-        reasons=tuple(reason.get("text") or reason.get("code", "") for reason in decision.reasons),
+        reasons=tuple(wording.reason_text(reason) for reason in decision.reasons),
         decided_by=_page_person(decision.decided_by),
     )
 
@@ -1510,6 +1512,9 @@ def portal_progress_sessions(
             "pain_before",
             "pain_worst",
             "pain_after",
+            # session_points reads these too: deferred, each would cost a query per session.
+            "pain_next_morning",
+            "effort",
         )
         .order_by("date", "id")
     )

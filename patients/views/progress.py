@@ -20,7 +20,7 @@ from django.utils.safestring import mark_safe
 
 from patients import forms_outcomes
 from patients.access import patient_required
-from rehab import charts, selectors, services
+from rehab import charts, selectors, services, wording
 from rehab.audit import audit_reads, audit_record
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.errors import RehabError
@@ -31,24 +31,6 @@ from rehab.models import Report
 CHART_WIDTH, CHART_HEIGHT = 340, 220
 
 # --- level history in plain words ----------------------------------------------------------------
-
-# A decision's reasons are written for the clinician ("Worst pain during exercise reached 7/10
-# ..."); the patient reads why in these words instead. An unknown code falls back to the
-# clinician's text.
-BECAUSE: dict[str, str] = {
-    "criteria_met": "your pain stayed low and you managed the sessions",
-    "worst_pain_high": "your pain during the walk went higher than it should",
-    "pain_not_settled": "your pain the next morning was worse than before the walk",
-    "effort_high": "the walking felt very hard",
-    "fall": "you told us about a fall",
-    "chest_pain": "you told us about chest pain",
-    "severe_pain": "your pain was very strong",
-    "near_fall": "you nearly fell",
-    "dizziness": "you felt dizzy",
-    "swelling_more": "your knee was more swollen than usual",
-    "hold_progression": "your health check asks to keep your level steady for now",
-    "lowest_level": "there is no easier level to go back to",
-}
 
 _LEVEL_PREFIX = re.compile(r"^\s*level\s+\d+\s*[:.\-–—]\s*", re.IGNORECASE)  # noqa: RUF001
 
@@ -62,23 +44,8 @@ def _level_words(levels: list[dict], index: int | None) -> str:
     return f"level {index + 1}" + (f" ({detail})" if detail else "")
 
 
-def _join(parts: list[str]) -> str:
-    parts = list(dict.fromkeys(part for part in parts if part))
-    if len(parts) <= 1:
-        return "".join(parts)
-    return ", ".join(parts[:-1]) + " and " + parts[-1]
-
-
 def _because(event: selectors.PlanEvent) -> str:
-    # The reasons that argued for what happened; the others (a hold reason beside a regress)
-    # are not why it happened.
-    reasons = [r for r in event.reasons if r.get("outcome") == event.kind] or list(event.reasons)
-    return _join(
-        [
-            BECAUSE.get(r.get("code", ""), "") or (r.get("text") or "").strip().rstrip(".")
-            for r in reasons
-        ]
-    )
+    return wording.because(event.reasons, event.kind)
 
 
 def _history_sentence(event: selectors.PlanEvent, levels: list[dict]) -> str:
