@@ -525,7 +525,7 @@ def next_morning_pain_chart(sessions: Sequence[SessionPoint]) -> Chart:
     progression steps back when the morning is above the session's start (not settled)."""
     ordered = _sorted(sessions)
     return Chart(
-        title="Pain the next morning (0-10)",
+        title="Next-morning pain (0-10)",
         y_label="Pain (0-10)",
         series=(
             Series("Before the session", tuple((s.day, float(s.pain_before)) for s in ordered)),
@@ -547,11 +547,11 @@ def effort_chart(sessions: Sequence[SessionPoint]) -> Chart:
     back on high effort."""
     ordered = _sorted(sessions)
     return Chart(
-        title="Effort (Borg CR10, 0-10)",
+        title="Effort (0-10)",
         y_label="Effort (0-10)",
         series=(
             Series(
-                "Effort",
+                "Effort (Borg CR10)",
                 tuple((s.day, None if s.effort is None else float(s.effort)) for s in ordered),
             ),
         ),

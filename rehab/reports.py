@@ -260,6 +260,11 @@ def _birth_date(data: ReportData) -> str:
     return format_date(data.date_of_birth) if data.date_of_birth else "not recorded"
 
 
+def _first_upper(text: str) -> str:
+    # str.capitalize would lower the rest: "RW-0042" must stay as the clinic wrote it.
+    return text[:1].upper() + text[1:]
+
+
 def _identity(data: ReportData) -> str:
     """The patient as a filed page names them: name, record number and date of birth."""
     return (
@@ -457,8 +462,8 @@ def _header(data: ReportData, st: _Styles) -> list[Flowable]:
     facts = [
         ("Clinic", data.clinic_name),
         ("Patient" if not st.patient else "Name", data.patient_name),
-        ("Record number", _record_number(data).capitalize()),
-        ("Date of birth", _birth_date(data).capitalize()),
+        ("Record number", _first_upper(_record_number(data))),
+        ("Date of birth", _first_upper(_birth_date(data))),
         ("Condition", data.condition),
         ("Clinician" if not st.patient else "Your physiotherapist", data.clinician_name),
         ("Period", period),

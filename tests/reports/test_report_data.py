@@ -147,4 +147,4 @@ def test_next_morning_pain_and_effort_of_logged_sessions_are_charted():
         services.session_add_next_morning_pain(session=log, actor=None, pain=4)
     text = render(plan.patient)
     assert "Next morning: one value, 4." in text
-    assert "Effort: one value, 6." in text
+    assert "Effort (Borg CR10): one value, 6." in text

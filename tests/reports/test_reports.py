@@ -339,6 +339,7 @@ def test_every_page_names_the_patient_by_record_number_and_date_of_birth():
     assert count >= 3
     for page in pages:
         assert "Anna Kowalczyk · Record no. RW-0042 · Born 4 May 1951" in page
+    assert "Record number RW-0042 Date of birth 4 May 1951" in flat(pages[:1])
 
 
 def test_a_long_name_is_shortened_in_the_page_head_never_the_identifier():
@@ -371,14 +372,14 @@ def test_next_morning_pain_and_effort_are_charted_beside_pain_and_minutes():
     text = flat(pdf_text(build_report(make_data()))[1])
     for title in (
         "Pain (0-10)",
-        "Pain the next morning (0-10)",
-        "Effort (Borg CR10, 0-10)",
+        "Next-morning pain (0-10)",
+        "Effort (0-10)",
         "Minutes walked backwards",
     ):
         assert title in text
     # The text alternatives give the values: next morning 2, 3, 2, 3, (none), 3, ...
     assert "Next morning: from 2 to 2, lowest 2, highest 3; 1 day without a value." in text
-    assert "Effort: from 4 to 2, lowest 2, highest 4." in text
+    assert "Effort (Borg CR10): from 4 to 2, lowest 2, highest 4." in text
 
 
 def test_references_are_full_and_say_what_they_support():
