@@ -129,7 +129,6 @@ class SessionPoint:
     effort: int | None = None  # Borg CR10, 0-10
 
 
-
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies. Yellow is left out
 # because it is unreadable on white paper.
 PALETTE = (

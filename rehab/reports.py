@@ -267,9 +267,7 @@ def _first_upper(text: str) -> str:
 
 def _identity(data: ReportData) -> str:
     """The patient as a filed page names them: name, record number and date of birth."""
-    return (
-        f"{data.patient_name} · Record no. {_record_number(data)} · Born {_birth_date(data)}"
-    )
+    return f"{data.patient_name} · Record no. {_record_number(data)} · Born {_birth_date(data)}"
 
 
 def _generated(moment: datetime) -> str:

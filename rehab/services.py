@@ -39,8 +39,8 @@ from rehab.clinical.levels import Level
 from rehab.errors import RehabError, validation_error
 from rehab.models import (
     Alert,
-    AuditEvent,
     ApiKey,
+    AuditEvent,
     CalendarFeed,
     Clinic,
     Clinician,

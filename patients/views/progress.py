@@ -35,11 +35,12 @@ CHART_WIDTH, CHART_HEIGHT = 340, 220
 _LEVEL_PREFIX = re.compile(r"^\s*level\s+\d+\s*[:.\-–—]\s*", re.IGNORECASE)  # noqa: RUF001
 
 
-def _level_words(levels: list[dict], index: int | None) -> str:
-    """'level 4 (10 min at 2 km/h, both rails)': the number people count, then what it asks."""
+def _level_words(plan, index: int | None) -> str:
+    """'level 4 (10 min at 2 km/h, both rails)': the number people count, then what it asks
+    (within the plan's constraints)."""
     if index is None:
         return "a new level"
-    name = levels[index].get("name", "") if 0 <= index < len(levels) else ""
+    name = plan.level_name(index)
     detail = _LEVEL_PREFIX.sub("", name).strip()
     return f"level {index + 1}" + (f" ({detail})" if detail else "")
 
@@ -48,8 +49,8 @@ def _because(event: selectors.PlanEvent) -> str:
     return wording.because(event.reasons, event.kind)
 
 
-def _history_sentence(event: selectors.PlanEvent, levels: list[dict]) -> str:
-    to_level = _level_words(levels, event.to_level)
+def _history_sentence(event: selectors.PlanEvent, plan) -> str:
+    to_level = _level_words(plan, event.to_level)
     if event.kind == "start":
         return f"you started your plan at {to_level}."
     if event.kind in ("advance", "regress") and event.by_clinician:
@@ -168,7 +169,7 @@ def progress(request):
             charts=_chart_views(points),
             points=list(reversed(points)),
             chart_since=since,
-            history=[(event.day, _history_sentence(event, plan.levels)) for event in history],
+            history=[(event.day, _history_sentence(event, plan)) for event in history],
             due=[o for o in outcomes if o["due"]],
             outcomes=[o for o in outcomes if o["rows"]],
         )

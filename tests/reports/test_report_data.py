@@ -148,3 +148,14 @@ def test_next_morning_pain_and_effort_of_logged_sessions_are_charted():
     text = render(plan.patient)
     assert "Next morning: one value, 4." in text
     assert "Effort (Borg CR10): one value, 6." in text
+
+
+def test_levels_capped_by_the_screening_are_named_as_prescribed():
+    plan = active_plan(feels_unsteady=True)  # fall-risk constraints: at most 1.5 km/h
+    services.plan_set_level(
+        plan=plan, level=1, actor=None, reason="Steady on the rails.", today=TODAY
+    )
+    text = render(plan.patient)
+    assert "Current level: Level 2: 10 min at 1.5 km/h, both rails" in text
+    assert "Level 1: 10 min at 1.5 km/h, both rails to Level 2: 10 min at 1.5 km/h" in text
+    assert "2.0 km/h" not in text

@@ -394,4 +394,3 @@ def test_references_are_full_and_say_what_they_support():
             f"{lead} In knee osteoarthritis, backward walking lowered pain more than usual "
             "care alone." in text
         )
-

@@ -168,3 +168,42 @@ def test_two_reminders_are_plural_and_newest_first(dashboard, patient):
         "reminders",
     )
     assert "The latest 2 reminders, newest first." in rows
+
+
+# --- capped level names -------------------------------------------------------------------------
+
+# Level 2 of the knee protocol as written; a fall-risk screening caps it at 1.5 km/h.
+AS_WRITTEN = "10 min at 2.0 km/h, both rails"
+CAPPED = "10 min at 1.5 km/h, both rails"
+
+
+@pytest.fixture
+def capped_plan(patient):
+    screen(patient, feels_unsteady=True)  # fall-risk constraints: at most 1.5 km/h
+    plan = services.plan_assign(
+        patient=patient, protocol=builtin_protocol(patient.condition), actor=None
+    )
+    assert plan.levels[1]["name"] == f"Level 2: {AS_WRITTEN}"
+    services.plan_set_level(plan=plan, level=1, actor=None, reason="Walks well on the rails")
+    plan.refresh_from_db()
+    return plan
+
+
+def test_the_patient_page_names_the_level_by_its_capped_prescription(dashboard, capped_plan):
+    html = dashboard.get(reverse("clinicians:patient", args=[capped_plan.patient.pk]))
+    text = section(html.content.decode(), "plan")
+    assert "Level 2 of" in text
+    assert CAPPED in text
+    assert AS_WRITTEN not in text_of(html)
+
+
+def test_the_today_list_names_the_level_by_its_capped_prescription(dashboard, capped_plan):
+    text = text_of(dashboard.get(reverse("clinicians:today")))
+    assert CAPPED in text
+    assert AS_WRITTEN not in text
+
+
+def test_the_plan_page_offers_levels_by_their_capped_names(dashboard, capped_plan):
+    text = text_of(dashboard.get(reverse("clinicians:plan_manage", args=[capped_plan.pk])))
+    assert f"Level 2: {CAPPED}" in text
+    assert AS_WRITTEN not in text
