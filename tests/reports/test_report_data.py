@@ -18,6 +18,7 @@ from tests.factories import TODAY, ClinicianFactory, active_plan
 
 pytestmark = pytest.mark.django_db
 LATER = TODAY + dt.timedelta(days=14)  # a Monday two weeks into the plan
+RENDER_QUERIES = 9
 
 
 def render(patient, audience: str = "clinician", **period) -> str:
@@ -159,3 +160,37 @@ def test_levels_capped_by_the_screening_are_named_as_prescribed():
     assert "Current level: Level 2: 10 min at 1.5 km/h, both rails" in text
     assert "Level 1: 10 min at 1.5 km/h, both rails to Level 2: 10 min at 1.5 km/h" in text
     assert "2.0 km/h" not in text
+
+
+def _render_queries(plan) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with freeze_time(f"{LATER.isoformat()} 12:00"):
+        report = services.report_request(patient=plan.patient, audience="clinician", actor=None)
+        with CaptureQueriesContext(connection) as queries:
+            assert services.report_render(report_id=report.pk) == Report.Status.READY
+    return len(queries)
+
+
+def test_rendering_costs_the_same_queries_for_few_or_many_sessions():
+    few, many = active_plan(), active_plan()
+    for plan, days in ((few, 2), (many, 12)):
+        for n in range(days):
+            services.session_log(
+                plan=plan,
+                actor=None,
+                date=TODAY + dt.timedelta(days=n),
+                today=TODAY + dt.timedelta(days=n),
+                minutes_done=10,
+                pain_before=2,
+                pain_worst=3,
+                pain_after=2,
+                effort=3,
+                setting=L.TREADMILL_BOTH_HANDRAILS,
+                speed_kmh=1.5,
+            )
+    # claim, the report with its patient, clinic, plan and protocol, the sessions, the level
+    # changes, the outcome measures, who assigned the plan (its assignment's audit event, no
+    # clinician being recorded), the ready update, the render's audit insert
+    assert _render_queries(few) == _render_queries(many) == RENDER_QUERIES

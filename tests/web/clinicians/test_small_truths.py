@@ -207,3 +207,13 @@ def test_the_plan_page_offers_levels_by_their_capped_names(dashboard, capped_pla
     text = text_of(dashboard.get(reverse("clinicians:plan_manage", args=[capped_plan.pk])))
     assert f"Level 2: {CAPPED}" in text
     assert AS_WRITTEN not in text
+
+
+def test_the_screening_result_page_query_count(dashboard, patient, django_assert_num_queries):
+    screening = screen(patient, fever_or_systemic_infection=True)
+    url = reverse("clinicians:screening_result", args=[screening.pk])
+    dashboard.get(url)  # the session's first request refreshes its expiry: not counted
+    # session, user, clinician; the screening with its patient, the current screening, the open
+    # plan, the audit insert
+    with django_assert_num_queries(7):
+        dashboard.get(url)
