@@ -1938,8 +1938,14 @@ def report_request(
         raise validation_error({"audience": "A patient receives the patient version."})
     _check_dates(period_start=period_start, period_end=period_end)
     today = patient.local_today()
+    plan = patient.plans.order_by("-created_at", "-id").first()
     period_end = period_end or today
-    period_start = period_start or period_end - dt.timedelta(weeks=REPORT_DEFAULT_WEEKS)
+    if period_start is None:
+        period_start = period_end - dt.timedelta(weeks=REPORT_DEFAULT_WEEKS)
+        # The report is the plan's: by default it starts no earlier than the plan did, so the
+        # lists of reports give the period the PDF covers.
+        if plan is not None and period_start < plan.start_date <= period_end:
+            period_start = plan.start_date
     if period_start > period_end:
         raise validation_error({"period_start": "The period must start before it ends."})
     if period_end > today:
@@ -1949,7 +1955,7 @@ def report_request(
     report = Report.objects.create(
         patient=patient,
         clinic=patient.clinic,
-        plan=patient.plans.order_by("-created_at", "-id").first(),
+        plan=plan,
         audience=audience,
         period_start=period_start,
         period_end=period_end,

@@ -22,12 +22,17 @@ RENDER_QUERIES = 9
 
 
 def render(patient, audience: str = "clinician", **period) -> str:
+    report = request(patient, audience, **period)
     with freeze_time(f"{LATER.isoformat()} 12:00"):
-        report = services.report_request(patient=patient, audience=audience, actor=None, **period)
         assert services.report_render(report_id=report.pk) == Report.Status.READY
     report.refresh_from_db()
     reader = PdfReader(io.BytesIO(services.report_path(report).read_bytes()))
     return re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
+
+
+def request(patient, audience: str = "clinician", **period) -> Report:
+    with freeze_time(f"{LATER.isoformat()} 12:00"):
+        return services.report_request(patient=patient, audience=audience, actor=None, **period)
 
 
 def week_rows(text: str) -> list[str]:
@@ -42,6 +47,17 @@ def test_the_period_starts_at_the_plans_start_without_weeks_of_rest_before_it():
     assert "Period 2 Mar 2026 to 16 Mar 2026" in text
     assert week_rows(text) == ["2 Mar", "9 Mar", "16 Mar"]
     assert "Dec" not in " ".join(week_rows(text))
+
+
+def test_the_default_period_is_the_plans_so_the_report_lists_say_what_the_pdf_covers():
+    plan = active_plan()
+    report = request(plan.patient)
+    assert (report.period_start, report.period_end) == (TODAY, LATER)
+    # Asked for explicitly, an earlier start is kept; the PDF still starts at the plan's start.
+    report = request(plan.patient, period_start=TODAY - dt.timedelta(weeks=4))
+    assert report.period_start == TODAY - dt.timedelta(weeks=4)
+    text = render(plan.patient, period_start=TODAY - dt.timedelta(weeks=4))
+    assert "Period 2 Mar 2026 to 16 Mar 2026" in text
 
 
 def test_days_after_the_plan_ended_are_blank_and_not_missed():
