@@ -1,8 +1,9 @@
 """The PDF progress report, built with reportlab platypus from plain dataclasses.
 
 Pure: no ORM access, so a Celery task gathers `ReportData` and calls `build_report`. Two audiences
-share one layout: the clinician version is dense and keeps reason codes; the patient version uses
-plain, kinder words, no codes and a larger font.
+share one layout: the clinician version is dense; the patient version uses plain, kinder words
+and a larger font. Neither shows a reason code: reasons come in the words the pages use
+(rehab.wording). Every page names the patient with their record number and date of birth.
 
 Every piece of user text passes through `_text` (xml escape) before it reaches Paragraph markup:
 a note such as "<b>pain & swelling</b>" must print literally and never break the document.
