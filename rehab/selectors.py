@@ -798,7 +798,7 @@ def patient_page(
         plan=_page_plan(open_plan) if open_plan is not None else None,
         safety_pause=safety_pause,
         safety_reasons=tuple(
-            reason.get("text") or reason.get("code", "")
+            wording.reason_text(reason)
             for reason in (safety_pause.decision.reasons if safety_pause else ())
             if reason.get("outcome") == ProgressionDecision.Outcome.PAUSE
         ),
