@@ -53,7 +53,10 @@ run: seed
 	@echo "    API docs:   http://127.0.0.1:$(PORT)/api/v1/docs/   admin: http://127.0.0.1:$(PORT)/admin/"
 	@echo "  Demo logins are listed above. Ctrl-C stops the web server, the worker and beat."
 	@echo
-	DEBUG=$${DEBUG:-true} $(BIN)/honcho start --procfile Procfile.dev --port $(PORT)
+	@# honcho gives the worker and beat PORT+100 and PORT+200, so the web port is passed on as
+	@# SITE_URL here: the worker's e-mails link to the server that is running.
+	SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} DEBUG=$${DEBUG:-true} \
+		$(BIN)/honcho start --procfile Procfile.dev --port $(PORT)
 
 # Browser tests need Debian's chromium (`.ci/run` installs it); without it they skip.
 test: install

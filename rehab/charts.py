@@ -46,8 +46,10 @@ __all__ = (
     "chart_drawing",
     "chart_svg",
     "chart_text_alternative",
+    "effort_chart",
     "format_date",
     "minutes_speed_charts",
+    "next_morning_pain_chart",
     "pain_chart",
     "register_fonts",
 )
@@ -123,6 +125,8 @@ class SessionPoint:
     pain_before: int
     pain_worst: int
     pain_after: int
+    pain_next_morning: int | None = None  # None until the patient gives it (a gap)
+    effort: int | None = None  # Borg CR10, 0-10
 
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies. Yellow is left out
@@ -513,3 +517,43 @@ def minutes_speed_charts(sessions: Sequence[SessionPoint]) -> tuple[Chart, Chart
         ),
     )
     return minutes, speed
+
+
+def next_morning_pain_chart(sessions: Sequence[SessionPoint]) -> Chart:
+    """Pain the morning after each session beside the pain before it, on the fixed 0-10 scale:
+    progression steps back when the morning is above the session's start (not settled)."""
+    ordered = _sorted(sessions)
+    return Chart(
+        title="Next-morning pain (0-10)",
+        y_label="Pain (0-10)",
+        series=(
+            Series("Before the session", tuple((s.day, float(s.pain_before)) for s in ordered)),
+            Series(
+                "Next morning",
+                tuple(
+                    (s.day, None if s.pain_next_morning is None else float(s.pain_next_morning))
+                    for s in ordered
+                ),
+            ),
+        ),
+        y_min=0,
+        y_max=10,
+    )
+
+
+def effort_chart(sessions: Sequence[SessionPoint]) -> Chart:
+    """Effort (Borg CR10) of each session on the fixed 0-10 scale: progression holds or steps
+    back on high effort."""
+    ordered = _sorted(sessions)
+    return Chart(
+        title="Effort (0-10)",
+        y_label="Effort (0-10)",
+        series=(
+            Series(
+                "Effort (Borg CR10)",
+                tuple((s.day, None if s.effort is None else float(s.effort)) for s in ordered),
+            ),
+        ),
+        y_min=0,
+        y_max=10,
+    )

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from rehab.clinical import levels as clinical_levels
-from rehab.clinical.levels import CappedLevel, Constraints, Level, cap_level
+from rehab.clinical.levels import CappedLevel, Constraints, Level, cap_level, prescribed_name
 from rehab.validators import (
     note_validators,
     phone_tel_uri,
@@ -458,6 +458,12 @@ class Plan(models.Model):
     def capped_levels(self) -> list[CappedLevel]:
         constraints = self.constraints_obj
         return [cap_level(level, constraints) for level in self.level_objs()]
+
+    def level_name(self, index: int) -> str:
+        """Level `index` (0-based) by its name under the plan's constraints ("" past the end)."""
+        if not 0 <= index < len(self.levels):
+            return ""
+        return prescribed_name(self.levels[index], self.constraints)
 
     def current_prescription(self) -> CappedLevel:
         return cap_level(Level.from_dict(self.levels[self.current_level]), self.constraints_obj)

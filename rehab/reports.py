@@ -1,8 +1,9 @@
 """The PDF progress report, built with reportlab platypus from plain dataclasses.
 
 Pure: no ORM access, so a Celery task gathers `ReportData` and calls `build_report`. Two audiences
-share one layout: the clinician version is dense and keeps reason codes; the patient version uses
-plain, kinder words, no codes and a larger font.
+share one layout: the clinician version is dense; the patient version uses plain, kinder words
+and a larger font. Neither shows a reason code: reasons come in the words the pages use
+(rehab.wording). Every page names the patient with their record number and date of birth.
 
 Every piece of user text passes through `_text` (xml escape) before it reaches Paragraph markup:
 a note such as "<b>pain & swelling</b>" must print literally and never break the document.
@@ -45,13 +46,16 @@ from rehab.charts import (
     SessionPoint,
     chart_drawing,
     chart_text_alternative,
+    effort_chart,
     format_date,
     minutes_speed_charts,
+    next_morning_pain_chart,
     pain_chart,
     register_fonts,
 )
 from rehab.clinical.outcomes import MEASURES
 from rehab.clinical.progression import REASON_CODES
+from rehab.wording import patient_reason
 
 __all__ = (
     "AUDIENCES",
@@ -59,6 +63,7 @@ __all__ = (
     "CalendarDay",
     "LevelChange",
     "OutcomeRow",
+    "Reference",
     "ReportData",
     "ReportNote",
     "SafetyEvent",
@@ -77,7 +82,9 @@ class LevelChange:
     day: date
     from_level: str
     to_level: str
-    reason: str  # free text, or reason codes ("criteria_met", "min_days; low_adherence")
+    # In words (rehab.wording, as the pages say it); a string of bare reason codes
+    # ("min_days; low_adherence") is put in words here too.
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -112,6 +119,12 @@ class ReportNote:
 
 
 @dataclass(frozen=True)
+class Reference:
+    text: str  # the full reference
+    supports: str = ""  # the claim of the protocol it supports
+
+
+@dataclass(frozen=True)
 class ReportData:
     audience: str  # "clinician" | "patient"
     clinic_name: str
@@ -132,47 +145,15 @@ class ReportData:
     sessions: tuple[SessionPoint, ...]
     outcomes: tuple[OutcomeRow, ...]
     safety_events: tuple[SafetyEvent, ...]
-    citations: tuple[str, ...]
+    citations: tuple[Reference | str, ...]  # the patient's protocol's only
+    # Who the patient is on every page, beside the name: two people can share a name.
+    record_number: str = ""  # the clinic's own record number ("" when it has none)
+    date_of_birth: date | None = None
     # The clinician's version only (services leave it empty for the patient's).
     clinical_notes: tuple[ReportNote, ...] = ()
 
 
 # --- words ---------------------------------------------------------------------------------------
-
-# The patient never sees a reason code; these say the same as REASON_CODES, kindly.
-_PATIENT_REASONS: dict[str, str] = {
-    "fall": "You reported a fall, so the plan was paused until your physiotherapist talks to you.",
-    "chest_pain": "You reported chest pain, so the plan was paused for your safety.",
-    "severe_pain": "Your pain was high, so the plan was paused until your physiotherapist "
-    "talks to you.",
-    "worst_pain_high": "Pain during the exercise was higher than we want, so the exercise was "
-    "made easier.",
-    "pain_not_settled": "Your pain the next morning was higher than before the session, so the "
-    "exercise was made easier.",
-    "effort_high": "The exercise felt very hard, so it was made easier.",
-    "near_fall": "You nearly fell, so your level stayed the same until your physiotherapist "
-    "checks in with you.",
-    "dizziness": "You felt dizzy, so your level stayed the same until your physiotherapist "
-    "checks in with you.",
-    "lowest_level": "You are at the first level; your physiotherapist will look at the plan "
-    "with you.",
-    "too_few_sessions": "There were not yet enough sessions to decide on a change.",
-    "low_adherence": "Some planned sessions were missed, so your level stayed the same for now.",
-    "swelling_more": "Your knee was more swollen than usual, so your level stayed the same.",
-    "hold_progression": "Your health check asks us to keep your level steady for now.",
-    "min_days": "You need a few more days at this level before moving on.",
-    "top_level": "You have reached the last level of the programme. Well done!",
-    "next_level_capped": "The next level goes beyond what your health check allows, so you stay "
-    "at this level.",
-    "step_limit": "You already moved up this week, so we wait a little before the next step.",
-    "worst_pain_above_advance": "Pain during the exercise was a little too high to move up yet.",
-    "next_morning_unknown": "We did not have your next-morning pain score, so we waited before "
-    "moving up.",
-    "median_effort_high": "The exercise still felt quite hard, so we waited before moving up.",
-    "minutes_short": "Some sessions were shorter than planned, so we waited before moving up.",
-    "criteria_met": "You were ready for the next step: your pain and effort stayed in a safe "
-    "range and you did your sessions.",
-}
 
 _EVENTS: dict[str, tuple[str, str]] = {  # code -> (clinician, patient)
     "fall": ("Fall", "A fall"),
@@ -232,17 +213,17 @@ def _reason_words(reason: str, *, patient: bool) -> str:
     """A level change's reason in words, as escaped markup."""
     codes = _codes_only(reason)
     if codes is not None:
+        # Bare codes are put in the pages' words (rehab.wording); no reader sees a code.
         if patient:
-            return " ".join(_text(_PATIENT_REASONS.get(c, REASON_CODES[c])) for c in codes)
-        # The clinician keeps the code: it is what the audit trail and the rules document use.
-        return " ".join(f"{_text(REASON_CODES[c])} <i>({_text(c)})</i>" for c in codes)
+            return _text(patient_reason([{"code": c} for c in codes]))
+        return " ".join(_text(REASON_CODES[c]) for c in codes)
     if not patient:
         return _text(reason)
 
     def plain(match: re.Match[str]) -> str:
         code = match.group(0)
-        if code in _PATIENT_REASONS:
-            return _PATIENT_REASONS[code].rstrip(".!")
+        if code in REASON_CODES:
+            return patient_reason([{"code": code}]).removeprefix("Because ").rstrip(".")
         return code.replace("_", " ")
 
     # Free text that quotes a code ("held: min_days") still must not show the code to a patient.
@@ -280,6 +261,24 @@ def _percent(value: float) -> str:
     # Half-up, as people round: 62.5 % is "63 %", not banker's "62 %".
     whole = Decimal(str(value)).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
     return f"{whole} %"
+
+
+def _record_number(data: ReportData) -> str:
+    return data.record_number.strip() or "none recorded"
+
+
+def _birth_date(data: ReportData) -> str:
+    return format_date(data.date_of_birth) if data.date_of_birth else "not recorded"
+
+
+def _first_upper(text: str) -> str:
+    # str.capitalize would lower the rest: "RW-0042" must stay as the clinic wrote it.
+    return text[:1].upper() + text[1:]
+
+
+def _identity(data: ReportData) -> str:
+    """The patient as a filed page names them: name, record number and date of birth."""
+    return f"{data.patient_name} · Record no. {_record_number(data)} · Born {_birth_date(data)}"
 
 
 def _generated(moment: datetime) -> str:
@@ -408,9 +407,10 @@ def _table(
 def _numbered_canvas(data: ReportData, st: _Styles) -> type[Canvas]:
     """A canvas that holds its pages until the end so each footer can say "Page N of M"."""
     footer_centre = f"Generated {_generated(data.generated_at)}"
-    running_head = (
-        f"{'Your progress report' if st.patient else 'Progress report'} · {data.patient_name}"
-    )
+    # Every page carries who it is about: a page separated from the others is still filed
+    # against the right patient.
+    head_start = f"{'Your progress report' if st.patient else 'Progress report'} · "
+    head_end = _identity(data).removeprefix(data.patient_name)
 
     def fit(text: str, size: float, room: float) -> str:
         # Canvas strings do not wrap: shorten a long clinic or patient name instead of overlapping.
@@ -452,9 +452,11 @@ def _numbered_canvas(data: ReportData, st: _Styles) -> type[Canvas]:
             self.drawString(left, y, fit(data.clinic_name, size, third - 6))
             self.drawCentredString((left + right) / 2, y, footer_centre)
             self.drawRightString(right, y, f"Page {number} of {total}")
-            if number > 1:
-                top = self._pagesize[1] - 11 * mm
-                self.drawString(left, top, fit(running_head, size, right - left))
+            top = self._pagesize[1] - 11 * mm
+            # A long name is shortened, never the record number or the date of birth.
+            room = right - left - stringWidth(head_start + head_end, FONT, size)
+            name = fit(data.patient_name, size, max(room, 20 * mm))
+            self.drawString(left, top, fit(head_start + name + head_end, size, right - left))
             self.restoreState()
 
     return NumberedCanvas
@@ -469,6 +471,8 @@ def _header(data: ReportData, st: _Styles) -> list[Flowable]:
     facts = [
         ("Clinic", data.clinic_name),
         ("Patient" if not st.patient else "Name", data.patient_name),
+        ("Record number", _first_upper(_record_number(data))),
+        ("Date of birth", _first_upper(_birth_date(data))),
         ("Condition", data.condition),
         ("Clinician" if not st.patient else "Your physiotherapist", data.clinician_name),
         ("Period", period),
@@ -600,13 +604,14 @@ def _adherence(data: ReportData, st: _Styles, width: float) -> list[Flowable]:
         if patient:
             legend = (
                 "<b>Done</b>: you did the session. <b>Missed</b>: a session was planned but not "
-                "done. <b>Rest</b>: no session was planned. <b>To come</b>: later in your plan."
+                "done. <b>Rest</b>: no session was planned. <b>To come</b>: later in your plan. "
+                "An empty box is a day outside your plan."
             )
         else:
             legend = (
                 "Legend: <b>Done</b> = session logged; <b>Missed</b> = scheduled, not logged; "
                 "<b>Rest</b> = not scheduled; <b>To come</b> = future day. Blank = outside "
-                "the period."
+                "the period, before the plan started or after it ended."
             )
         out.append(Spacer(1, 3))
         out.append(Paragraph(legend, st.small))
@@ -615,7 +620,13 @@ def _adherence(data: ReportData, st: _Styles, width: float) -> list[Flowable]:
 
 def _charts(data: ReportData, st: _Styles, width: float) -> list[Flowable]:
     heading = Paragraph("Your sessions over time" if st.patient else "Sessions over time", st.h2)
-    charts: list[Chart] = [pain_chart(data.sessions), *minutes_speed_charts(data.sessions)]
+    # Next-morning pain and effort drive progression as much as pain during the session does.
+    charts: list[Chart] = [
+        pain_chart(data.sessions),
+        next_morning_pain_chart(data.sessions),
+        effort_chart(data.sessions),
+        *minutes_speed_charts(data.sessions),
+    ]
     # The patient's charts are drawn smaller and scaled up, which enlarges their lettering too.
     scale = 1.2 if st.patient else 1.0
     out: list[Flowable] = []
@@ -790,7 +801,13 @@ def _citations(data: ReportData, st: _Styles) -> list[Flowable]:
         out.append(Paragraph("No references listed for this protocol.", st.body))
         return out
     for number, citation in enumerate(data.citations, start=1):
-        out.append(Paragraph(f"{number}. {_text(citation)}", st.small))
+        if isinstance(citation, str):
+            citation = Reference(citation)
+        text = f"{number}. {_text(citation.text.strip().rstrip('.'))}."
+        if citation.supports.strip():
+            lead = "What it tells us" if st.patient else "Supports"
+            text += f" <i>{lead}:</i> {_text(citation.supports.strip())}"
+        out.append(Paragraph(text, st.small))
     return out
 
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from django.db.models import (
     BooleanField,
     Case,
-    CharField,
     Count,
     DateField,
     Exists,
@@ -23,6 +22,7 @@ from django.db.models import (
     FloatField,
     Func,
     IntegerField,
+    JSONField,
     OuterRef,
     Q,
     QuerySet,
@@ -34,13 +34,13 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Substr
 from django.db.models.lookups import GreaterThanOrEqual
 
-from rehab import scheduling
+from rehab import scheduling, wording
 from rehab.access import Principal, api_key_hash
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.clinical import progression as clinical_progression
 from rehab.clinical import protocols as clinical_protocols
 from rehab.clinical import screening as clinical_screening
-from rehab.clinical.levels import CappedLevel, Constraints
+from rehab.clinical.levels import CappedLevel, Constraints, prescribed_name
 from rehab.models import (
     ApiKey,
     AuditEvent,
@@ -548,6 +548,8 @@ def session_points(logs) -> tuple:
             pain_before=log.pain_before,
             pain_worst=log.pain_worst,
             pain_after=log.pain_after,
+            pain_next_morning=log.pain_next_morning,
+            effort=log.effort,
         )
         for log in sorted(logs, key=lambda log: (log.date, log.pk or 0))
     )
@@ -555,7 +557,7 @@ def session_points(logs) -> tuple:
 
 def _page_level_name(plan: Plan | None, index: int) -> str:
     if plan is not None and 0 <= index < len(plan.levels):
-        return plan.levels[index].get("name") or f"Level {index + 1}"
+        return plan.level_name(index) or f"Level {index + 1}"
     return f"Level {index + 1}"
 
 
@@ -706,7 +708,7 @@ def _page_decision(decision: ProgressionDecision, plans: dict[int, Plan]) -> Pat
         plan_name=plan.protocol_name if plan is not None else "",
         from_level=_page_level_name(plan, decision.from_level),
         to_level=_page_level_name(plan, decision.to_level),
-        reasons=tuple(reason.get("text") or reason.get("code", "") for reason in decision.reasons),
+        reasons=tuple(wording.reason_text(reason) for reason in decision.reasons),
         decided_by=_page_person(decision.decided_by),
     )
 
@@ -893,7 +895,7 @@ def patient_page(
         plan=_page_plan(open_plan) if open_plan is not None else None,
         safety_pause=safety_pause,
         safety_reasons=tuple(
-            reason.get("text") or reason.get("code", "")
+            wording.reason_text(reason)
             for reason in (safety_pause.decision.reasons if safety_pause else ())
             if reason.get("outcome") == ProgressionDecision.Outcome.PAUSE
         ),
@@ -1001,12 +1003,13 @@ class _JSONArrayInt(Func):
         return self.as_sql(compiler, connection, template=template, **extra_context)
 
 
-class _JSONLevelName(Func):
-    """The "name" of the item at an integer position of a JSON array column (a plan's levels at
-    its current level), read in the database so a page does not fetch every level; NULL past
-    the end."""
+class _JSONLevel(Func):
+    """The item at an integer position of a JSON array column (a plan's level at its current
+    level), read in the database so a page does not fetch every level; NULL past the end. The
+    whole level, not just its name: the name shown is the one capped by the plan's
+    constraints."""
 
-    output_field = CharField()
+    output_field = JSONField()
 
     def __init__(self, levels, position):
         super().__init__(levels, position)
@@ -1019,11 +1022,11 @@ class _JSONLevelName(Func):
 
     def as_sql(self, compiler, connection, **extra_context):
         levels, position, params = self._parts(compiler)
-        return f"JSON_EXTRACT({levels}, '$[' || ({position}) || '].name')", params
+        return f"JSON_EXTRACT({levels}, '$[' || ({position}) || ']')", params
 
     def as_postgresql(self, compiler, connection, **extra_context):
         levels, position, params = self._parts(compiler)
-        return f"(({levels}) -> ({position})::integer ->> 'name')", params
+        return f"(({levels}) -> ({position})::integer)", params
 
 
 class _DaysBetween(Func):
@@ -1410,7 +1413,8 @@ def dashboard_rows(
             plan_status_reason=F("dash_plan__status_reason"),
             plan_level=F("dash_plan__current_level"),
             plan_level_count=_JSONArrayLength("dash_plan__levels"),
-            plan_level_name=_JSONLevelName("dash_plan__levels", "dash_plan__current_level"),
+            plan_level_json=_JSONLevel("dash_plan__levels", "dash_plan__current_level"),
+            plan_constraints=F("dash_plan__constraints"),
             plan_schedule=F("dash_plan__schedule_days"),
             plan_start=F("dash_plan__start_date"),
             logged_7=_logged_last_7_sql(today),
@@ -1434,7 +1438,8 @@ def dashboard_rows(
             "plan_status_reason",
             "plan_level",
             "plan_level_count",
-            "plan_level_name",
+            "plan_level_json",
+            "plan_constraints",
             "plan_schedule",
             "plan_start",
             "logged_7",
@@ -1493,7 +1498,11 @@ def dashboard_rows(
             row.level_count = d["plan_level_count"] or 0
             if 0 <= d["plan_level"] < row.level_count:
                 row.level_number = d["plan_level"] + 1
-                row.level_name = _level_name(d["plan_level_name"] or "", row.level_number)
+                level = d["plan_level_json"]
+                name = (
+                    prescribed_name(level, d["plan_constraints"]) if isinstance(level, dict) else ""
+                )
+                row.level_name = _level_name(name, row.level_number)
             row.adherence_7 = Adherence(d["logged_7"], d["scheduled_7"])
             row.adherence_28 = Adherence(
                 logged_28.get(plan_id, 0),
@@ -1630,6 +1639,9 @@ def portal_progress_sessions(
             "pain_before",
             "pain_worst",
             "pain_after",
+            # session_points reads these too: deferred, each would cost a query per session.
+            "pain_next_morning",
+            "effort",
         )
         .order_by("date", "id")
     )

@@ -28,7 +28,7 @@ from django.utils.html import escape
 from django.utils.http import urlsafe_base64_encode
 from django.utils.text import slugify
 
-from rehab import notify, outbox, scheduling, selectors
+from rehab import notify, outbox, scheduling, selectors, wording
 from rehab.access import api_key_hash, password_stamp
 from rehab.audit import Actor, as_user, audit_record
 from rehab.clinical import outcomes as clinical_outcomes
@@ -40,6 +40,7 @@ from rehab.errors import RehabError, validation_error
 from rehab.models import (
     Alert,
     ApiKey,
+    AuditEvent,
     CalendarFeed,
     Clinic,
     ClinicalNote,
@@ -2163,8 +2164,14 @@ def report_request(
         raise validation_error({"audience": "A patient receives the patient version."})
     _check_dates(period_start=period_start, period_end=period_end)
     today = patient.local_today()
+    plan = patient.plans.order_by("-created_at", "-id").first()
     period_end = period_end or today
-    period_start = period_start or period_end - dt.timedelta(weeks=REPORT_DEFAULT_WEEKS)
+    if period_start is None:
+        period_start = period_end - dt.timedelta(weeks=REPORT_DEFAULT_WEEKS)
+        # The report is the plan's: by default it starts no earlier than the plan did, so the
+        # lists of reports give the period the PDF covers.
+        if plan is not None and period_start < plan.start_date <= period_end:
+            period_start = plan.start_date
     if period_start > period_end:
         raise validation_error({"period_start": "The period must start before it ends."})
     if period_end > today:
@@ -2174,7 +2181,7 @@ def report_request(
     report = Report.objects.create(
         patient=patient,
         clinic=patient.clinic,
-        plan=patient.plans.order_by("-created_at", "-id").first(),
+        plan=plan,
         audience=audience,
         period_start=period_start,
         period_end=period_end,
@@ -2246,6 +2253,15 @@ def _report_data(report: Report, now: dt.datetime):
     patient, plan = report.patient, report.plan
     start, end = report.period_start, report.period_end
     today = patient.local_today(now)
+    # The report is the plan's: its period starts no earlier than the plan did, and days before
+    # the plan or after it ended are left blank, not counted as rest.
+    plan_first, plan_last = start, end
+    if plan is not None:
+        plan_first = plan.start_date
+        if plan.ended_at is not None:
+            plan_last = patient.local_today(plan.ended_at)
+        if start < plan_first <= end:
+            start = plan_first
     logs = list(
         SessionLog.objects.filter(patient=patient, date__gte=start, date__lte=end).order_by("date")
     )
@@ -2253,6 +2269,8 @@ def _report_data(report: Report, now: dt.datetime):
     calendar, done, missed = [], 0, 0
     for n in range((end - start).days + 1):
         day = start + dt.timedelta(days=n)
+        if day not in logged_days and not plan_first <= day <= plan_last:
+            continue  # outside the plan: blank
         if day in logged_days:
             state, done = "done", done + 1
         elif day > today:
@@ -2262,7 +2280,8 @@ def _report_data(report: Report, now: dt.datetime):
         else:
             state = "not_scheduled"
         calendar.append(reports.CalendarDay(day=day, state=state))
-    levels = plan.level_objs() if plan else []
+    # Names as prescribed: a level capped by the screening is named by what it asks for.
+    levels = [capped.level for capped in plan.capped_levels()] if plan else []
     changes = []
     if plan is not None:
         for decision in plan.decisions.filter(
@@ -2276,9 +2295,11 @@ def _report_data(report: Report, now: dt.datetime):
                     day=decision.applied_on,
                     from_level=levels[decision.from_level].name,
                     to_level=levels[decision.to_level].name,
-                    reason="; ".join(
-                        r["text"] if r["code"] == "clinician_adjusted" else r["code"]
-                        for r in decision.reasons
+                    # The words the pages show (rehab.wording), never the codes.
+                    reason=(
+                        wording.patient_reason(decision.reasons, decision.outcome)
+                        if report.audience == Report.Audience.PATIENT
+                        else " ".join(wording.reason_text(r) for r in decision.reasons)
                     ),
                 )
             )
@@ -2296,13 +2317,14 @@ def _report_data(report: Report, now: dt.datetime):
                     worsened=change.worsened,
                 )
             )
-    clinician = plan.assigned_by if plan is not None else None
     return reports.ReportData(
         audience=report.audience,
         clinic_name=patient.clinic.name,
         patient_name=patient.full_name,
+        record_number=patient.external_id,
+        date_of_birth=patient.date_of_birth,
         condition=patient.get_condition_display(),
-        clinician_name=(clinician.get_full_name() or clinician.username) if clinician else "",
+        clinician_name=_report_assigned_by(plan),
         period_start=start,
         period_end=end,
         generated_at=now,
@@ -2321,7 +2343,12 @@ def _report_data(report: Report, now: dt.datetime):
             for log in logs
             for event in log.adverse_events
         ),
-        citations=tuple(c["text"] for c in plan.protocol.citations) if plan else (),
+        # The patient's protocol's references only, each with the claim it supports.
+        citations=tuple(
+            reports.Reference(text=c.get("text", ""), supports=c.get("supports", ""))
+            for c in (plan.protocol.citations if plan else ())
+            if isinstance(c, dict) and c.get("text")
+        ),
         clinical_notes=_report_notes(report, start, end),
     )
 
@@ -2346,6 +2373,31 @@ def _report_notes(report: Report, start: dt.date, end: dt.date) -> tuple:
         )
         for note in notes
     )
+
+
+def _report_assigned_by(plan: Plan | None) -> str:
+    """Who assigned the plan, as the report's "Clinician" line says it: never blank. A plan
+    assigned by a clinic system through an API key has no person; the assignment's audit event
+    names the key."""
+    if plan is None:
+        return "No plan assigned"
+    if plan.assigned_by is not None:
+        return plan.assigned_by.get_full_name() or plan.assigned_by.get_username()
+    event = (
+        AuditEvent.objects.filter(
+            action="plan.assign", object_type="plan", object_id=str(plan.pk), clinic=plan.clinic
+        )
+        .select_related("api_key")
+        .order_by("at", "id")
+        .first()
+    )
+    key = event.api_key if event is not None else None
+    if key is not None:
+        return f"Assigned by {key.name} (the clinic's system)"
+    if event is not None and event.actor_label.startswith("api-key:"):
+        # The key was deleted since; the audit trail kept its name.
+        return f"Assigned by {event.actor_label.removeprefix('api-key:')} (the clinic's system)"
+    return f"Assigned by {django_settings.SYSTEM_NAME}"
 
 
 # --- Portal invitations ----------------------------------------------------------------------

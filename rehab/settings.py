@@ -190,8 +190,14 @@ OTP_STATIC_THROTTLE_FACTOR = 1
 
 LOGIN_URL = "clinicians:login"
 LOGIN_REDIRECT_URL = "clinicians:today"
-# Where links in e-mails (portal invitations, password resets sent by a worker) point.
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Where links in e-mails (portal invitations, password resets sent by a worker) point. Unset, it
+# is this machine on the port the server was started on (`PORT=8801 make run`), so links work
+# on a developer's machine; a deployment sets its public address.
+SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}").rstrip(
+    "/"
+)
+# The product's name where the system itself acted (a report's "Assigned by Retrowalk").
+SYSTEM_NAME = env.str("SYSTEM_NAME", default="Retrowalk")
 # [I] A portal invitation link works once, for this many days.
 INVITE_VALID_DAYS = env.int("INVITE_VALID_DAYS", default=7)
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=2 * 60 * 60)

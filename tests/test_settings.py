@@ -88,3 +88,45 @@ def test_a_malformed_audit_retention_fails_at_start_up(tmp_path, raw):
     result = load(tmp_path, AUDIT_RETENTION_DAYS=raw)
     assert result.returncode != 0
     assert "AUDIT_RETENTION_DAYS" in result.stderr
+
+
+def _site_url(tmp_path, **env):
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "SITE_URL", "PORT"}
+    }
+    clean.update(VAR_DIR=str(tmp_path), **env)
+    result = subprocess.run(
+        [sys.executable, "-c", "import rehab.settings as s; print(s.SITE_URL)"],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_links_in_e_mails_point_at_the_port_the_server_was_started_on(tmp_path):
+    assert _site_url(tmp_path) == "http://127.0.0.1:8000"
+    assert _site_url(tmp_path, PORT="8801") == "http://127.0.0.1:8801"
+    # A deployment's public address wins over the port.
+    assert _site_url(tmp_path, PORT="8801", SITE_URL="https://rehab.example.org/") == (
+        "https://rehab.example.org"
+    )
+
+
+def test_make_run_hands_the_web_port_to_the_worker_as_site_url():
+    # honcho gives the worker PORT+100, so the worker cannot derive the address from its own
+    # PORT: `make run` passes the web server's on.
+    recipe = subprocess.run(
+        ["make", "-n", "run", "PORT=8801", "STAMP=/dev/null"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "SITE_URL"},
+    )
+    command = recipe.stdout.replace("\\\n", " ")
+    line = next(line for line in command.splitlines() if "honcho start" in line)
+    assert "SITE_URL=${SITE_URL:-http://127.0.0.1:8801}" in line

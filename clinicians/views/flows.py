@@ -366,7 +366,7 @@ def _plan_forms(plan: Plan, *, show_override: bool, bound: tuple[str, object] | 
         "set_level": lambda data: SetLevelForm(
             data,
             prefix="set_level",
-            level_names=[level["name"] for level in plan.levels],
+            level_names=[capped.level.name for capped in plan.capped_levels()],
             current=plan.current_level,
         ),
         "complete": lambda data: CompleteForm(data, prefix="complete"),

@@ -20,7 +20,7 @@ from django.utils.safestring import mark_safe
 
 from patients import forms_outcomes
 from patients.access import patient_required
-from rehab import charts, selectors, services
+from rehab import charts, selectors, services, wording
 from rehab.audit import audit_reads, audit_record
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.errors import RehabError
@@ -32,57 +32,25 @@ CHART_WIDTH, CHART_HEIGHT = 340, 220
 
 # --- level history in plain words ----------------------------------------------------------------
 
-# A decision's reasons are written for the clinician ("Worst pain during exercise reached 7/10
-# ..."); the patient reads why in these words instead. An unknown code falls back to the
-# clinician's text.
-BECAUSE: dict[str, str] = {
-    "criteria_met": "your pain stayed low and you managed the sessions",
-    "worst_pain_high": "your pain during the walk went higher than it should",
-    "pain_not_settled": "your pain the next morning was worse than before the walk",
-    "effort_high": "the walking felt very hard",
-    "fall": "you told us about a fall",
-    "chest_pain": "you told us about chest pain",
-    "severe_pain": "your pain was very strong",
-    "near_fall": "you nearly fell",
-    "dizziness": "you felt dizzy",
-    "swelling_more": "your knee was more swollen than usual",
-    "hold_progression": "your health check asks to keep your level steady for now",
-    "lowest_level": "there is no easier level to go back to",
-}
-
 _LEVEL_PREFIX = re.compile(r"^\s*level\s+\d+\s*[:.\-–—]\s*", re.IGNORECASE)  # noqa: RUF001
 
 
-def _level_words(levels: list[dict], index: int | None) -> str:
-    """'level 4 (10 min at 2 km/h, both rails)': the number people count, then what it asks."""
+def _level_words(plan, index: int | None) -> str:
+    """'level 4 (10 min at 2 km/h, both rails)': the number people count, then what it asks
+    (within the plan's constraints)."""
     if index is None:
         return "a new level"
-    name = levels[index].get("name", "") if 0 <= index < len(levels) else ""
+    name = plan.level_name(index)
     detail = _LEVEL_PREFIX.sub("", name).strip()
     return f"level {index + 1}" + (f" ({detail})" if detail else "")
 
 
-def _join(parts: list[str]) -> str:
-    parts = list(dict.fromkeys(part for part in parts if part))
-    if len(parts) <= 1:
-        return "".join(parts)
-    return ", ".join(parts[:-1]) + " and " + parts[-1]
-
-
 def _because(event: selectors.PlanEvent) -> str:
-    # The reasons that argued for what happened; the others (a hold reason beside a regress)
-    # are not why it happened.
-    reasons = [r for r in event.reasons if r.get("outcome") == event.kind] or list(event.reasons)
-    return _join(
-        [
-            BECAUSE.get(r.get("code", ""), "") or (r.get("text") or "").strip().rstrip(".")
-            for r in reasons
-        ]
-    )
+    return wording.because(event.reasons, event.kind)
 
 
-def _history_sentence(event: selectors.PlanEvent, levels: list[dict]) -> str:
-    to_level = _level_words(levels, event.to_level)
+def _history_sentence(event: selectors.PlanEvent, plan) -> str:
+    to_level = _level_words(plan, event.to_level)
     if event.kind == "start":
         return f"you started your plan at {to_level}."
     if event.kind in ("advance", "regress") and event.by_clinician:
@@ -201,7 +169,7 @@ def progress(request):
             charts=_chart_views(points),
             points=list(reversed(points)),
             chart_since=since,
-            history=[(event.day, _history_sentence(event, plan.levels)) for event in history],
+            history=[(event.day, _history_sentence(event, plan)) for event in history],
             due=[o for o in outcomes if o["due"]],
             outcomes=[o for o in outcomes if o["rows"]],
         )

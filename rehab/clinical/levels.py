@@ -148,6 +148,52 @@ class Level:
         return "; ".join(parts)
 
 
+# A level's name says what it asks for ("Level 2: 10 min at 2.0 km/h, both rails"), so these are
+# short: the full setting names are in SETTINGS.
+_NAME_SETTING_WORDS = {
+    PARALLEL_BARS: "parallel bars",
+    TREADMILL_BOTH_HANDRAILS: "both rails",
+    TREADMILL_LIGHT_TOUCH: "light rail touch",
+    OVERGROUND: "overground",
+}
+
+
+def _name_speed(speed_kmh: float) -> str:
+    # One decimal as the built-in names have always shown it ("2.0"), more only when a cap
+    # needs it ("1.25"), so a name never rounds its own figure.
+    return f"{speed_kmh:.1f}" if round(speed_kmh, 1) == speed_kmh else f"{speed_kmh:g}"
+
+
+def prescription_words(level: Any) -> str:
+    """What a level asks for, as its name says it after "Level N: ": minutes, speed, incline,
+    setting and intervals. Takes a Level or anything with those attributes."""
+    speed = (
+        "comfortable speed" if level.speed_kmh is None else f"{_name_speed(level.speed_kmh)} km/h"
+    )
+    parts = [f"{level.minutes} min at {speed}"]
+    if level.incline_pct:
+        parts.append(f"{level.incline_pct:g} % incline")
+    parts.append(_NAME_SETTING_WORDS.get(level.setting, SETTINGS.get(level.setting, "").lower()))
+    if level.interval:
+        parts.append("intervals")
+    return ", ".join(part for part in parts if part)
+
+
+def level_name(label: str, level: Any) -> str:
+    """A level's name built from its prescription: "Level 2: 10 min at 2.0 km/h, both rails"."""
+    return f"{label}: {prescription_words(level)}"
+
+
+def _capped_name(level: Level, capped: Level) -> str:
+    """The capped level's name. A name built from the prescription (every built-in level's) is
+    built again from the capped one, so "Level 2: 10 min at 2.0 km/h" capped at 1.5 km/h never
+    reads 2.0; a name a clinician wrote in their own words is theirs and stays."""
+    label, separator, words = level.name.partition(": ")
+    if separator and words == prescription_words(level):
+        return level_name(label, capped)
+    return level.name
+
+
 @dataclass(frozen=True)
 class Constraints:
     """What a screening allows (CLINICAL.md §3, "Constraint fields").
@@ -325,7 +371,18 @@ def cap_level(level: Level, constraints: Constraints) -> CappedLevel:
         changes["supervised"] = True
         caps.append("supervised sessions only")
 
-    return CappedLevel(level=replace(level, **changes), caps=tuple(caps))
+    capped = replace(level, **changes)
+    return CappedLevel(level=replace(capped, name=_capped_name(level, capped)), caps=tuple(caps))
+
+
+def prescribed_name(level: dict[str, Any], constraints: dict[str, Any] | None) -> str:
+    """The name a stored level (a plan's snapshot) goes by under stored constraints: capped,
+    like every figure a page shows. A row that does not parse keeps its stored name."""
+    try:
+        parsed = Level.from_dict(level)
+    except (KeyError, TypeError, ValueError):
+        return str(level.get("name") or "")
+    return cap_level(parsed, Constraints.from_dict(constraints)).level.name
 
 
 def loggable_settings(level: Level, constraints: Constraints) -> tuple[str, ...]:

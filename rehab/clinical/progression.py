@@ -615,6 +615,7 @@ def _distinct_neighbour(
 def _criteria_met(
     levels: Sequence[Level],
     target: int,
+    constraints: Constraints,
     window: Sequence[SessionRecord],
     settings: ProgressionSettings,
 ) -> Reason:
@@ -625,7 +626,8 @@ def _criteria_met(
         f"{settings.advance_max_worst_pain}/10 worst pain and settled by the next morning, "
         f"median effort was {_num(median)}/10 and at least "
         f"{_num(100 * settings.advance_min_minutes_ratio)} % of the minutes were done: "
-        f"ready for the next level ({levels[target].name}).",
+        # Named as prescribed under the constraints, not as the protocol wrote it.
+        f"ready for the next level ({cap_level(levels[target], constraints).level.name}).",
         ADVANCE,
     )
 
@@ -675,7 +677,7 @@ def evaluate(
         # No hold fired, so a distinct next level exists (next_level_capped would have held).
         target = _distinct_neighbour(levels, current, constraints, +1)
         assert target is not None
-        reasons.append(_criteria_met(levels, target, window, settings))
+        reasons.append(_criteria_met(levels, target, constraints, window, settings))
 
     reasons.sort(key=lambda r: -_severity(r.outcome))  # stable: rule order within a tier
     outcome = reasons[0].outcome

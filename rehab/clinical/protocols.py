@@ -27,6 +27,7 @@ from rehab.clinical.levels import (
     TREADMILL_SETTINGS,
     Interval,
     Level,
+    level_name,
     support_rank,
 )
 
@@ -258,14 +259,6 @@ class ProtocolDef:
         }
 
 
-_SETTING_WORDS = {
-    PARALLEL_BARS: "parallel bars",
-    TREADMILL_BOTH_HANDRAILS: "both rails",
-    TREADMILL_LIGHT_TOUCH: "light rail touch",
-    OVERGROUND: "overground",
-}
-
-
 @dataclass(frozen=True)
 class _Row:
     minutes: int
@@ -278,21 +271,10 @@ class _Row:
     note: str = ""
 
 
-def _name(number: int, row: _Row) -> str:
-    speed = "comfortable speed" if row.speed_kmh is None else f"{row.speed_kmh:.1f} km/h"
-    parts = [f"Level {number}: {row.minutes} min at {speed}"]
-    if row.incline_pct:
-        parts.append(f"{row.incline_pct:g} % incline")
-    parts.append(_SETTING_WORDS[row.setting])
-    if row.interval:
-        parts.append("intervals")
-    return ", ".join(parts)
-
-
 def _levels(sessions_per_week: int, *rows: _Row) -> tuple[Level, ...]:
     return tuple(
         Level(
-            name=_name(number, row),
+            name=level_name(f"Level {number}", row),
             minutes=row.minutes,
             sessions_per_week=sessions_per_week,
             speed_kmh=row.speed_kmh,

@@ -1,5 +1,8 @@
 """The shared vocabulary: constraint merging and level capping (CLINICAL.md §3, constraints)."""
 
+import re
+from dataclasses import replace
+
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -13,6 +16,7 @@ from rehab.clinical.levels import (
     loggable_settings,
     within,
 )
+from rehab.clinical.protocols import LIBRARY
 
 FREE = Level("Free", 20, 3, None, 5, L.OVERGROUND, min_days=7, interval=Interval(60, 60))
 
@@ -146,3 +150,124 @@ def test_loggable_settings_hold_the_prescription_and_nothing_the_constraints_for
     assert set(allowed) <= set(c.effective_settings())
     assert all(L.support_rank(s) <= L.support_rank(prescribed) for s in allowed)
     assert list(allowed) == sorted(allowed, key=L.support_rank)
+
+
+# --- a capped level's name says what the capped level prescribes (issue 11, §6) ----------------
+
+
+def named(**fields) -> Level:
+    """A level named as the built-in library names its levels: from its prescription."""
+    values = {
+        "name": "",
+        "minutes": 10,
+        "sessions_per_week": 3,
+        "speed_kmh": 2.0,
+        "incline_pct": 0,
+        "setting": L.TREADMILL_BOTH_HANDRAILS,
+        "min_days": 7,
+    }
+    values.update(fields)
+    level = Level(**values)
+    return Level(**{**values, "name": L.level_name("Level 2", level)})
+
+
+@pytest.mark.parametrize(
+    ("level", "constraints", "before", "after"),
+    [
+        (
+            named(speed_kmh=2.0),
+            Constraints(max_speed_kmh=1.5),
+            "Level 2: 10 min at 2.0 km/h, both rails",
+            "Level 2: 10 min at 1.5 km/h, both rails",
+        ),
+        (
+            named(speed_kmh=None),
+            Constraints(max_speed_kmh=1.5),
+            "Level 2: 10 min at comfortable speed, both rails",
+            "Level 2: 10 min at 1.5 km/h, both rails",
+        ),
+        (
+            named(speed_kmh=2.0),
+            Constraints(max_speed_kmh=1.25),
+            "Level 2: 10 min at 2.0 km/h, both rails",
+            "Level 2: 10 min at 1.25 km/h, both rails",
+        ),
+        (
+            named(incline_pct=5),
+            Constraints(max_incline_pct=0),
+            "Level 2: 10 min at 2.0 km/h, 5 % incline, both rails",
+            "Level 2: 10 min at 2.0 km/h, both rails",
+        ),
+        (
+            named(incline_pct=10),
+            Constraints(max_incline_pct=4),
+            "Level 2: 10 min at 2.0 km/h, 10 % incline, both rails",
+            "Level 2: 10 min at 2.0 km/h, 4 % incline, both rails",
+        ),
+        (
+            named(setting=L.TREADMILL_LIGHT_TOUCH),
+            Constraints(handrails_required=True),
+            "Level 2: 10 min at 2.0 km/h, light rail touch",
+            "Level 2: 10 min at 2.0 km/h, both rails",
+        ),
+        (
+            named(setting=L.OVERGROUND, speed_kmh=None, interval=Interval(60, 60)),
+            Constraints(allowed_settings=frozenset({L.PARALLEL_BARS})),
+            "Level 2: 10 min at comfortable speed, overground, intervals",
+            "Level 2: 10 min at comfortable speed, parallel bars",
+        ),
+        (
+            # Fall-risk constraints: several caps at once.
+            named(setting=L.OVERGROUND, speed_kmh=None, incline_pct=5),
+            Constraints(
+                supervised_only=True,
+                handrails_required=True,
+                max_speed_kmh=1.5,
+                max_incline_pct=0,
+            ),
+            "Level 2: 10 min at comfortable speed, 5 % incline, overground",
+            "Level 2: 10 min at 1.5 km/h, both rails",
+        ),
+    ],
+)
+def test_a_capped_levels_name_is_built_from_its_capped_prescription(
+    level, constraints, before, after
+):
+    assert level.name == before
+    capped = cap_level(level, constraints)
+    assert capped.is_capped
+    assert capped.level.name == after
+    assert capped.level.name == L.level_name("Level 2", capped.level)
+
+
+def test_supervision_alone_leaves_the_name_as_it_is():
+    level = named()
+    capped = cap_level(level, Constraints(supervised_only=True))
+    assert capped.is_capped
+    assert capped.level.name == level.name
+
+
+def test_a_name_in_a_clinicians_own_words_is_kept_when_capped():
+    level = replace(named(), name="Warm-up week")
+    assert cap_level(level, Constraints(max_speed_kmh=1.5)).level.name == "Warm-up week"
+
+
+def test_every_built_in_level_capped_by_fall_risk_is_named_by_what_it_prescribes():
+    fall_risk = Constraints(
+        supervised_only=True, handrails_required=True, max_speed_kmh=1.5, max_incline_pct=0
+    )
+    for protocol in LIBRARY:
+        for number, level in enumerate(protocol.levels, start=1):
+            capped = cap_level(level, fall_risk).level
+            assert capped.name == L.level_name(f"Level {number}", capped), capped.name
+            speed = float(re.search(r"at ([\d.]+) km/h", capped.name).group(1))
+            assert speed <= 1.5, capped.name
+            for beyond in ("incline", "overground", "light rail touch", "intervals"):
+                assert beyond not in capped.name
+
+
+@given(levels, constraints)
+def test_a_generated_name_always_matches_the_capped_prescription(level, c):
+    level = replace(level, name=L.level_name("Level 4", level))
+    capped = cap_level(level, c).level
+    assert capped.name == L.level_name("Level 4", capped)

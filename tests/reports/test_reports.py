@@ -17,6 +17,7 @@ from rehab.reports import (
     CalendarDay,
     LevelChange,
     OutcomeRow,
+    Reference,
     ReportData,
     SafetyEvent,
     build_report,
@@ -58,6 +59,8 @@ def session_points(count: int) -> tuple[SessionPoint, ...]:
             pain_before=3 - i % 3 // 2,
             pain_worst=max(0, 5 - i // 8),
             pain_after=2,
+            pain_next_morning=None if i % 5 == 4 else 2 + i % 2,
+            effort=4 - i % 3,
         )
         for i, day in enumerate(days)
     )
@@ -167,7 +170,8 @@ def test_report_contains_the_header_adherence_charts_and_citations():
 def test_every_level_change_reason_and_the_override_appear():
     data = make_data(override_reason="Cardiologist cleared exercise on 1 Mar 2026; monitor HR.")
     text = flat(pdf_text(build_report(data))[1])
-    assert "Every advance criterion was met. (criteria_met)" in text
+    assert "Every advance criterion was met." in text
+    assert "criteria_met" not in text
     assert "Pain settled within 24 h for two weeks" in text
     assert "Cardiologist cleared exercise on 1 Mar 2026; monitor HR." in text
 
@@ -254,7 +258,8 @@ def test_empty_report_still_builds():
     for audience in ("clinician", "patient"):
         count, pages = pdf_text(build_report(replace(data, audience=audience)))
         text = flat(pages)
-        assert text.count("No sessions yet") == 3  # pain, minutes and speed
+        # pain, next-morning pain, effort, minutes and speed
+        assert text.count("No sessions yet") == 5
         assert f"Page {count} of {count}" in pages[-1]
 
 
@@ -271,7 +276,7 @@ def test_patient_version_uses_plain_words_and_no_reason_codes():
     )
     text = flat(pdf_text(build_report(data))[1])
     assert "You did 9 of 12 planned sessions (75 %)" in text
-    assert "You were ready for the next step" in text
+    assert "Because your pain stayed low and you managed the sessions." in text
     assert "A near fall" in text
     assert "Stopped" in text
     assert "Knee injury and Osteoarthritis Outcome Score (KOOS)" in text
@@ -323,3 +328,69 @@ def test_first_page_renders_to_png(tmp_path: Path):
     pngs = list(tmp_path.glob("page*.png"))
     assert len(pngs) == 1
     assert pngs[0].stat().st_size > 0
+
+
+# --- issue 11: the report a clinician would file --------------------------------------------------
+
+
+def test_every_page_names_the_patient_by_record_number_and_date_of_birth():
+    data = big_data(record_number="RW-0042", date_of_birth=date(1951, 5, 4))
+    count, pages = pdf_text(build_report(data))
+    assert count >= 3
+    for page in pages:
+        assert "Anna Kowalczyk · Record no. RW-0042 · Born 4 May 1951" in page
+    assert "Record number RW-0042 Date of birth 4 May 1951" in flat(pages[:1])
+
+
+def test_a_long_name_is_shortened_in_the_page_head_never_the_identifier():
+    name = "Maximiliana " + "Wolfeschlegelsteinhausenbergerdorff" * 4
+    data = big_data(patient_name=name, record_number="RW-0042", date_of_birth=date(1951, 5, 4))
+    _, pages = pdf_text(build_report(data))
+    for page in pages:
+        assert "· Record no. RW-0042 · Born 4 May 1951" in page
+
+
+def test_without_a_record_number_or_birth_date_the_report_says_so():
+    _, pages = pdf_text(build_report(make_data()))
+    assert "Record no. none recorded · Born not recorded" in pages[0]
+    assert "Record number None recorded" in flat(pages)
+
+
+def test_a_clinicians_report_never_shows_a_reason_code():
+    data = make_data(
+        level_changes=(
+            LevelChange(START, "Level 1", "Level 2", "criteria_met"),
+            LevelChange(START + timedelta(days=3), "Level 2", "Level 1", "worst_pain_high"),
+        )
+    )
+    text = flat(pdf_text(build_report(data))[1])
+    assert "Worst pain during exercise was above the regress threshold." in text
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), re.findall(r"\b[a-z]+_[a-z_]+\b", text)
+
+
+def test_next_morning_pain_and_effort_are_charted_beside_pain_and_minutes():
+    text = flat(pdf_text(build_report(make_data()))[1])
+    for title in (
+        "Pain (0-10)",
+        "Next-morning pain (0-10)",
+        "Effort (0-10)",
+        "Minutes walked backwards",
+    ):
+        assert title in text
+    # The text alternatives give the values: next morning 2, 3, 2, 3, (none), 3, ...
+    assert "Next morning: from 2 to 2, lowest 2, highest 3; 1 day without a value." in text
+    assert "Effort (Borg CR10): from 4 to 2, lowest 2, highest 4." in text
+
+
+def test_references_are_full_and_say_what_they_support():
+    reference = Reference(
+        "Alghadir AH et al. 2019, BMC Musculoskelet Disord 20:159",
+        "In knee osteoarthritis, backward walking lowered pain more than usual care alone.",
+    )
+    for audience, lead in (("clinician", "Supports:"), ("patient", "What it tells us:")):
+        text = flat(pdf_text(build_report(make_data(audience=audience, citations=(reference,))))[1])
+        assert (
+            "1. Alghadir AH et al. 2019, BMC Musculoskelet Disord 20:159. "
+            f"{lead} In knee osteoarthritis, backward walking lowered pain more than usual "
+            "care alone." in text
+        )

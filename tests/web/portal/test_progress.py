@@ -183,6 +183,24 @@ def test_a_clinicians_level_change_is_told_with_their_note(client):
     assert "Their note: “Walking well in clinic.”" in html
 
 
+def test_a_level_capped_by_the_health_check_is_told_as_prescribed(client):
+    patient = PatientFactory(user=UserFactory())
+    services.screening_submit(
+        patient=patient,
+        answers=clean_answers(patient.condition, feels_unsteady=True),  # at most 1.5 km/h
+        actor=None,
+        today=TODAY,
+    )
+    plan = services.plan_assign(
+        patient=patient, protocol=builtin_protocol(patient.condition), actor=None, today=TODAY
+    )
+    services.plan_set_level(plan=plan, level=1, actor=None, reason="Steady on the rails.")
+    with freeze_time("2026-03-03 12:00"):
+        html = signed_in(client, plan).get(URL).content.decode()
+    assert "moved you up to level 2 (10 min at 1.5 km/h, both rails)" in html
+    assert "2.0 km/h" not in html
+
+
 def test_the_page_shows_only_the_patients_own_plan(client):
     mine = plan_from(TODAY)
     walk(mine, TODAY, minutes_done=12)
