@@ -8,6 +8,7 @@ rules (no future date, one log a day, a paused plan) are the service's.
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from rehab.clinical.levels import KNEE_CONDITIONS
 from rehab.models import DATE_RANGE, SETTING_CHOICES, SessionLog
@@ -71,6 +72,29 @@ def _scale(label: str, choices, required_message: str) -> forms.TypedChoiceField
     )
 
 
+class _Amount(forms.DecimalField):
+    """A number with a decimal point that a patient types (a speed, a slope).
+
+    Every way of being out of range (too big, negative, too many digits before the point) is
+    one sentence naming the range, said once: Django's validators otherwise add their own words
+    ("Ensure that there are no more than 2 digits before the decimal point") beside ours.
+    """
+
+    RANGE_CODES = ("min_value", "max_value", "max_digits", "max_whole_digits")
+
+    def __init__(self, *, out_of_range: str, error_messages: dict, **kwargs):
+        messages = dict(error_messages)
+        messages.update(dict.fromkeys(self.RANGE_CODES, out_of_range))
+        super().__init__(error_messages=messages, **kwargs)
+
+    def run_validators(self, value):
+        try:
+            super().run_validators(value)
+        except ValidationError as error:
+            # Several validators may say the same sentence (100 is both too big and too long).
+            raise ValidationError(list(dict.fromkeys(error.messages))) from None
+
+
 class SessionLogForm(forms.Form):
     date = forms.DateField(
         validators=DATE_RANGE,
@@ -102,7 +126,7 @@ class SessionLogForm(forms.Form):
             "invalid_choice": "Choose where you walked from the list.",
         },
     )
-    speed_kmh = forms.DecimalField(
+    speed_kmh = _Amount(
         label="Speed in km/h",
         required=False,
         min_value=0,
@@ -112,16 +136,16 @@ class SessionLogForm(forms.Form):
         help_text=(
             "The number on the treadmill, if you used one. Leave it empty if you do not know it."
         ),
-        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.1", "min": 0}),
+        widget=forms.NumberInput(
+            attrs={"inputmode": "decimal", "step": "0.1", "min": 0, "max": 10}
+        ),
+        out_of_range="Enter a speed between 0 and 10 km/h, for example 2.5.",
         error_messages={
             "invalid": "Enter a number, for example 1.5.",
-            "min_value": "Enter 0 or more.",
-            "max_value": "Enter 10 km/h or less.",
             "max_decimal_places": "Use at most one number after the point, for example 1.5.",
-            "max_digits": "Enter 10 km/h or less.",
         },
     )
-    incline_pct = forms.DecimalField(
+    incline_pct = _Amount(
         label="Treadmill slope in %",
         required=False,
         min_value=0,
@@ -129,13 +153,17 @@ class SessionLogForm(forms.Form):
         max_digits=3,
         decimal_places=1,
         help_text="Leave it at 0 if the treadmill was flat.",
-        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.5", "min": 0}),
+        widget=forms.NumberInput(
+            attrs={"inputmode": "decimal", "step": "0.5", "min": 0, "max": 20}
+        ),
+        # "%%": Django %-formats a validator's message with its params, and a bare "% o" in
+        # "20 % or" raised a TypeError (a 500) for a patient who typed a slope of 100.
+        out_of_range=(
+            "Enter a slope between 0 and 20 %%, for example 5. Use 0 if the treadmill was flat."
+        ),
         error_messages={
             "invalid": "Enter a number, for example 5.",
-            "min_value": "Enter 0 or more.",
-            "max_value": "Enter 20 % or less.",
-            "max_decimal_places": "Use at most one number after the point.",
-            "max_digits": "Enter 20 % or less.",
+            "max_decimal_places": "Use at most one number after the point, for example 2.5.",
         },
     )
     pain_before = _scale(
