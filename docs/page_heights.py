@@ -38,12 +38,14 @@ MEASURE = """() => {
   const bar = document.querySelector('.topbar');
   let rows = 0, barHeight = 0;
   if (bar) {
-    const tops = new Set();
+    // Rows: the links' and buttons' tops, those within 12 px of each other counted as one.
+    const tops = [];
     bar.querySelectorAll('a, button').forEach(el => {
       const r = el.getBoundingClientRect();
-      if (r.width) tops.add(Math.round(r.top / 8));
+      if (r.width) tops.push(r.top);
     });
-    rows = tops.size;
+    tops.sort((a, b) => a - b);
+    rows = tops.filter((top, i) => i === 0 || top - tops[i - 1] > 12).length;
     barHeight = Math.round(bar.getBoundingClientRect().height);
   }
   let chartText = null;
@@ -136,6 +138,11 @@ def main() -> None:
                     path = f"/portal/sessions/{session.strip()}/next-morning/"
                 phone.goto(base + path)
                 rows.append((name, phone.evaluate(MEASURE)))
+                if path == "/portal/log/":
+                    # Answered, each scale also shows its chosen words: the page's tallest state.
+                    for scale in ("pain_before", "pain_worst", "pain_after", "effort"):
+                        phone.check(f"input[name={scale}][value='3']")
+                    rows.append((f"{name}, answered", phone.evaluate(MEASURE)))
                 if SHOTS:
                     phone.screenshot(
                         path=Path(SHOTS) / f"{name.lower().replace(' ', '-')}.png", full_page=True

@@ -59,8 +59,14 @@ ADVERSE_EVENT_FIELDS = tuple(name for name, _ in ADVERSE_EVENT_LABELS)
 PAIN_FIELDS = ("pain_before", "pain_worst", "pain_after")
 
 
-def _scale(label: str, choices, required_message: str) -> forms.TypedChoiceField:
-    return forms.TypedChoiceField(
+# The words under a 0-10 scale, at 0, 5 and 10: the scale shows large numbers, and each number's
+# own words ("3 — mild") are its accessible name and are shown once chosen.
+PAIN_ANCHORS = ("no pain", "moderate", "worst imaginable")
+EFFORT_ANCHORS = ("nothing at all", "hard", "as hard as possible")
+
+
+def _scale(label: str, choices, required_message: str, anchors) -> forms.TypedChoiceField:
+    field = forms.TypedChoiceField(
         label=label,
         choices=choices,
         coerce=int,
@@ -70,6 +76,9 @@ def _scale(label: str, choices, required_message: str) -> forms.TypedChoiceField
             "invalid_choice": "Choose a number from 0 to 10.",
         },
     )
+    # Read by patients/log_scale.html, which draws the field as one row of 0-10.
+    field.anchors = anchors
+    return field
 
 
 class _Amount(forms.DecimalField):
@@ -121,6 +130,9 @@ class SessionLogForm(forms.Form):
     setting = forms.ChoiceField(
         label="Where you walked",
         choices=SETTING_CHOICES,
+        # Radios, not a select: at 360 px a select cut "Treadmill, one hand or light touch on
+        # the rail" off after "one hand or l"; a radio's label wraps.
+        widget=forms.RadioSelect,
         error_messages={
             "required": "Choose where you walked.",
             "invalid_choice": "Choose where you walked from the list.",
@@ -170,19 +182,25 @@ class SessionLogForm(forms.Form):
         "Pain before you started",
         PAIN_CHOICES,
         "Choose how much pain you had before you started (0 means none).",
+        PAIN_ANCHORS,
     )
     pain_worst = _scale(
         "Worst pain while walking",
         PAIN_CHOICES,
         "Choose your worst pain while walking (0 means none).",
+        PAIN_ANCHORS,
     )
     pain_after = _scale(
         "Pain just after",
         PAIN_CHOICES,
         "Choose how much pain you had just after (0 means none).",
+        PAIN_ANCHORS,
     )
     effort = _scale(
-        "How hard it felt", EFFORT_CHOICES, "Choose how hard the walk felt (0 means not at all)."
+        "How hard it felt",
+        EFFORT_CHOICES,
+        "Choose how hard the walk felt (0 means not at all).",
+        EFFORT_ANCHORS,
     )
     swelling = forms.ChoiceField(
         label="Knee swelling after walking",
@@ -233,6 +251,7 @@ class NextMorningPainForm(forms.Form):
         "Your pain this morning",
         PAIN_CHOICES,
         "Choose how much pain you have this morning (0 means none).",
+        PAIN_ANCHORS,
     )
 
 
