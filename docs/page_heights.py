@@ -55,7 +55,10 @@ MEASURE = """() => {
     const h = parseFloat(getComputedStyle(t).fontSize) * scale;
     if (h && (chartText === null || h < chartText)) chartText = h;
   });
+  const start = document.getElementById('timer-start');
+  const startBox = start && start.offsetParent ? start.getBoundingClientRect() : null;
   return {height: doc.scrollHeight, width: doc.scrollWidth, rows, barHeight,
+          startEnds: startBox ? Math.round(startBox.bottom + window.scrollY) : null,
           chartText: chartText === null ? null : Math.round(chartText * 10) / 10};
 }"""
 
@@ -152,17 +155,23 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=10)
         shutil.rmtree(var, ignore_errors=True)
-    print(f"Portal pages at {WIDTH} x {HEIGHT} (demo patient maria), one screen = {HEIGHT} px\n")
+    today = time.strftime("%A")
     print(
-        "| Page | Height px | Screens | Wider than screen | Top bar rows | Smallest chart text px |"
+        f"Portal pages at {WIDTH} x {HEIGHT} (demo patient maria, on a {today}: Monday, "
+        f"Wednesday and Friday are her walking days), one screen = {HEIGHT} px\n"
     )
-    print("|---|---:|---:|---|---:|---:|")
+    print(
+        "| Page | Height px | Screens | Wider than screen | Top bar rows "
+        "| Smallest chart text px | Start button ends at px |"
+    )
+    print("|---|---:|---:|---|---:|---:|---:|")
     for name, m in rows:
         wide = f"yes ({m['width']} px)" if m["width"] > WIDTH else "no"
         chart = "" if m["chartText"] is None else f"{m['chartText']}"
+        start = "" if m["startEnds"] is None else f"{m['startEnds']}"
         print(
             f"| {name} | {m['height']} | {m['height'] / HEIGHT:.1f} | {wide} "
-            f"| {m['rows']} | {chart} |"
+            f"| {m['rows']} | {chart} | {start} |"
         )
 
 
