@@ -86,6 +86,16 @@ FORGET_MORNING = (
 )
 
 
+# Today differs on a walking day and on a rest day (a rest-day note comes first): measured on
+# both by making every day one of maria's walking days for a moment, then putting hers back.
+SCHEDULE = (
+    "from rehab.models import Plan; "
+    "plan = Plan.objects.get(patient__user__username='maria', status='active'); "
+    "print(plan.schedule_days); "
+    "Plan.objects.filter(pk=plan.pk).update(schedule_days={days})"
+)
+
+
 def main() -> None:
     var = tempfile.mkdtemp(prefix="retrowalk-heights-")
     env = {**os.environ, "VAR_DIR": var, "DEBUG": "true", "CELERY_TASK_ALWAYS_EAGER": "true"}
@@ -141,6 +151,17 @@ def main() -> None:
                     path = f"/portal/sessions/{session.strip()}/next-morning/"
                 phone.goto(base + path)
                 rows.append((name, phone.evaluate(MEASURE)))
+                if path == "/portal/":
+                    days = manage(
+                        "shell", "--no-imports", "-c", SCHEDULE.format(days=list(range(7))), env=env
+                    )
+                    phone.goto(base + path)
+                    rows.append((f"{name}, on a walking day", phone.evaluate(MEASURE)))
+                    if SHOTS:
+                        phone.screenshot(path=Path(SHOTS) / "today-walking-day.png", full_page=True)
+                    manage(
+                        "shell", "--no-imports", "-c", SCHEDULE.format(days=days.strip()), env=env
+                    )
                 if path == "/portal/log/":
                     # Answered, each scale also shows its chosen words: the page's tallest state.
                     for scale in ("pain_before", "pain_worst", "pain_after", "effort"):
@@ -155,10 +176,9 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=10)
         shutil.rmtree(var, ignore_errors=True)
-    today = time.strftime("%A")
     print(
-        f"Portal pages at {WIDTH} x {HEIGHT} (demo patient maria, on a {today}: Monday, "
-        f"Wednesday and Friday are her walking days), one screen = {HEIGHT} px\n"
+        f"Portal pages at {WIDTH} x {HEIGHT}, demo patient maria, on a {time.strftime('%A')}; "
+        f"one screen = {HEIGHT} px\n"
     )
     print(
         "| Page | Height px | Screens | Wider than screen | Top bar rows "
