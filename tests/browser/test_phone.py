@@ -205,3 +205,14 @@ def test_chart_labels_are_at_least_12_px_on_the_phone(plan, phone, live_server, 
     assert smallest >= 12, f"the smallest chart text is {smallest:.1f} px"
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     axe_check(phone)
+
+
+@pytest.mark.parametrize("path", ["/portal/", "/portal/log/"])
+def test_at_200_percent_zoom_nothing_scrolls_sideways(phone, live_server, path):
+    """WCAG 1.4.10 reflow: a 360 px phone at 200 % zoom is 180 CSS px wide; the 0-10 row then
+    wraps to two rows instead of pushing the page sideways."""
+    phone.set_viewport_size({"width": 180, "height": 370})
+    phone.goto(live_server.url + path)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 180
+    step = box(phone.locator("#id_pain_before .scale-step").first)
+    assert step["width"] >= 24
