@@ -1,8 +1,10 @@
 """Measures every portal page at a phone's size (360 x 740) with the demo data in Debian's
 chromium, and prints a table: the page's full height in CSS px and in screens, whether anything is
-wider than the screen, how many rows the top menu takes, and the smallest chart text.
+wider than the screen, how many rows the top menu takes, the smallest chart text, and where
+Today's Start button ends (on the first screen when it ends by 740 px). PAGE_HEIGHTS_SHOTS=<dir>
+also saves each page's full-length screenshot there.
 
-    .venv/bin/python docs/page_heights.py            # or: make page-heights
+    .venv/bin/python docs/page_heights.py
 
 Like docs/screenshots.py it runs on its own throwaway database (a temporary VAR_DIR), so it never
 touches var/. These are the figures the README's portal section quotes; rerun it after a layout
