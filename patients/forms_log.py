@@ -8,6 +8,7 @@ rules (no future date, one log a day, a paused plan) are the service's.
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from rehab.clinical.levels import KNEE_CONDITIONS, SETTINGS, loggable_settings
 from rehab.models import DATE_RANGE, SETTING_CHOICES, SessionLog
@@ -58,8 +59,14 @@ ADVERSE_EVENT_FIELDS = tuple(name for name, _ in ADVERSE_EVENT_LABELS)
 PAIN_FIELDS = ("pain_before", "pain_worst", "pain_after")
 
 
-def _scale(label: str, choices, required_message: str) -> forms.TypedChoiceField:
-    return forms.TypedChoiceField(
+# The words under a 0-10 scale, at 0, 5 and 10: the scale shows large numbers, and each number's
+# own words ("3 — mild") are its accessible name and are shown once chosen.
+PAIN_ANCHORS = ("no pain", "moderate", "worst imaginable")
+EFFORT_ANCHORS = ("nothing at all", "hard", "as hard as possible")
+
+
+def _scale(label: str, choices, required_message: str, anchors) -> forms.TypedChoiceField:
+    field = forms.TypedChoiceField(
         label=label,
         choices=choices,
         coerce=int,
@@ -69,6 +76,32 @@ def _scale(label: str, choices, required_message: str) -> forms.TypedChoiceField
             "invalid_choice": "Choose a number from 0 to 10.",
         },
     )
+    # Read by patients/log_scale.html, which draws the field as one row of 0-10.
+    field.anchors = anchors
+    return field
+
+
+class _Amount(forms.DecimalField):
+    """A number with a decimal point that a patient types (a speed, a slope).
+
+    Every way of being out of range (too big, negative, too many digits before the point) is
+    one sentence naming the range, said once: Django's validators otherwise add their own words
+    ("Ensure that there are no more than 2 digits before the decimal point") beside ours.
+    """
+
+    RANGE_CODES = ("min_value", "max_value", "max_digits", "max_whole_digits")
+
+    def __init__(self, *, out_of_range: str, error_messages: dict, **kwargs):
+        messages = dict(error_messages)
+        messages.update(dict.fromkeys(self.RANGE_CODES, out_of_range))
+        super().__init__(error_messages=messages, **kwargs)
+
+    def run_validators(self, value):
+        try:
+            super().run_validators(value)
+        except ValidationError as error:
+            # Several validators may say the same sentence (100 is both too big and too long).
+            raise ValidationError(list(dict.fromkeys(error.messages))) from None
 
 
 class SessionLogForm(forms.Form):
@@ -97,6 +130,9 @@ class SessionLogForm(forms.Form):
     setting = forms.ChoiceField(
         label="Where you walked",
         choices=SETTING_CHOICES,
+        # Radios, not a select: at 360 px a select cut "Treadmill, one hand or light touch on
+        # the rail" off after "one hand or l"; a radio's label wraps.
+        widget=forms.RadioSelect,
         error_messages={
             "required": "Choose where you walked.",
             "invalid_choice": (
@@ -104,7 +140,7 @@ class SessionLogForm(forms.Form):
             ),
         },
     )
-    speed_kmh = forms.DecimalField(
+    speed_kmh = _Amount(
         label="Speed in km/h",
         required=False,
         min_value=0,
@@ -114,16 +150,16 @@ class SessionLogForm(forms.Form):
         help_text=(
             "The number on the treadmill, if you used one. Leave it empty if you do not know it."
         ),
-        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.1", "min": 0}),
+        widget=forms.NumberInput(
+            attrs={"inputmode": "decimal", "step": "0.1", "min": 0, "max": 10}
+        ),
+        out_of_range="Enter a speed between 0 and 10 km/h, for example 2.5.",
         error_messages={
             "invalid": "Enter a number, for example 1.5.",
-            "min_value": "Enter 0 or more.",
-            "max_value": "Enter 10 km/h or less.",
             "max_decimal_places": "Use at most one number after the point, for example 1.5.",
-            "max_digits": "Enter 10 km/h or less.",
         },
     )
-    incline_pct = forms.DecimalField(
+    incline_pct = _Amount(
         label="Treadmill slope in %",
         required=False,
         min_value=0,
@@ -131,32 +167,42 @@ class SessionLogForm(forms.Form):
         max_digits=3,
         decimal_places=1,
         help_text="Leave it at 0 if the treadmill was flat.",
-        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.5", "min": 0}),
+        widget=forms.NumberInput(
+            attrs={"inputmode": "decimal", "step": "0.5", "min": 0, "max": 20}
+        ),
+        # "%%": Django %-formats a validator's message with its params, and a bare "% o" in
+        # "20 % or" raised a TypeError (a 500) for a patient who typed a slope of 100.
+        out_of_range=(
+            "Enter a slope between 0 and 20 %%, for example 5. Use 0 if the treadmill was flat."
+        ),
         error_messages={
             "invalid": "Enter a number, for example 5.",
-            "min_value": "Enter 0 or more.",
-            "max_value": "Enter 20 % or less.",
-            "max_decimal_places": "Use at most one number after the point.",
-            "max_digits": "Enter 20 % or less.",
+            "max_decimal_places": "Use at most one number after the point, for example 2.5.",
         },
     )
     pain_before = _scale(
         "Pain before you started",
         PAIN_CHOICES,
         "Choose how much pain you had before you started (0 means none).",
+        PAIN_ANCHORS,
     )
     pain_worst = _scale(
         "Worst pain while walking",
         PAIN_CHOICES,
         "Choose your worst pain while walking (0 means none).",
+        PAIN_ANCHORS,
     )
     pain_after = _scale(
         "Pain just after",
         PAIN_CHOICES,
         "Choose how much pain you had just after (0 means none).",
+        PAIN_ANCHORS,
     )
     effort = _scale(
-        "How hard it felt", EFFORT_CHOICES, "Choose how hard the walk felt (0 means not at all)."
+        "How hard it felt",
+        EFFORT_CHOICES,
+        "Choose how hard the walk felt (0 means not at all).",
+        EFFORT_ANCHORS,
     )
     swelling = forms.ChoiceField(
         label="Knee swelling after walking",
@@ -219,6 +265,7 @@ class NextMorningPainForm(forms.Form):
         "Your pain this morning",
         PAIN_CHOICES,
         "Choose how much pain you have this morning (0 means none).",
+        PAIN_ANCHORS,
     )
 
 

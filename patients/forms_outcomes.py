@@ -242,6 +242,9 @@ class PsfsForm(QuestionnaireForm):
                 label="What is the activity?",
                 max_length=100,
                 required=False,
+                error_messages={
+                    "max_length": "Please describe the activity in 100 characters or fewer."
+                },
                 initial=named[row - 1] if row <= len(named) else "",
                 help_text=(
                     "For example: climbing stairs, getting out of a car, walking to the shops."

@@ -244,8 +244,10 @@ def _x_ticks(first: date, last: date, slots: int) -> list[date]:
     if span <= 0:
         return [first]
     step = max(1, math.ceil(span / max(slots - 1, 1)))
-    # Whole weeks read better on a weekly plan once the labels cannot be daily.
-    if step > 3:
+    # Whole weeks read better on a weekly plan once the labels cannot be daily; but not when a
+    # narrow chart (the portal's, on a phone) has room for two labels only: rounding 39 days up
+    # to 42 left it a single date under the axis.
+    if step > 3 and math.ceil(step / 7) * 7 <= span:
         step = math.ceil(step / 7) * 7
     ticks = [first + timedelta(days=d) for d in range(0, span + 1, step)]
     return ticks
@@ -296,18 +298,30 @@ def _legend(chart: Chart, x0: float, y: float, right: float, size: float) -> tup
     return rows, y
 
 
-def chart_drawing(chart: Chart, width: float = 480, height: float = 200) -> Drawing:
-    """The chart as a reportlab Drawing: a flowable in the PDF and the source of `chart_svg`."""
+# The labels' size in drawing units; the PDF and the dashboard draw at about one unit a point.
+TEXT_SIZE = 7.5
+
+
+def chart_drawing(
+    chart: Chart, width: float = 480, height: float = 200, *, text_size: float = TEXT_SIZE
+) -> Drawing:
+    """The chart as a reportlab Drawing: a flowable in the PDF and the source of `chart_svg`.
+
+    `text_size` sets the labels' size; the margins, the legend's rows and the spacing of the
+    date ticks grow with it, so larger text (the portal's, readable on a phone where a narrow
+    drawing is scaled to the screen) never overlaps.
+    """
     register_fonts()
     drawing = Drawing(width, height)
-    title_size, text_size = 10, 7.5
+    k = text_size / TEXT_SIZE
+    title_size = 10 * k
     drawing.add(
         String(4, height - title_size - 2, chart.title, fontName=FONT_BOLD, fontSize=title_size)
     )
 
     days = _all_days(chart)
     has_values = any(_valued(s) for s in chart.series)
-    left, right, bottom = 44.0, width - 12, 30.0
+    left, right, bottom = 44.0 * k, width - 12, 30.0 * k
     if not days or not has_values:
         top = height - title_size - 12
         drawing.add(
@@ -320,16 +334,16 @@ def chart_drawing(chart: Chart, width: float = 480, height: float = 200) -> Draw
                 (top + bottom) / 2 - 4,
                 message,
                 fontName=FONT,
-                fontSize=11,
+                fontSize=11 * k,
                 fillColor=_MUTED,
                 textAnchor="middle",
             )
         )
         return drawing
 
-    legend, legend_y = _legend(chart, left, height - title_size - 18, right, text_size)
+    legend, legend_y = _legend(chart, left, height - title_size - 18 * k, right, text_size)
     drawing.add(legend)
-    top = legend_y - 10
+    top = legend_y - 10 * k
 
     # x: a single day is padded a day each side so its point sits mid-chart, not on the axis.
     first, last = days[0], days[-1]
@@ -368,13 +382,13 @@ def chart_drawing(chart: Chart, width: float = 480, height: float = 200) -> Draw
     y_label.textAnchor = "middle"
     label_group = Group(y_label)
     label_group.rotate(90)
-    label_group.translate((bottom + top) / 2, -10)  # rotated frame: x is up, y is leftwards
+    label_group.translate((bottom + top) / 2, -10 * k)  # rotated frame: x is up, y is leftwards
     drawing.add(label_group)
 
     # x axis with date ticks; the year is shown on the first tick and whenever it changes.
     drawing.add(Line(left, bottom, right, bottom, strokeColor=_MUTED, strokeWidth=0.8))
     drawing.add(Line(left, bottom, left, top, strokeColor=_MUTED, strokeWidth=0.8))
-    slots = max(2, int((inner_right - inner_left) // 58) + 1)
+    slots = max(2, int((inner_right - inner_left) // (58 * k)) + 1)
     previous_year = None
     for day in _x_ticks(first, last, slots):
         x = x_of(day)
@@ -384,7 +398,7 @@ def chart_drawing(chart: Chart, width: float = 480, height: float = 200) -> Draw
         drawing.add(
             String(
                 x,
-                bottom - 12,
+                bottom - 12 * k,
                 label,
                 fontName=FONT,
                 fontSize=text_size,
@@ -412,20 +426,22 @@ def chart_drawing(chart: Chart, width: float = 480, height: float = 200) -> Draw
     return drawing
 
 
-def chart_svg(chart: Chart, width: float = 480, height: float = 200) -> str:
+def chart_svg(
+    chart: Chart, width: float = 480, height: float = 200, *, text_size: float = TEXT_SIZE
+) -> str:
     """An accessible inline SVG: role="img", <title> and <desc> (the text alternative), no script.
 
     Returned without XML declaration or DOCTYPE so it can be dropped straight into an HTML page.
     """
-    drawing = chart_drawing(chart, width, height)
+    drawing = chart_drawing(chart, width, height, text_size=text_size)
     description = chart_text_alternative(chart)
     # Ids must be unique within an HTML page that shows several charts; derive them from the
     # content so the output stays deterministic (cache- and snapshot-friendly).
     uid = (
         "chart-"
-        + hashlib.sha1(f"{chart!r}|{width}|{height}".encode(), usedforsecurity=False).hexdigest()[
-            :10
-        ]
+        + hashlib.sha1(
+            f"{chart!r}|{width}|{height}{_size_key(text_size)}".encode(), usedforsecurity=False
+        ).hexdigest()[:10]
     )
     canvas = renderSVG.SVGCanvas(
         (drawing.width, drawing.height),
@@ -456,6 +472,11 @@ def chart_svg(chart: Chart, width: float = 480, height: float = 200) -> str:
     out = io.StringIO()
     svg.writexml(out, addindent="", newl="\n")
     return out.getvalue()
+
+
+def _size_key(text_size: float) -> str:
+    # The default size adds nothing, so the dashboard's chart ids stay what they were.
+    return "" if text_size == TEXT_SIZE else f"|{text_size}"
 
 
 def _styles_to_attributes(svg) -> None:

@@ -30,7 +30,9 @@ BECAUSE: dict[str, str] = {
     "swelling_more": "your knee was more swollen than usual",
     "hold_progression": "your health check asks to keep your level steady for now",
     "lowest_level": "there is no easier level to go back to",
-    "setting_not_allowed": "a walk was done somewhere your plan does not list, so your clinic will check with you first",
+    "setting_not_allowed": (
+        "you walked somewhere your plan does not list, so your clinic will check with you first"
+    ),
     "too_few_sessions": "there were not yet enough sessions to decide on a change",
     "low_adherence": "some planned sessions were missed",
     "min_days": "you need a few more days at this level before moving on",

@@ -26,9 +26,11 @@ from rehab.clinical import outcomes as clinical_outcomes
 from rehab.errors import RehabError
 from rehab.models import Report
 
-# Charts are drawn this size and scaled by the browser (viewBox, width 100 %): near 1:1 on a
-# 360 px phone, so the axis labels stay readable there.
-CHART_WIDTH, CHART_HEIGHT = 340, 220
+# Charts are drawn this size and scaled by the browser (viewBox, width 100 %): about 1:1 on a
+# 360 px phone (310 px for the drawing), with 13-unit labels, so they are at least 12 px there.
+# At 340 units and the PDF's 7.5-unit labels they were 6.8 px. portal_progress.css caps the
+# width, so a wide screen does not blow the labels up either.
+CHART_WIDTH, CHART_HEIGHT, CHART_TEXT = 300, 240, 13
 
 # --- level history in plain words ----------------------------------------------------------------
 
@@ -94,7 +96,9 @@ def _chart_views(points) -> list[ChartView]:
         views.append(
             ChartView(
                 title=chart.title,
-                svg=mark_safe(charts.chart_svg(chart, CHART_WIDTH, CHART_HEIGHT)),
+                svg=mark_safe(
+                    charts.chart_svg(chart, CHART_WIDTH, CHART_HEIGHT, text_size=CHART_TEXT)
+                ),
                 summary=charts.chart_text_alternative(chart),
             )
         )

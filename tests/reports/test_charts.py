@@ -1,5 +1,6 @@
 """rehab.charts: one chart builder drawn to the PDF and to accessible SVG."""
 
+import itertools
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
 
@@ -243,3 +244,52 @@ def test_drawing_takes_the_requested_size(width, height):
     assert (drawing.width, drawing.height) == (width, height)
     root = ET.fromstring(chart_svg(pain_chart(sessions()), width, height))
     assert root.get("viewBox") == f"0 0 {width} {height}"
+
+
+def string_nodes(drawing: Drawing) -> list[String]:
+    found: list[String] = []
+
+    def walk(node) -> None:
+        if isinstance(node, String):
+            found.append(node)
+        for child in getattr(node, "contents", []):
+            walk(child)
+
+    walk(drawing)
+    return found
+
+
+def test_a_narrow_chart_still_shows_the_first_and_the_last_date():
+    """Rounding the tick step up to whole weeks (39 days -> 42) left one date under the axis."""
+    six_weeks = [
+        SessionPoint(
+            day=START + timedelta(days=d),
+            minutes=10,
+            speed_kmh=2.0,
+            pain_before=1,
+            pain_worst=2,
+            pain_after=1,
+        )
+        for d in (0, 13, 26, 39)
+    ]
+    labels = strings(chart_drawing(pain_chart(six_weeks), 180, 200))
+    assert "2 Mar 2026" in labels
+    assert "10 Apr" in labels
+
+
+def test_larger_text_keeps_the_dashboards_default_and_never_overlaps_dates():
+    default = chart_svg(pain_chart(sessions()))
+    assert chart_svg(pain_chart(sessions()), text_size=7.5) == default
+
+    drawing = chart_drawing(pain_chart(sessions()), 300, 240, text_size=13)
+    nodes = string_nodes(drawing)
+    assert min(node.fontSize for node in nodes) >= 13
+    dates = sorted(
+        (node for node in nodes if any(m in node.text for m in ("Mar", "Apr"))),
+        key=lambda node: node.x,
+    )
+    assert len(dates) >= 2
+    for left, right in itertools.pairwise(dates):
+        # Centred labels: half of each one's width must fit between their centres.
+        half = (len(left.text) + len(right.text)) * 13 * 0.6 / 2
+        assert right.x - left.x > half

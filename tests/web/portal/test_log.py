@@ -3,12 +3,14 @@ morning's pain."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 from django.urls import reverse
 from freezegun import freeze_time
 
+from patients.forms_log import SessionLogForm
 from rehab import services
 from rehab.clinical import levels as L
 from rehab.models import AuditEvent, Plan, ProgressionDecision, SessionLog
@@ -132,6 +134,49 @@ def test_pain_out_of_range_is_refused_and_everything_typed_is_kept(portal, plan)
     assert _checked(response, "effort", "3")
     assert re.search(r'name="fall"[^>]* checked', html)
     assert "Felt steady &lt;today&gt;" in html
+
+
+@pytest.mark.parametrize("typed", ["100", "12345.5", "-2", "10.5"])
+@freeze_time(NOW)
+def test_a_speed_out_of_range_is_one_plain_sentence_and_the_answers_are_kept(portal, typed):
+    """Django's own words ("no more than 2 digits before the decimal point") said twice, next to
+    "Enter 10 km/h or less", were what a patient who typed 100 read."""
+    response = portal.post(LOG_URL, _answers(speed_kmh=typed, minutes_done="12"))
+
+    assert response.status_code == 400
+    assert not SessionLog.objects.exists()
+    assert response.context["form"].errors["speed_kmh"] == [
+        "Enter a speed between 0 and 10 km/h, for example 2.5."
+    ]
+    html = _html(response)
+    assert "digits" not in html
+    assert "decimal point" not in html
+    assert f'value="{typed}"' in html
+    assert 'value="12"' in html
+    assert _checked(response, "pain_worst", "3")
+
+
+@pytest.mark.parametrize("typed", ["100", "123.25", "-1", "20.5"])
+def test_a_slope_out_of_range_is_one_plain_sentence(typed):
+    form = SessionLogForm(
+        {**_answers(), "incline_pct": typed}, today=dt.date(2026, 3, 2), show_incline=True
+    )
+
+    assert not form.is_valid()
+    assert form.errors["incline_pct"] == [
+        "Enter a slope between 0 and 20 %, for example 5. Use 0 if the treadmill was flat."
+    ]
+
+
+@pytest.mark.parametrize(("field", "typed"), [("speed_kmh", "2.55"), ("incline_pct", "2.25")])
+def test_a_decimal_with_too_many_places_says_how_to_write_it(field, typed):
+    form = SessionLogForm(
+        {**_answers(), field: typed}, today=dt.date(2026, 3, 2), show_incline=True
+    )
+
+    assert not form.is_valid()
+    (message,) = form.errors[field]
+    assert message.startswith("Use at most one number after the point")
 
 
 @freeze_time(NOW)

@@ -30,9 +30,11 @@ def fall_risk_plan(db):
 
 
 def _options(response) -> list[str]:
-    select = re.search(r'<select name="setting".*?</select>', response.content.decode(), re.S)
-    assert select is not None
-    return re.findall(r'<option value="([^"]+)"', select.group(0))
+    """The places to walk the form offers: its radio buttons named "setting", in order."""
+    html = response.content.decode()
+    inputs = re.findall(r'<input[^>]*name="setting"[^>]*>', html)
+    assert inputs
+    return [re.search(r'value="([^"]+)"', tag).group(1) for tag in inputs]
 
 
 def _answers(**overrides) -> dict:

@@ -87,7 +87,9 @@ def test_charts_are_scalable_svgs_with_text_alternatives(client):
 
     assert html.count('<figure class="chart">') == 3
     assert html.count('role="img"') == 3
-    assert 'viewBox="0 0 340 220"' in html
+    assert 'viewBox="0 0 300 240"' in html
+    # Labels drawn at 13 units in a 300-unit drawing: at least 12 px on a 360 px phone.
+    assert 'font-size="13px"' in html
     for title in ("Pain (0-10)", "Minutes walked backwards", "Speed (km/h)"):
         assert f"<figcaption>{title}</figcaption>" in html
     # The visible sentence says what the chart shows, values included.

@@ -211,6 +211,22 @@ def test_too_few_activities_keep_what_was_typed_with_a_400(client, plan):
     assert 'role="alert"' in html
 
 
+def test_an_activity_too_long_is_asked_for_shorter_in_plain_words(client, plan):
+    long = "Walking to the shops and back with a bag of shopping in each hand " * 2
+    with on(client, plan, "2026-03-02 12:00"):
+        response = client.post(
+            url("psfs"), psfs_post((long, 4), ("Kneeling", 2), ("Getting out of a car", 6))
+        )
+    assert response.status_code == 400
+    assert not OutcomeScore.objects.exists()
+    assert response.context["form"].errors["activity_1"] == [
+        "Please describe the activity in 100 characters or fewer."
+    ]
+    html = response.content.decode()
+    assert "Ensure this value" not in html
+    assert 'value="Kneeling"' in html
+
+
 def test_an_activity_without_a_score_is_marked_on_its_own_question(client, plan):
     with on(client, plan, "2026-03-02 12:00"):
         response = client.post(

@@ -171,9 +171,18 @@ def test_log_form_is_on_the_page_prefilled_with_the_prescription(portal):
     assert form["speed_kmh"].value() == "1.5"
     html = response.content.decode()
     assert f'action="{reverse("patients:session_log")}"' in html
-    # Each pain radio is labelled with its number and its word.
-    assert re.search(r'id="id_pain_before_3"[^>]*> <span>3 — mild</span>', html)
+    # Each pain radio is labelled with its number and its word (the number shown large, the
+    # words in the label for a screen reader and, once chosen, under the scale).
+    assert re.search(
+        r'<label class="scale-step" for="id_pain_before_3"><input type="radio"[^>]*'
+        r'id="id_pain_before_3"[^>]*><span class="scale-number" aria-hidden="true">3</span>'
+        r'<span class="visually-hidden">3 — mild</span></label>',
+        html,
+    )
     assert "7 — very hard" in html  # Borg CR10
+    # The words at 0, 5 and 10 are shown under each scale.
+    assert html.count("<span>no pain</span><span>moderate</span><span>worst imaginable</span>") == 3
+    assert "<span>nothing at all</span><span>hard</span><span>as hard as possible</span>" in html
 
 
 @freeze_time(NOW)
@@ -181,7 +190,7 @@ def test_rest_day_says_so_and_names_the_next_walking_day(portal, plan):
     text = _text(_visit_on("2026-03-03 10:00", portal, plan))  # a Tuesday
 
     assert "Today is a rest day" in text
-    assert "Your next one is Wednesday 4 March." in text
+    assert "Your next walk is on Wednesday 4 March." in text
     assert "What to do today" not in text
 
 
