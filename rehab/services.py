@@ -8,6 +8,7 @@ code, a message a person can act on, and field errors where a field is at fault.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import secrets
 from decimal import Decimal
@@ -43,6 +44,7 @@ from rehab.models import (
     CalendarFeed,
     Clinic,
     Clinician,
+    KeptForm,
     OutcomeScore,
     Patient,
     PersonalToken,
@@ -51,6 +53,7 @@ from rehab.models import (
     ProgressionDecision,
     Protocol,
     ProtocolLevel,
+    QuestionnaireDraft,
     Reminder,
     Report,
     Screening,
@@ -2458,3 +2461,90 @@ def dashboard_refresh(*, clinic: Clinic, today: dt.date) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, (connection.ops.adapt_datefield_value(today), *params))
         return cursor.rowcount
+
+
+# --- Portal: a form kept over an ended sign-in -----------------------------------------------
+
+KEPT_USE = "use"  # the kept form is the signed-in patient's and this page's: send it again
+KEPT_ELSEWHERE = "elsewhere"  # theirs, for another page: left for that page
+KEPT_GONE = "gone"  # none, expired, or another account's (then removed unseen)
+
+
+def kept_form_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def kept_form_keep(
+    *, user_id: int, path: str, data: dict[str, list[str]], now: dt.datetime | None = None
+) -> str | None:
+    """Keep a portal form that arrived after its sign-in had ended, for the account whose page
+    it came from (`user_id`, which the door read from the form's signed field). Returns the
+    random token that finds it again (for an HttpOnly cookie; only its hash is stored), or None
+    when that account is no longer a patient's. One kept form per account: a newer one
+    replaces it (the same walk saved twice is one walk)."""
+    now = now or timezone.now()
+    KeptForm.objects.filter(expires_at__lte=now).delete()  # anyone's, so none outlives its time
+    patient = (
+        Patient.objects.select_related("clinic", "user")
+        .filter(user_id=user_id, user__is_active=True, archived_at__isnull=True)
+        .first()
+    )
+    if patient is None:
+        return None
+    KeptForm.objects.filter(user_id=user_id).delete()
+    token = secrets.token_urlsafe(32)
+    kept = KeptForm.objects.create(
+        token_hash=kept_form_token_hash(token),
+        user_id=user_id,
+        path=path[:200],
+        data=data,
+        created_at=now,
+        expires_at=now + dt.timedelta(hours=django_settings.PORTAL_KEPT_FORM_HOURS),
+    )
+    # The field names only, never what was typed.
+    audit_record(
+        actor=patient.user,
+        action="portal.form_kept",
+        obj=kept,
+        patient=patient,
+        detail={"fields": sorted(data)[:50]},
+    )
+    return token
+
+
+@transaction.atomic
+def kept_form_take(
+    *, token: str, user: User, path: str, now: dt.datetime | None = None
+) -> tuple[str, dict[str, list[str]] | None]:
+    """The kept form a signed-in patient's browser names (by its cookie's token), for the page
+    at `path`: (KEPT_USE, its data), removed as it is handed over; (KEPT_ELSEWHERE, None) when
+    it belongs to another page of theirs; (KEPT_GONE, None) otherwise. A form kept for another
+    account is removed without being shown or saved: on a shared device, the next patient to
+    sign in never sees the last one's answers."""
+    now = now or timezone.now()
+    kept = (
+        KeptForm.objects.select_for_update()
+        .filter(token_hash=kept_form_token_hash(token or ""))
+        .first()
+    )
+    if kept is None:
+        return KEPT_GONE, None
+    mine = kept.user_id == user.pk
+    fresh = kept.expires_at > now
+    if mine and fresh and kept.path != path:
+        return KEPT_ELSEWHERE, None
+    owner = Patient.objects.select_related("clinic").filter(user_id=kept.user_id).first()
+    kept_id = kept.pk
+    kept.delete()
+    if owner is not None:
+        reason = "used" if mine and fresh else ("expired" if mine else "other_account")
+        audit_record(
+            actor=user,
+            action="portal.form_kept_used" if reason == "used" else "portal.form_kept_discarded",
+            patient=owner,
+            detail={"kept_form": kept_id, "reason": reason},
+        )
+    if mine and fresh:
+        return KEPT_USE, kept.data
+    return KEPT_GONE, None

@@ -280,6 +280,18 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # [I] Health data on shared clinic computers: a session ends after 30 idle minutes
 # (rehab.middleware.SessionIdleTimeoutMiddleware keeps an active one going).
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=30 * 60)
+# [I] A patient's phone is their own: a patient who ticks "Keep me signed in on this device" at
+# the portal's sign-in stays signed in until this many days pass without a visit. Clinicians and
+# patients who leave it unticked keep the idle rule above. 0 removes the choice.
+PORTAL_REMEMBER_DAYS = env.int("PORTAL_REMEMBER_DAYS", default=30)
+if PORTAL_REMEMBER_DAYS < 0:
+    raise ImproperlyConfigured(f"PORTAL_REMEMBER_DAYS={PORTAL_REMEMBER_DAYS} must be 0 or more.")
+# [I] A portal form sent after its sign-in had ended (a 30-minute walk, a long questionnaire) is
+# kept this many hours for the same patient to sign in again, then saved; after that it is
+# removed (rehab.models.KeptForm).
+PORTAL_KEPT_FORM_HOURS = env.int("PORTAL_KEPT_FORM_HOURS", default=24)
+if PORTAL_KEPT_FORM_HOURS < 1:
+    raise ImproperlyConfigured(f"PORTAL_KEPT_FORM_HOURS={PORTAL_KEPT_FORM_HOURS} must be 1 or more.")
 if _bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # A site with secure cookies is served over HTTPS: plain-HTTP requests are redirected, and
