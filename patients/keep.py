@@ -54,9 +54,7 @@ def keep_post(request: HttpRequest, response: HttpResponse) -> None:
     user_id = kept_for_user_id(request)
     token = None
     if user_id is not None:
-        data = {
-            name: request.POST.getlist(name) for name in request.POST if name not in _NOT_KEPT
-        }
+        data = {name: request.POST.getlist(name) for name in request.POST if name not in _NOT_KEPT}
         token = services.kept_form_keep(user_id=user_id, path=request.path, data=data)
     if token is None:
         messages.info(
@@ -116,9 +114,7 @@ def replay(request: HttpRequest, view, args, kwargs) -> HttpResponse | None:
     posted._mutable = False
     request.method = "POST"
     request.POST = posted
-    messages.info(
-        request, "Welcome back. Here is what you sent before you were signed out."
-    )
+    messages.info(request, "Welcome back. Here is what you sent before you were signed out.")
     response = view(request, *args, **kwargs)
     if 300 <= response.status_code < 400:
         messages.success(request, "What you filled in before you were signed out is saved.")

@@ -53,7 +53,6 @@ from rehab.models import (
     ProgressionDecision,
     Protocol,
     ProtocolLevel,
-    QuestionnaireDraft,
     Reminder,
     Report,
     Screening,
@@ -225,7 +224,54 @@ def patient_create(
     _check_patient(patient)
     patient.save()
     audit_record(actor=actor, action="patient.create", obj=patient, patient=patient)
+    if user is not None:
+        _login_email_follow(patient=patient, actor=actor)
     return patient
+
+
+_LOGIN_EMAIL_TAKEN = (
+    "Another account already signs in with this e-mail address. Use another address, or ask "
+    "the patient which address is theirs."
+)
+
+
+def _login_email_follow(*, patient: Patient, actor: Actor) -> None:
+    """A patient has one e-mail address: their record's is the one they sign in and reset their
+    password with. When the record's changes, their portal account's changes with it, in the
+    same transaction, and so does a username that was the old address (account_for reads a
+    typed address as a username too, so the old one would still sign in). An address another
+    account signs in with is refused on the field: two accounts with one address sign in
+    neither (rehab.backends.account_for)."""
+    if patient.user_id is None:
+        return
+    user = User.objects.select_for_update().get(pk=patient.user_id)
+    new = patient.email.strip()
+    old = user.email.strip()
+    if new == old:
+        return
+    if not new:
+        raise validation_error(
+            {
+                "email": "This patient signs in to the portal with their e-mail address, so "
+                "it cannot be removed. Change it to their new address instead."
+            }
+        )
+    if User.objects.filter(email__iexact=new).exclude(pk=user.pk).exists():
+        raise validation_error({"email": _LOGIN_EMAIL_TAKEN})
+    fields = ["email"]
+    user.email = new
+    if old and user.username.lower() == old.lower():
+        user.username = selectors.portal_username_for(email=new)
+        fields.append("username")
+    user.save(update_fields=fields)
+    # Which parts of the login changed; never the addresses.
+    audit_record(
+        actor=actor,
+        action="portal.login_email",
+        obj=patient,
+        patient=patient,
+        detail={"fields": fields},
+    )
 
 
 @transaction.atomic
@@ -257,6 +303,8 @@ def patient_update(*, patient: Patient, actor: Actor, **changes: Any) -> Patient
         patient=patient,
         detail={"fields": sorted(changed)},
     )
+    if "email" in changed:
+        _login_email_follow(patient=patient, actor=actor)
     return patient
 
 

@@ -291,7 +291,9 @@ if PORTAL_REMEMBER_DAYS < 0:
 # removed (rehab.models.KeptForm).
 PORTAL_KEPT_FORM_HOURS = env.int("PORTAL_KEPT_FORM_HOURS", default=24)
 if PORTAL_KEPT_FORM_HOURS < 1:
-    raise ImproperlyConfigured(f"PORTAL_KEPT_FORM_HOURS={PORTAL_KEPT_FORM_HOURS} must be 1 or more.")
+    raise ImproperlyConfigured(
+        f"PORTAL_KEPT_FORM_HOURS={PORTAL_KEPT_FORM_HOURS} must be 1 or more."
+    )
 if _bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # A site with secure cookies is served over HTTPS: plain-HTTP requests are redirected, and

@@ -5,37 +5,89 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-class Migration(migrations.Migration):
+def login_email_follows_record(apps, schema_editor):
+    """A patient's portal login takes their record's e-mail address where the two had drifted
+    apart (the dashboard changed only the record's); a username that was the old address follows
+    it. An address another account already signs in with is left as it is: the clinic changes
+    the record to an address of the patient's own, which then updates the login."""
+    Patient = apps.get_model("rehab", "Patient")
+    User = apps.get_model("rehab", "User")
+    patients = Patient.objects.filter(user__isnull=False).exclude(email="").select_related("user")
+    for patient in patients.iterator():
+        user = patient.user
+        new, old = patient.email.strip(), user.email.strip()
+        if not new or new.lower() == old.lower():
+            continue
+        if User.objects.filter(email__iexact=new).exclude(pk=user.pk).exists():
+            continue
+        fields = ["email"]
+        user.email = new
+        username_free = not User.objects.filter(username__iexact=new).exclude(pk=user.pk).exists()
+        if old and user.username.lower() == old.lower() and username_free:
+            user.username = new.lower()[:150]
+            fields.append("username")
+        user.save(update_fields=fields)
 
+
+class Migration(migrations.Migration):
     dependencies = [
-        ('rehab', '0015_input_limits'),
+        ("rehab", "0015_input_limits"),
     ]
 
     operations = [
+        migrations.RunPython(login_email_follows_record, migrations.RunPython.noop),
         migrations.CreateModel(
-            name='KeptForm',
+            name="KeptForm",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token_hash', models.CharField(max_length=64, unique=True)),
-                ('path', models.CharField(max_length=200)),
-                ('data', models.JSONField()),
-                ('created_at', models.DateTimeField()),
-                ('expires_at', models.DateTimeField(db_index=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("token_hash", models.CharField(max_length=64, unique=True)),
+                ("path", models.CharField(max_length=200)),
+                ("data", models.JSONField()),
+                ("created_at", models.DateTimeField()),
+                ("expires_at", models.DateTimeField(db_index=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='QuestionnaireDraft',
+            name="QuestionnaireDraft",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('measure', models.CharField(max_length=10)),
-                ('answers', models.JSONField(default=dict)),
-                ('page', models.PositiveSmallIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='questionnaire_drafts', to='rehab.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("measure", models.CharField(max_length=10)),
+                ("answers", models.JSONField(default=dict)),
+                ("page", models.PositiveSmallIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="questionnaire_drafts",
+                        to="rehab.patient",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('patient', 'measure'), name='questionnaire_draft_one_per_measure')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("patient", "measure"), name="questionnaire_draft_one_per_measure"
+                    )
+                ],
             },
         ),
     ]
