@@ -54,6 +54,7 @@ from rehab.models import (
     PortalInvite,
     ProgressionDecision,
     Protocol,
+    QuestionnaireDraft,
     Reminder,
     Report,
     Screening,
@@ -1655,6 +1656,11 @@ def portal_adherence_calendar(
         done=done,
         planned=planned,
     )
+
+
+def portal_questionnaire_draft(principal: Principal, *, measure: str) -> QuestionnaireDraft | None:
+    """The signed-in patient's answers so far to a questionnaire answered page by page."""
+    return QuestionnaireDraft.objects.filter(patient=principal.patient, measure=measure).first()
 
 
 def portal_outcome_measures(plan: Plan | None) -> tuple[str, ...]:

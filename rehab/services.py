@@ -53,6 +53,7 @@ from rehab.models import (
     ProgressionDecision,
     Protocol,
     ProtocolLevel,
+    QuestionnaireDraft,
     Reminder,
     Report,
     Screening,
@@ -1321,6 +1322,59 @@ def outcome_record(
         patient=patient,
         detail={"measure": measure},
     )
+    return record
+
+
+# Questionnaires long enough to be answered page by page, with their items (rehab.clinical).
+DRAFT_MEASURES: dict[str, tuple[str, ...]] = {
+    "koos": tuple(item for items in clinical_outcomes.KOOS_ITEMS.values() for item in items),
+    "rmdq": tuple(clinical_outcomes.RMDQ_ITEMS),
+}
+
+
+@transaction.atomic
+def questionnaire_draft_save(
+    *, patient: Patient, measure: str, answers: dict[str, Any], page: int, actor: Actor
+) -> QuestionnaireDraft:
+    """Keep a page of a long questionnaire's answers, so that the patient resumes at `page`
+    (0-based) with them. `answers` are the page's own: they replace that page's earlier ones.
+    Whether they are complete is outcome_record's to say when the questionnaire is finished;
+    here only that they are this measure's items, each a plain value."""
+    _require_active_patient(patient)
+    items = DRAFT_MEASURES.get(measure)
+    if items is None:
+        raise validation_error({"measure": "This questionnaire is answered on one page."})
+    errors = {
+        key: "Not a question of this questionnaire."
+        for key, value in answers.items()
+        if key not in items or not isinstance(value, bool | int)
+    }
+    if errors or not isinstance(page, int) or page < 0:
+        raise validation_error(errors or {"page": "Not a page of this questionnaire."})
+    draft, _ = QuestionnaireDraft.objects.select_for_update().get_or_create(
+        patient=patient, measure=measure
+    )
+    draft.answers = {**draft.answers, **answers}
+    draft.page = page
+    draft.save()
+    audit_record(
+        actor=actor,
+        action="outcome.draft_save",
+        obj=draft,
+        patient=patient,
+        detail={"measure": measure, "page": page, "items": len(answers)},
+    )
+    return draft
+
+
+@transaction.atomic
+def questionnaire_finish(
+    *, patient: Patient, measure: str, answers: dict[str, Any], actor: Actor
+) -> OutcomeScore:
+    """Score a questionnaire answered page by page (outcome_record, as any other) and remove
+    its draft in the same transaction; a refusal leaves the draft as it was."""
+    record = outcome_record(patient=patient, measure=measure, answers=answers, actor=actor)
+    QuestionnaireDraft.objects.filter(patient=patient, measure=measure).delete()
     return record
 
 
