@@ -31,9 +31,7 @@ def patient_required(view):
         if request.method == "POST" and keep.posted_by_someone_else(request):
             return keep.refuse_other_accounts_form(request)
         if request.method == "GET" and keep.KEPT_COOKIE in request.COOKIES:
-            response = keep.replay(request, view, args, kwargs)
-            if response is not None:
-                return response
+            return keep.replay(request, view, args, kwargs)
         return view(request, *args, **kwargs)
 
     return wrapper

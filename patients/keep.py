@@ -96,14 +96,16 @@ def refuse_other_accounts_form(request: HttpRequest) -> HttpResponse:
     return redirect("patients:today")
 
 
-def replay(request: HttpRequest, view, args, kwargs) -> HttpResponse | None:
-    """After sign-in: the kept form for this page, sent to the view as the POST it was. None
-    when there is none for this page (the view then answers the GET as usual)."""
-    state, data = services.kept_form_take(
+def replay(request: HttpRequest, view, args, kwargs) -> HttpResponse:
+    """After sign-in: the kept form for this page, sent to the view as the POST it was. A kept
+    form of another page sends the browser there first, so it is saved right after signing
+    in, wherever the patient lands (the sign-in's `next` is usually that page already)."""
+    taken = services.kept_form_take(
         token=request.COOKIES.get(KEPT_COOKIE, ""), user=request.user, path=request.path
     )
+    state, data = taken.state, taken.data
     if state == services.KEPT_ELSEWHERE:
-        return None
+        return redirect(taken.path)
     if state == services.KEPT_GONE:
         response = view(request, *args, **kwargs)
         response.delete_cookie(KEPT_COOKIE, path=COOKIE_PATH, samesite="Lax")

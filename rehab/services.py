@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import math
 import secrets
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -2568,8 +2569,15 @@ def dashboard_refresh(*, clinic: Clinic, today: dt.date) -> int:
 # --- Portal: a form kept over an ended sign-in -----------------------------------------------
 
 KEPT_USE = "use"  # the kept form is the signed-in patient's and this page's: send it again
-KEPT_ELSEWHERE = "elsewhere"  # theirs, for another page: left for that page
+KEPT_ELSEWHERE = "elsewhere"  # theirs, for another page: left for that page, which is named
 KEPT_GONE = "gone"  # none, expired, or another account's (then removed unseen)
+
+
+@dataclass(frozen=True)
+class KeptFormTaken:
+    state: str  # KEPT_USE, KEPT_ELSEWHERE or KEPT_GONE
+    data: dict[str, list[str]] | None = None  # with KEPT_USE: the fields as they were sent
+    path: str = ""  # with KEPT_ELSEWHERE: the page it was sent to
 
 
 def kept_form_token_hash(token: str) -> str:
@@ -2618,12 +2626,12 @@ def kept_form_keep(
 @transaction.atomic
 def kept_form_take(
     *, token: str, user: User, path: str, now: dt.datetime | None = None
-) -> tuple[str, dict[str, list[str]] | None]:
+) -> KeptFormTaken:
     """The kept form a signed-in patient's browser names (by its cookie's token), for the page
-    at `path`: (KEPT_USE, its data), removed as it is handed over; (KEPT_ELSEWHERE, None) when
-    it belongs to another page of theirs; (KEPT_GONE, None) otherwise. A form kept for another
-    account is removed without being shown or saved: on a shared device, the next patient to
-    sign in never sees the last one's answers."""
+    at `path`: KEPT_USE with its data, removed as it is handed over; KEPT_ELSEWHERE with the
+    page it belongs to when that is another page of theirs; KEPT_GONE otherwise. A form kept
+    for another account is removed without being shown or saved: on a shared device, the next
+    patient to sign in never sees the last one's answers."""
     now = now or timezone.now()
     kept = (
         KeptForm.objects.select_for_update()
@@ -2631,11 +2639,11 @@ def kept_form_take(
         .first()
     )
     if kept is None:
-        return KEPT_GONE, None
+        return KeptFormTaken(KEPT_GONE)
     mine = kept.user_id == user.pk
     fresh = kept.expires_at > now
     if mine and fresh and kept.path != path:
-        return KEPT_ELSEWHERE, None
+        return KeptFormTaken(KEPT_ELSEWHERE, path=kept.path)
     owner = Patient.objects.select_related("clinic").filter(user_id=kept.user_id).first()
     kept_id = kept.pk
     kept.delete()
@@ -2648,5 +2656,5 @@ def kept_form_take(
             detail={"kept_form": kept_id, "reason": reason},
         )
     if mine and fresh:
-        return KEPT_USE, kept.data
-    return KEPT_GONE, None
+        return KeptFormTaken(KEPT_USE, data=kept.data)
+    return KeptFormTaken(KEPT_GONE)

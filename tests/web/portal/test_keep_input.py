@@ -312,15 +312,16 @@ def test_a_kept_form_is_removed_after_the_configured_hours(client, plan, setting
     assert not KeptForm.objects.exists()
 
 
-def test_a_kept_form_waits_for_its_own_page(client, plan):
+def test_a_kept_form_is_saved_right_after_signing_in_wherever_the_patient_lands(client, plan):
     with freeze_time(NOW) as clock:
         client.force_login(plan.patient.user)
         data = _walk_past_the_sign_in(client, plan)
         clock.tick(IDLE)
         client.post(LOG_URL, data)
-        _sign_in(client)  # no next: Today first
-        assert client.get(TODAY_URL).status_code == 200
-        assert KeptForm.objects.exists()
+        _sign_in(client)  # no next: Today
+        landed = client.get(TODAY_URL)
+        assert landed.status_code == 302
+        assert landed["Location"] == LOG_URL
         assert client.get(LOG_URL).status_code == 302
     assert SessionLog.objects.get().minutes_done == 28
 
