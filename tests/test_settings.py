@@ -88,3 +88,17 @@ def test_a_malformed_audit_retention_fails_at_start_up(tmp_path, raw):
     result = load(tmp_path, AUDIT_RETENTION_DAYS=raw)
     assert result.returncode != 0
     assert "AUDIT_RETENTION_DAYS" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [
+        ("PORTAL_REMEMBER_DAYS", "-1"),
+        ("PORTAL_KEPT_FORM_HOURS", "0"),
+        ("PORTAL_REMEMBER_DAYS", "x"),
+    ],
+)
+def test_a_bad_portal_sign_in_figure_fails_at_start_up(tmp_path, name, raw):
+    result = load(tmp_path, **{name: raw})
+    assert result.returncode != 0
+    assert name in result.stderr or "invalid literal" in result.stderr
