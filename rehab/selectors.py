@@ -10,6 +10,7 @@ import hmac
 import zoneinfo
 from dataclasses import dataclass, field
 
+from django.conf import settings as django_settings
 from django.db.models import (
     BooleanField,
     Case,
@@ -33,6 +34,7 @@ from django.db.models import (
 from django.db.models.fields.json import KT
 from django.db.models.functions import Substr
 from django.db.models.lookups import GreaterThanOrEqual
+from django.utils import timezone
 
 from rehab import scheduling
 from rehab.access import Principal, api_key_hash
@@ -1664,9 +1666,21 @@ def portal_adherence_calendar(
     )
 
 
+def questionnaire_draft_fresh_since(now: dt.datetime | None = None) -> dt.datetime:
+    """Drafts last saved before this are stale: a questionnaire asks about the last week, so
+    answers older than QUESTIONNAIRE_DRAFT_DAYS are not offered again or added to."""
+    now = now or timezone.now()
+    return now - dt.timedelta(days=django_settings.QUESTIONNAIRE_DRAFT_DAYS)
+
+
 def portal_questionnaire_draft(principal: Principal, *, measure: str) -> QuestionnaireDraft | None:
-    """The signed-in patient's answers so far to a questionnaire answered page by page."""
-    return QuestionnaireDraft.objects.filter(patient=principal.patient, measure=measure).first()
+    """The signed-in patient's answers so far to a questionnaire answered page by page, while
+    fresh (questionnaire_draft_fresh_since)."""
+    return QuestionnaireDraft.objects.filter(
+        patient=principal.patient,
+        measure=measure,
+        updated_at__gte=questionnaire_draft_fresh_since(),
+    ).first()
 
 
 def portal_outcome_measures(plan: Plan | None) -> tuple[str, ...]:

@@ -1355,7 +1355,9 @@ def questionnaire_draft_save(
     draft, _ = QuestionnaireDraft.objects.select_for_update().get_or_create(
         patient=patient, measure=measure
     )
-    draft.answers = {**draft.answers, **answers}
+    # A draft older than QUESTIONNAIRE_DRAFT_DAYS is not resumed (selectors), nor added to.
+    fresh = draft.updated_at >= selectors.questionnaire_draft_fresh_since()
+    draft.answers = {**(draft.answers if fresh else {}), **answers}
     draft.page = page
     draft.save()
     audit_record(
@@ -2621,6 +2623,14 @@ def kept_form_keep(
         detail={"fields": sorted(data)[:50]},
     )
     return token
+
+
+@transaction.atomic
+def kept_forms_purge(*, now: dt.datetime | None = None) -> int:
+    """Remove the kept forms past PORTAL_KEPT_FORM_HOURS (beat, hourly). Not audited one by one:
+    each was audited when kept, and what is removed was never saved anywhere."""
+    deleted, _ = KeptForm.objects.filter(expires_at__lte=now or timezone.now()).delete()
+    return deleted
 
 
 @transaction.atomic

@@ -290,6 +290,13 @@ if PORTAL_REMEMBER_DAYS < 0:
 # kept this many hours for the same patient to sign in again, then saved; after that it is
 # removed (rehab.models.KeptForm).
 PORTAL_KEPT_FORM_HOURS = env.int("PORTAL_KEPT_FORM_HOURS", default=24)
+# [I] A questionnaire left half answered is resumed for this many days; after that it starts
+# afresh, since its questions ask about the last week and old answers would no longer be true.
+QUESTIONNAIRE_DRAFT_DAYS = env.int("QUESTIONNAIRE_DRAFT_DAYS", default=7)
+if QUESTIONNAIRE_DRAFT_DAYS < 1:
+    raise ImproperlyConfigured(
+        f"QUESTIONNAIRE_DRAFT_DAYS={QUESTIONNAIRE_DRAFT_DAYS} must be 1 or more."
+    )
 if PORTAL_KEPT_FORM_HOURS < 1:
     raise ImproperlyConfigured(
         f"PORTAL_KEPT_FORM_HOURS={PORTAL_KEPT_FORM_HOURS} must be 1 or more."
@@ -419,6 +426,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rehab.tasks.reminders_dispatch",
         # Reminders are due at the patients' chosen minutes; five minutes is the precision.
         "schedule": env.int("REMINDERS_DISPATCH_SECONDS", default=300),
+    },
+    "kept-forms-purge": {
+        "task": "rehab.tasks.kept_forms_purge",
+        # Portal forms kept over an ended sign-in hold health data: gone within the hour after
+        # PORTAL_KEPT_FORM_HOURS, even when no new one is kept meanwhile.
+        "schedule": crontab(minute=40),
     },
     "progression-nightly": {
         "task": "rehab.tasks.progression_nightly",

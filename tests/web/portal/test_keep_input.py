@@ -366,3 +366,20 @@ def test_the_next_morning_pain_is_kept_too(client, plan):
     assert response.status_code == 302
     log.refresh_from_db()
     assert log.pain_next_morning == 1
+
+
+def test_kept_forms_nobody_came_back_for_are_purged_hourly(client, plan, settings):
+    from rehab import tasks
+
+    assert settings.CELERY_BEAT_SCHEDULE["kept-forms-purge"]["task"] == (
+        "rehab.tasks.kept_forms_purge"
+    )
+    with freeze_time(NOW) as clock:
+        client.force_login(plan.patient.user)
+        data = _walk_past_the_sign_in(client, plan)
+        clock.tick(IDLE)
+        client.post(LOG_URL, data)
+        assert tasks.kept_forms_purge() == 0
+        clock.tick(dt.timedelta(hours=settings.PORTAL_KEPT_FORM_HOURS))
+        assert tasks.kept_forms_purge() == 1
+    assert not KeptForm.objects.exists()

@@ -227,3 +227,18 @@ def test_a_page_sent_after_the_sign_in_ended_is_saved_after_signing_in(client, p
     assert response.status_code == 302
     assert response["Location"] == url("koos") + "?page=3"
     assert QuestionnaireDraft.objects.get().answers["P9"] == 1
+
+
+def test_a_draft_older_than_the_setting_starts_afresh(client, plan, settings):
+    settings.QUESTIONNAIRE_DRAFT_DAYS = 7
+    with on(client, plan, NOW):
+        client.post(url("koos"), page_post(1))
+        client.post(url("koos"), page_post(2))
+    with on(client, plan, "2026-03-09 12:01"):  # a week and a minute later
+        html = client.get(url("koos")).content.decode()
+        client.post(url("koos"), page_post(3))
+    assert "<strong>Page 1 of 5</strong>" in html
+    assert "Welcome back" not in html
+    assert _checked(html, "S1") == []
+    # The week-old answers are not added to: the draft holds this week's page only.
+    assert set(QuestionnaireDraft.objects.get().answers) == set(KOOS_PAGES[2].items)
