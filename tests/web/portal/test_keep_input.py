@@ -161,6 +161,15 @@ def test_the_timer_keepalive_keeps_a_30_minute_walk_signed_in(client, plan):
         assert client.get(TODAY_URL).status_code == 200
 
 
+def test_the_keepalive_costs_a_fixed_number_of_queries(client, plan, django_assert_num_queries):
+    client.force_login(plan.patient.user)
+    client.get(TODAY_URL)
+    # session, user, principal (clinician, patient), then the session's save (savepoint,
+    # update, release)
+    with django_assert_num_queries(7):
+        assert client.post(KEEPALIVE_URL).status_code == 204
+
+
 def test_the_keepalive_says_401_once_the_sign_in_has_ended(client, plan):
     with freeze_time(NOW) as clock:
         client.force_login(plan.patient.user)
