@@ -116,9 +116,14 @@ def replay(request: HttpRequest, view, args, kwargs) -> HttpResponse:
     posted._mutable = False
     request.method = "POST"
     request.POST = posted
-    messages.info(request, "Welcome back. Here is what you sent before you were signed out.")
+    # Said before the view answers, so that a page shown with errors says it too.
+    messages.info(
+        request,
+        "Welcome back. We kept what you filled in before you were signed out, and have sent it "
+        "now.",
+    )
     response = view(request, *args, **kwargs)
     if 300 <= response.status_code < 400:
-        messages.success(request, "What you filled in before you were signed out is saved.")
+        messages.success(request, "It is saved.")
     response.delete_cookie(KEPT_COOKIE, path=COOKIE_PATH, samesite="Lax")
     return response

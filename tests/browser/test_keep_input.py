@@ -89,9 +89,7 @@ def test_a_walk_saved_after_the_sign_in_ended_is_saved_after_signing_in_again(
     assert_fits_the_screen(page)
 
     sign_in_again(page)
-    expect(
-        page.get_by_text("What you filled in before you were signed out is saved.")
-    ).to_be_visible()
+    expect(page.get_by_text("It is saved.")).to_be_visible()
     expect(page.get_by_text(re.compile("Saved"))).to_be_visible()
     page_is_clean()
     axe_check(page)

@@ -246,7 +246,7 @@ def test_a_walk_saved_after_the_sign_in_ended_is_kept_and_saved_after_signing_in
     assert (log.minutes_done, log.pain_worst, log.notes) == (28, 3, "A long one")
     assert not KeptForm.objects.exists()
     assert saved.cookies[keep.KEPT_COOKIE]["max-age"] == 0
-    assert "What you filled in before you were signed out is saved." in shown
+    assert "It is saved." in shown
     actions = list(
         AuditEvent.objects.filter(patient=plan.patient, action__startswith="portal.form_kept")
         .order_by("id")
@@ -267,7 +267,7 @@ def test_a_kept_walk_that_is_not_valid_is_shown_filled_in_with_its_errors(client
         page = client.get(LOG_URL)
     assert page.status_code == 400
     text = page.content.decode()
-    assert "Here is what you sent before you were signed out" in text
+    assert "We kept what you filled in before you were signed out" in text
     assert 'value="28"' in text
     assert "Windy" in text
     assert not SessionLog.objects.exists()
@@ -286,7 +286,7 @@ def test_another_patient_signing_in_on_the_same_phone_never_gets_the_kept_walk(
         page = client.get(LOG_URL)
     assert page.status_code == 200
     assert "Maria's private note" not in page.content.decode()
-    assert "what you sent before" not in page.content.decode()
+    assert "We kept what you filled in before" not in page.content.decode()
     assert not SessionLog.objects.exists()
     assert not KeptForm.objects.exists()
     event = AuditEvent.objects.get(action="portal.form_kept_discarded")
