@@ -226,7 +226,7 @@ def patient_create(
     _check_patient(patient)
     patient.save()
     audit_record(actor=actor, action="patient.create", obj=patient, patient=patient)
-    if user is not None:
+    if user is not None and patient.email.strip():
         _login_email_follow(patient=patient, actor=actor)
     return patient
 
