@@ -1673,6 +1673,14 @@ def questionnaire_draft_fresh_since(now: dt.datetime | None = None) -> dt.dateti
     return now - dt.timedelta(days=django_settings.QUESTIONNAIRE_DRAFT_DAYS)
 
 
+def portal_questionnaire_drafts(principal: Principal) -> dict[str, QuestionnaireDraft]:
+    """The signed-in patient's fresh drafts by measure, for My progress. One query."""
+    drafts = QuestionnaireDraft.objects.filter(
+        patient=principal.patient, updated_at__gte=questionnaire_draft_fresh_since()
+    ).only("measure", "page")
+    return {draft.measure: draft for draft in drafts}
+
+
 def portal_questionnaire_draft(principal: Principal, *, measure: str) -> QuestionnaireDraft | None:
     """The signed-in patient's answers so far to a questionnaire answered page by page, while
     fresh (questionnaire_draft_fresh_since)."""

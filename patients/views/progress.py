@@ -140,8 +140,10 @@ def _subscale(code: str) -> str:
     return forms_outcomes.SUBSCALE_WORDS.get(code, code)
 
 
-def _outcome_view(status: selectors.OutcomeStatus) -> dict:
+def _outcome_view(status: selectors.OutcomeStatus, drafts: dict | None = None) -> dict:
     code = status.measure
+    draft = (drafts or {}).get(code)
+    pages = forms_outcomes.questionnaire_pages(code)
     words = forms_outcomes.measure_words(code)
     subscales = clinical_outcomes.get_measure(code).subscales
     rows = [
@@ -163,6 +165,9 @@ def _outcome_view(status: selectors.OutcomeStatus) -> dict:
         "online": forms_outcomes.available_online(code),
         "url": reverse("patients:questionnaire", args=[code]),
         "direction": forms_outcomes.direction_words(code),
+        # A questionnaire left half answered: where the patient carries on.
+        "draft_page": min(draft.page, len(pages) - 1) + 1 if draft and pages else None,
+        "page_count": len(pages),
         "single": len(subscales) == 1,
         "rows": rows,
         "changes": changes,
@@ -185,10 +190,11 @@ def progress(request):
         logs = selectors.portal_progress_sessions(principal, plan=plan, since=since, today=today)
         history = selectors.portal_plan_history(principal, plan=plan)
         points = selectors.session_points(logs)
-        outcomes = [
-            _outcome_view(status)
-            for status in selectors.portal_outcomes(principal, plan=plan, today=today)
-        ]
+        statuses = selectors.portal_outcomes(principal, plan=plan, today=today)
+        # Only a due questionnaire answered page by page can have been left half answered.
+        paged_due = any(s.due and forms_outcomes.questionnaire_pages(s.measure) for s in statuses)
+        drafts = selectors.portal_questionnaire_drafts(principal) if paged_due else {}
+        outcomes = [_outcome_view(status, drafts) for status in statuses]
         context.update(
             level_number=plan.current_level + 1,
             level_count=len(plan.levels),

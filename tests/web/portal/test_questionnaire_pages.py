@@ -242,3 +242,14 @@ def test_a_draft_older_than_the_setting_starts_afresh(client, plan, settings):
     assert _checked(html, "S1") == []
     # The week-old answers are not added to: the draft holds this week's page only.
     assert set(QuestionnaireDraft.objects.get().answers) == set(KOOS_PAGES[2].items)
+
+
+def test_my_progress_says_where_to_carry_on(client, plan):
+    with on(client, plan, NOW):
+        before = client.get(reverse("patients:progress")).content.decode()
+        client.post(url("koos"), page_post(1))
+        client.post(url("koos"), page_post(2, "later"))
+        after = client.get(reverse("patients:progress")).content.decode()
+    assert "Please fill in: Knee questionnaire (KOOS)" in before
+    assert "Carry on with: Knee questionnaire (KOOS), from page 2 of 5</a>" in after
+    assert "Please fill in: Knee questionnaire (KOOS)" not in after
