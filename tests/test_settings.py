@@ -95,6 +95,7 @@ def test_a_malformed_audit_retention_fails_at_start_up(tmp_path, raw):
     [
         ("PORTAL_REMEMBER_DAYS", "-1"),
         ("PORTAL_KEPT_FORM_HOURS", "0"),
+        ("QUESTIONNAIRE_DRAFT_DAYS", "0"),
         ("PORTAL_REMEMBER_DAYS", "x"),
     ],
 )
