@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 
 
@@ -12,8 +13,24 @@ class SignInForm(AuthenticationForm):
         max_length=254,
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
+    # Off unless ticked: a shared computer keeps the idle rule (rehab.web.remember_device).
+    remember = forms.BooleanField(label="Keep me signed in on this device", required=False)
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": "We could not sign you in with that e-mail and password. "
         "Check them and try again, or choose “Forgotten your password?”.",
     }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        days = settings.PORTAL_REMEMBER_DAYS
+        if not days:
+            del self.fields["remember"]
+            return
+        minutes = max(1, settings.SESSION_COOKIE_AGE // 60)
+        self.fields["remember"].help_text = (
+            f"Only on your own phone or computer: you stay signed in for {days} day"
+            f"{'' if days == 1 else 's'} after your last visit. Leave it unticked on a shared "
+            f"computer: you are then signed out after {minutes} minute"
+            f"{'' if minutes == 1 else 's'} without use."
+        )

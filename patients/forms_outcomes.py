@@ -321,30 +321,36 @@ class KoosForm(QuestionnaireForm):
     instructions = questionnaires.KOOS_INSTRUCTIONS
     attribution = questionnaires.KOOS_ATTRIBUTION
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, only: tuple[str, ...] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         texts = ITEM_TEXTS["koos"]
         for part in questionnaires.KOOS_PARTS:
             for item in part.items:
+                if only is not None and item not in only:
+                    continue  # another page's question
                 question, options = texts[item]
                 self.fields[item] = _choice_field(question, list(enumerate(options)))
+        if only is not None and questionnaires.KOOS_PARTS[0].items[0] not in only:
+            self.instructions = ()  # printed once, on the first page
 
     def answers(self) -> dict[str, Any]:
         return {item: value for item, value in self.cleaned_data.items() if value is not None}
 
     def sections(self) -> list[Section]:
-        return [
-            Section(
-                part.heading,
-                "",
-                tuple(self[item] for item in part.items),
-                groups=tuple(
-                    ((lead,) if lead else (), tuple(self[item] for item in items))
-                    for lead, items in part.blocks
-                ),
+        sections = []
+        for part in questionnaires.KOOS_PARTS:
+            shown = tuple(self[item] for item in part.items if item in self.fields)
+            if not shown:
+                continue
+            groups = tuple(
+                (
+                    (lead,) if lead else (),
+                    tuple(self[item] for item in items if item in self.fields),
+                )
+                for lead, items in part.blocks
             )
-            for part in questionnaires.KOOS_PARTS
-        ]
+            sections.append(Section(part.heading, "", shown, groups=groups))
+        return sections
 
     def message_for(self, key: str, message: str) -> str:
         # A subscale with under half of its questions answered cannot be scored; the others are.
@@ -363,14 +369,19 @@ class RmdqForm(QuestionnaireForm):
     _HEADING = questionnaires.RMDQ_INSTRUCTIONS[0]
     _INTRO = questionnaires.RMDQ_INSTRUCTIONS[1:]
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, only: tuple[str, ...] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        for item in clinical_outcomes.RMDQ_ITEMS:
+        self._items = tuple(
+            item for item in clinical_outcomes.RMDQ_ITEMS if only is None or item in only
+        )
+        for item in self._items:
             self.fields[item] = forms.BooleanField(label=ITEM_TEXTS["rmdq"][item], required=False)
+        # The instructions under the heading are printed once, on the first page.
+        self._intro = self._INTRO if clinical_outcomes.RMDQ_ITEMS[0] in self._items else ()
 
     def answers(self) -> dict[str, Any]:
         # An unticked sentence is a "no": the questionnaire asks for the ones that apply.
-        return {item: bool(self.cleaned_data.get(item)) for item in clinical_outcomes.RMDQ_ITEMS}
+        return {item: bool(self.cleaned_data.get(item)) for item in self._items}
 
     def sections(self) -> list[Section]:
         return [
@@ -378,7 +389,7 @@ class RmdqForm(QuestionnaireForm):
                 self._HEADING,
                 "",
                 tuple(self),
-                groups=((self._INTRO, tuple(self)),),
+                groups=((self._intro, tuple(self)),),
             )
         ]
 
@@ -395,10 +406,17 @@ FORMS: dict[str, type[QuestionnaireForm]] = {
 
 
 def questionnaire_form(
-    code: str, data=None, *, previous_answers: dict[str, Any] | None = None
+    code: str,
+    data=None,
+    *,
+    previous_answers: dict[str, Any] | None = None,
+    page: QuestionPage | None = None,
+    initial: dict[str, Any] | None = None,
 ) -> QuestionnaireForm:
     """The form of a measure that is available online. For PSFS the activities named last time
-    are filled in, so the same activities are scored again and the scores can be compared."""
+    are filled in, so the same activities are scored again and the scores can be compared. For
+    a questionnaire answered page by page, `page` limits it to that page's questions, with
+    `initial` the answers saved so far."""
     form_class = FORMS[code]
     if form_class is PsfsForm:
         activities = [
@@ -407,7 +425,73 @@ def questionnaire_form(
             if isinstance(entry, dict)
         ]
         return PsfsForm(data, activities=activities)
+    if page is not None:
+        return form_class(data, only=page.items, initial=initial)
     return form_class(data)
+
+
+# --- pages ---------------------------------------------------------------------------------------
+
+# [I] RMDQ's 24 sentences, this many to a phone screen.
+RMDQ_PAGE_SIZE = 8
+
+
+@dataclass(frozen=True)
+class QuestionPage:
+    """One page of a long questionnaire: what it is about, and its questions."""
+
+    title: str
+    items: tuple[str, ...]
+    subscales: tuple[str, ...] = ()  # the parts scored from its questions (KOOS)
+
+
+def questionnaire_pages(code: str) -> tuple[QuestionPage, ...]:
+    """The pages of a questionnaire answered page by page (each saved as it is left), or () for
+    one answered on one page. KOOS: one page per scored part (Symptoms and Stiffness together,
+    as they are scored together); RMDQ: RMDQ_PAGE_SIZE sentences a page."""
+    if code == "koos":
+        pages: list[QuestionPage] = []
+        for part in questionnaires.KOOS_PARTS:
+            if pages and pages[-1].subscales == (part.subscale,):
+                last = pages[-1]
+                pages[-1] = QuestionPage(
+                    f"{last.title} and {part.heading}", last.items + part.items, last.subscales
+                )
+            else:
+                pages.append(QuestionPage(part.heading, part.items, (part.subscale,)))
+        return tuple(pages)
+    if code == "rmdq":
+        items = tuple(clinical_outcomes.RMDQ_ITEMS)
+        return tuple(
+            QuestionPage(
+                f"Sentences {start + 1} to {min(start + RMDQ_PAGE_SIZE, len(items))}",
+                items[start : start + RMDQ_PAGE_SIZE],
+            )
+            for start in range(0, len(items), RMDQ_PAGE_SIZE)
+        )
+    return ()
+
+
+def page_data(page: QuestionPage, answers: dict[str, Any]) -> dict[str, str]:
+    """Saved answers as the page's form would have posted them (a tick as "on", a choice as its
+    number), so that a finished questionnaire's refusal is shown on its page, filled in."""
+    data = {}
+    for item in page.items:
+        value = answers.get(item)
+        if value is True:
+            data[item] = "on"
+        elif value is not None and value is not False:
+            data[item] = str(value)
+    return data
+
+
+def page_of_error(pages: tuple[QuestionPage, ...], keys) -> int:
+    """The first page a finished questionnaire's refusal is about (a question or a KOOS part),
+    the last page when none is."""
+    for number, page in enumerate(pages):
+        if any(key in page.items or key in page.subscales for key in keys):
+            return number
+    return len(pages) - 1
 
 
 def apply_outcome_errors(form: QuestionnaireForm, error) -> None:

@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("patients.views.log")),
     path("", include("patients.views.progress")),
     path("", include("patients.views.reminders")),
+    path("", include("patients.views.keepalive")),
 ]

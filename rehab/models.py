@@ -640,6 +640,48 @@ class ClinicalNote(models.Model):
         return f"Note on {self.patient} for {self.noted_on}"
 
 
+class QuestionnaireDraft(models.Model):
+    """A long questionnaire (KOOS's 42 items, RMDQ's 24) answered page by page: the answers of
+    the pages done so far, so a patient whose phone locks or whose sign-in ends resumes where
+    they left off. One per patient and measure; removed when the questionnaire is scored."""
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="questionnaire_drafts"
+    )
+    measure = models.CharField(max_length=10)
+    answers = models.JSONField(default=dict)
+    page = models.PositiveSmallIntegerField(default=0)  # the next page to show, 0-based
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "measure"], name="questionnaire_draft_one_per_measure"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure.upper()} draft, page {self.page + 1}"
+
+
+class KeptForm(models.Model):
+    """A portal form that arrived after its sign-in had ended (a long walk, a long
+    questionnaire), kept for the patient who filled it in to sign in again. Found by a random
+    token whose hash only is stored (the token is in an HttpOnly cookie, never in a URL); bound
+    to the account whose signed-in page the form came from; removed once used, refused or
+    PORTAL_KEPT_FORM_HOURS old."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    path = models.CharField(max_length=200)
+    data = models.JSONField()  # field name -> list of values, without the CSRF token
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"kept form {self.pk}"
+
+
 class AuditChain(models.Model):
     """The head of one clinic's hash chain of audit events (clinic_ref 0: events without a
     clinic). Only the sealer (rehab/audit_chain.py) writes it, holding this row's lock, so a

@@ -10,6 +10,7 @@ import hmac
 import zoneinfo
 from dataclasses import dataclass, field
 
+from django.conf import settings as django_settings
 from django.db.models import (
     BooleanField,
     Case,
@@ -33,6 +34,7 @@ from django.db.models import (
 from django.db.models.fields.json import KT
 from django.db.models.functions import Substr
 from django.db.models.lookups import GreaterThanOrEqual
+from django.utils import timezone
 
 from rehab import scheduling, wording
 from rehab.access import Principal, api_key_hash
@@ -55,6 +57,7 @@ from rehab.models import (
     PortalInvite,
     ProgressionDecision,
     Protocol,
+    QuestionnaireDraft,
     ReferralAction,
     Reminder,
     Report,
@@ -527,6 +530,12 @@ PATIENT_PAGE_AUDIT_ACTIONS = {
     "portal.invite_view": "Opened the portal invitation",
     "portal.invite_accept": "Accepted the portal invitation",
     "portal.invite_failed": "Portal invitation could not be sent",
+    "portal.remember_device": "Signed in to the portal, kept signed in on that device",
+    "portal.login_email": "The portal sign-in address followed the record's",
+    "portal.form_kept": "A portal form arrived after the sign-in ended; kept for the patient",
+    "portal.form_kept_used": "A kept portal form was sent again after signing in",
+    "portal.form_kept_discarded": "A kept portal form was removed unused",
+    "outcome.draft_save": "Saved a page of a questionnaire",
     "calendar.create": "Made a calendar link",
     "calendar.revoke": "Stopped the calendar link",
     "calendar.fetch": "Calendar app fetched the sessions",
@@ -1787,6 +1796,31 @@ def portal_adherence_calendar(
         done=done,
         planned=planned,
     )
+
+
+def questionnaire_draft_fresh_since(now: dt.datetime | None = None) -> dt.datetime:
+    """Drafts last saved before this are stale: a questionnaire asks about the last week, so
+    answers older than QUESTIONNAIRE_DRAFT_DAYS are not offered again or added to."""
+    now = now or timezone.now()
+    return now - dt.timedelta(days=django_settings.QUESTIONNAIRE_DRAFT_DAYS)
+
+
+def portal_questionnaire_drafts(principal: Principal) -> dict[str, QuestionnaireDraft]:
+    """The signed-in patient's fresh drafts by measure, for My progress. One query."""
+    drafts = QuestionnaireDraft.objects.filter(
+        patient=principal.patient, updated_at__gte=questionnaire_draft_fresh_since()
+    ).only("measure", "page")
+    return {draft.measure: draft for draft in drafts}
+
+
+def portal_questionnaire_draft(principal: Principal, *, measure: str) -> QuestionnaireDraft | None:
+    """The signed-in patient's answers so far to a questionnaire answered page by page, while
+    fresh (questionnaire_draft_fresh_since)."""
+    return QuestionnaireDraft.objects.filter(
+        patient=principal.patient,
+        measure=measure,
+        updated_at__gte=questionnaire_draft_fresh_since(),
+    ).first()
 
 
 def portal_outcome_measures(plan: Plan | None) -> tuple[str, ...]:

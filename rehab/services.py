@@ -8,8 +8,10 @@ code, a message a person can act on, and field errors where a field is at fault.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import secrets
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -45,6 +47,7 @@ from rehab.models import (
     Clinic,
     ClinicalNote,
     Clinician,
+    KeptForm,
     OutcomeScore,
     Patient,
     PersonalToken,
@@ -53,6 +56,7 @@ from rehab.models import (
     ProgressionDecision,
     Protocol,
     ProtocolLevel,
+    QuestionnaireDraft,
     ReferralAction,
     Reminder,
     Report,
@@ -266,11 +270,58 @@ def patient_create(
     _check_patient(patient)
     patient.save()
     audit_record(actor=actor, action="patient.create", obj=patient, patient=patient)
+    if user is not None and patient.email.strip():
+        _login_email_follow(patient=patient, actor=actor)
     return patient
 
 
 # A change to any of these moves the patient's pending reminders (_reminders_follow_settings).
 REMINDER_FIELDS = frozenset({"reminder_channel", "reminder_time", "timezone", "reminders_enabled"})
+
+
+_LOGIN_EMAIL_TAKEN = (
+    "Another account already signs in with this e-mail address. Use another address, or ask "
+    "the patient which address is theirs."
+)
+
+
+def _login_email_follow(*, patient: Patient, actor: Actor) -> None:
+    """A patient has one e-mail address: their record's is the one they sign in and reset their
+    password with. When the record's changes, their portal account's changes with it, in the
+    same transaction, and so does a username that was the old address (account_for reads a
+    typed address as a username too, so the old one would still sign in). An address another
+    account signs in with is refused on the field: two accounts with one address sign in
+    neither (rehab.backends.account_for)."""
+    if patient.user_id is None:
+        return
+    user = User.objects.select_for_update().get(pk=patient.user_id)
+    new = patient.email.strip()
+    old = user.email.strip()
+    if new == old:
+        return
+    if not new:
+        raise validation_error(
+            {
+                "email": "This patient signs in to the portal with their e-mail address, so "
+                "it cannot be removed. Change it to their new address instead."
+            }
+        )
+    if User.objects.filter(email__iexact=new).exclude(pk=user.pk).exists():
+        raise validation_error({"email": _LOGIN_EMAIL_TAKEN})
+    fields = ["email"]
+    user.email = new
+    if old and user.username.lower() == old.lower():
+        user.username = selectors.portal_username_for(email=new)
+        fields.append("username")
+    user.save(update_fields=fields)
+    # Which parts of the login changed; never the addresses.
+    audit_record(
+        actor=actor,
+        action="portal.login_email",
+        obj=patient,
+        patient=patient,
+        detail={"fields": fields},
+    )
 
 
 @transaction.atomic
@@ -306,6 +357,8 @@ def patient_update(
         patient=patient,
         detail={"fields": sorted(changed)},
     )
+    if "email" in changed:
+        _login_email_follow(patient=patient, actor=actor)
     if REMINDER_FIELDS.intersection(changed):
         _reminders_follow_settings(patient=patient, actor=actor, now=now or timezone.now())
     return patient
@@ -1448,6 +1501,61 @@ def clinical_note_add(
         patient=patient,
     )
     return note
+
+
+# Questionnaires long enough to be answered page by page, with their items (rehab.clinical).
+DRAFT_MEASURES: dict[str, tuple[str, ...]] = {
+    "koos": tuple(item for items in clinical_outcomes.KOOS_ITEMS.values() for item in items),
+    "rmdq": tuple(clinical_outcomes.RMDQ_ITEMS),
+}
+
+
+@transaction.atomic
+def questionnaire_draft_save(
+    *, patient: Patient, measure: str, answers: dict[str, Any], page: int, actor: Actor
+) -> QuestionnaireDraft:
+    """Keep a page of a long questionnaire's answers, so that the patient resumes at `page`
+    (0-based) with them. `answers` are the page's own: they replace that page's earlier ones.
+    Whether they are complete is outcome_record's to say when the questionnaire is finished;
+    here only that they are this measure's items, each a plain value."""
+    _require_active_patient(patient)
+    items = DRAFT_MEASURES.get(measure)
+    if items is None:
+        raise validation_error({"measure": "This questionnaire is answered on one page."})
+    errors = {
+        key: "Not a question of this questionnaire."
+        for key, value in answers.items()
+        if key not in items or not isinstance(value, bool | int)
+    }
+    if errors or not isinstance(page, int) or page < 0:
+        raise validation_error(errors or {"page": "Not a page of this questionnaire."})
+    draft, _ = QuestionnaireDraft.objects.select_for_update().get_or_create(
+        patient=patient, measure=measure
+    )
+    # A draft older than QUESTIONNAIRE_DRAFT_DAYS is not resumed (selectors), nor added to.
+    fresh = draft.updated_at >= selectors.questionnaire_draft_fresh_since()
+    draft.answers = {**(draft.answers if fresh else {}), **answers}
+    draft.page = page
+    draft.save()
+    audit_record(
+        actor=actor,
+        action="outcome.draft_save",
+        obj=draft,
+        patient=patient,
+        detail={"measure": measure, "page": page, "items": len(answers)},
+    )
+    return draft
+
+
+@transaction.atomic
+def questionnaire_finish(
+    *, patient: Patient, measure: str, answers: dict[str, Any], actor: Actor
+) -> OutcomeScore:
+    """Score a questionnaire answered page by page (outcome_record, as any other) and remove
+    its draft in the same transaction; a refusal leaves the draft as it was."""
+    record = outcome_record(patient=patient, measure=measure, answers=answers, actor=actor)
+    QuestionnaireDraft.objects.filter(patient=patient, measure=measure).delete()
+    return record
 
 
 # --- API keys --------------------------------------------------------------------------------
@@ -2757,3 +2865,105 @@ def dashboard_refresh(*, clinic: Clinic, today: dt.date) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, (connection.ops.adapt_datefield_value(today), *params))
         return cursor.rowcount
+
+
+# --- Portal: a form kept over an ended sign-in -----------------------------------------------
+
+KEPT_USE = "use"  # the kept form is the signed-in patient's and this page's: send it again
+KEPT_ELSEWHERE = "elsewhere"  # theirs, for another page: left for that page, which is named
+KEPT_GONE = "gone"  # none, expired, or another account's (then removed unseen)
+
+
+@dataclass(frozen=True)
+class KeptFormTaken:
+    state: str  # KEPT_USE, KEPT_ELSEWHERE or KEPT_GONE
+    data: dict[str, list[str]] | None = None  # with KEPT_USE: the fields as they were sent
+    path: str = ""  # with KEPT_ELSEWHERE: the page it was sent to
+
+
+def kept_form_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def kept_form_keep(
+    *, user_id: int, path: str, data: dict[str, list[str]], now: dt.datetime | None = None
+) -> str | None:
+    """Keep a portal form that arrived after its sign-in had ended, for the account whose page
+    it came from (`user_id`, which the door read from the form's signed field). Returns the
+    random token that finds it again (for an HttpOnly cookie; only its hash is stored), or None
+    when that account is no longer a patient's. One kept form per account: a newer one
+    replaces it (the same walk saved twice is one walk)."""
+    now = now or timezone.now()
+    KeptForm.objects.filter(expires_at__lte=now).delete()  # anyone's, so none outlives its time
+    patient = (
+        Patient.objects.select_related("clinic", "user")
+        .filter(user_id=user_id, user__is_active=True, archived_at__isnull=True)
+        .first()
+    )
+    if patient is None:
+        return None
+    KeptForm.objects.filter(user_id=user_id).delete()
+    token = secrets.token_urlsafe(32)
+    kept = KeptForm.objects.create(
+        token_hash=kept_form_token_hash(token),
+        user_id=user_id,
+        path=path[:200],
+        data=data,
+        created_at=now,
+        expires_at=now + dt.timedelta(hours=django_settings.PORTAL_KEPT_FORM_HOURS),
+    )
+    # The field names only, never what was typed.
+    audit_record(
+        actor=patient.user,
+        action="portal.form_kept",
+        obj=kept,
+        patient=patient,
+        detail={"fields": sorted(data)[:50]},
+    )
+    return token
+
+
+@transaction.atomic
+def kept_forms_purge(*, now: dt.datetime | None = None) -> int:
+    """Remove the kept forms past PORTAL_KEPT_FORM_HOURS (beat, hourly). Not audited one by one:
+    each was audited when kept, and what is removed was never saved anywhere."""
+    deleted, _ = KeptForm.objects.filter(expires_at__lte=now or timezone.now()).delete()
+    return deleted
+
+
+@transaction.atomic
+def kept_form_take(
+    *, token: str, user: User, path: str, now: dt.datetime | None = None
+) -> KeptFormTaken:
+    """The kept form a signed-in patient's browser names (by its cookie's token), for the page
+    at `path`: KEPT_USE with its data, removed as it is handed over; KEPT_ELSEWHERE with the
+    page it belongs to when that is another page of theirs; KEPT_GONE otherwise. A form kept
+    for another account is removed without being shown or saved: on a shared device, the next
+    patient to sign in never sees the last one's answers."""
+    now = now or timezone.now()
+    kept = (
+        KeptForm.objects.select_for_update()
+        .filter(token_hash=kept_form_token_hash(token or ""))
+        .first()
+    )
+    if kept is None:
+        return KeptFormTaken(KEPT_GONE)
+    mine = kept.user_id == user.pk
+    fresh = kept.expires_at > now
+    if mine and fresh and kept.path != path:
+        return KeptFormTaken(KEPT_ELSEWHERE, path=kept.path)
+    owner = Patient.objects.select_related("clinic").filter(user_id=kept.user_id).first()
+    kept_id = kept.pk
+    kept.delete()
+    if owner is not None:
+        reason = "used" if mine and fresh else ("expired" if mine else "other_account")
+        audit_record(
+            actor=user,
+            action="portal.form_kept_used" if reason == "used" else "portal.form_kept_discarded",
+            patient=owner,
+            detail={"kept_form": kept_id, "reason": reason},
+        )
+    if mine and fresh:
+        return KeptFormTaken(KEPT_USE, data=kept.data)
+    return KeptFormTaken(KEPT_GONE)

@@ -286,6 +286,27 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # [I] Health data on shared clinic computers: a session ends after 30 idle minutes
 # (rehab.middleware.SessionIdleTimeoutMiddleware keeps an active one going).
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=30 * 60)
+# [I] A patient's phone is their own: a patient who ticks "Keep me signed in on this device" at
+# the portal's sign-in stays signed in until this many days pass without a visit. Clinicians and
+# patients who leave it unticked keep the idle rule above. 0 removes the choice.
+PORTAL_REMEMBER_DAYS = env.int("PORTAL_REMEMBER_DAYS", default=30)
+if PORTAL_REMEMBER_DAYS < 0:
+    raise ImproperlyConfigured(f"PORTAL_REMEMBER_DAYS={PORTAL_REMEMBER_DAYS} must be 0 or more.")
+# [I] A portal form sent after its sign-in had ended (a 30-minute walk, a long questionnaire) is
+# kept this many hours for the same patient to sign in again, then saved; after that it is
+# removed (rehab.models.KeptForm).
+PORTAL_KEPT_FORM_HOURS = env.int("PORTAL_KEPT_FORM_HOURS", default=24)
+# [I] A questionnaire left half answered is resumed for this many days; after that it starts
+# afresh, since its questions ask about the last week and old answers would no longer be true.
+QUESTIONNAIRE_DRAFT_DAYS = env.int("QUESTIONNAIRE_DRAFT_DAYS", default=7)
+if QUESTIONNAIRE_DRAFT_DAYS < 1:
+    raise ImproperlyConfigured(
+        f"QUESTIONNAIRE_DRAFT_DAYS={QUESTIONNAIRE_DRAFT_DAYS} must be 1 or more."
+    )
+if PORTAL_KEPT_FORM_HOURS < 1:
+    raise ImproperlyConfigured(
+        f"PORTAL_KEPT_FORM_HOURS={PORTAL_KEPT_FORM_HOURS} must be 1 or more."
+    )
 if _bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # A site with secure cookies is served over HTTPS: plain-HTTP requests are redirected, and
@@ -411,6 +432,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rehab.tasks.reminders_dispatch",
         # Reminders are due at the patients' chosen minutes; five minutes is the precision.
         "schedule": env.int("REMINDERS_DISPATCH_SECONDS", default=300),
+    },
+    "kept-forms-purge": {
+        "task": "rehab.tasks.kept_forms_purge",
+        # Portal forms kept over an ended sign-in hold health data: gone within the hour after
+        # PORTAL_KEPT_FORM_HOURS, even when no new one is kept meanwhile.
+        "schedule": crontab(minute=40),
     },
     "progression-nightly": {
         "task": "rehab.tasks.progression_nightly",

@@ -155,6 +155,12 @@ def audit_seal() -> int:
 
 
 @shared_task(acks_late=True)
+def kept_forms_purge() -> int:
+    """Hourly: remove the portal forms kept over an ended sign-in that nobody came back for."""
+    return services.kept_forms_purge()
+
+
+@shared_task(acks_late=True)
 def audit_retention() -> int:
     """Daily: with AUDIT_RETENTION_DAYS set, remove the exported events it no longer keeps."""
     return sum(pruned.events for pruned in audit_chain.audit_retention())

@@ -23,6 +23,8 @@ from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 
 from rehab import two_step
+from rehab.access import PATIENT, principal_for_user
+from rehab.audit import audit_record
 from rehab.errors import RehabError
 from rehab.models import User
 
@@ -56,8 +58,11 @@ class SignInView(auth_views.LoginView):
 
     def form_valid(self, form):
         user = form.get_user()
+        remember = bool(form.cleaned_data.get("remember"))
         if not two_step.two_step_enrolled(user=user):
-            return super().form_valid(form)
+            response = super().form_valid(form)
+            remember_device(self.request, user, remember=remember)
+            return response
         # A new session key: whatever was in the anonymous session before is not carried into
         # the one that will be signed in.
         self.request.session.cycle_key()
@@ -67,8 +72,30 @@ class SignInView(auth_views.LoginView):
             "since": int(time.time()),
             "next": self.get_success_url(),
             "failures": 0,
+            "remember": remember,
         }
         return redirect(f"{self.door}:two_step_code")
+
+
+def remember_device(request, user: User, *, remember: bool) -> None:
+    """A patient who ticked "Keep me signed in on this device" stays signed in until
+    PORTAL_REMEMBER_DAYS pass without a visit (the idle middleware keeps extending it, as it
+    does the 30 minutes). Only patients: a clinician who ticks it on the portal's page, or
+    anyone else, keeps SESSION_COOKIE_AGE, since clinic computers are shared."""
+    days = settings.PORTAL_REMEMBER_DAYS
+    if not remember or not days:
+        return
+    principal = principal_for_user(user)
+    if principal is None or principal.kind != PATIENT:
+        return
+    request.session.set_expiry(days * 24 * 60 * 60)
+    audit_record(
+        actor=user,
+        action="portal.remember_device",
+        patient=principal.patient,
+        clinic=principal.clinic,
+        detail={"days": days},
+    )
 
 
 def _pending_sign_in(request) -> tuple[dict, User] | None:
@@ -113,6 +140,7 @@ def two_step_code(request, *, door: str):
                 del request.session[TWO_STEP_PENDING]
                 auth_login(request, user, backend=pending["backend"])
                 otp_login(request, check.device)
+                remember_device(request, user, remember=bool(pending.get("remember")))
                 if check.recovery_codes_left is not None:
                     flash.warning(
                         request,

@@ -130,3 +130,18 @@ def test_make_run_hands_the_web_port_to_the_worker_as_site_url():
     command = recipe.stdout.replace("\\\n", " ")
     line = next(line for line in command.splitlines() if "honcho start" in line)
     assert "SITE_URL=${SITE_URL:-http://127.0.0.1:8801}" in line
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [
+        ("PORTAL_REMEMBER_DAYS", "-1"),
+        ("PORTAL_KEPT_FORM_HOURS", "0"),
+        ("QUESTIONNAIRE_DRAFT_DAYS", "0"),
+        ("PORTAL_REMEMBER_DAYS", "x"),
+    ],
+)
+def test_a_bad_portal_sign_in_figure_fails_at_start_up(tmp_path, name, raw):
+    result = load(tmp_path, **{name: raw})
+    assert result.returncode != 0
+    assert name in result.stderr or "invalid literal" in result.stderr

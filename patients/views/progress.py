@@ -112,8 +112,10 @@ def _subscale(code: str) -> str:
     return forms_outcomes.SUBSCALE_WORDS.get(code, code)
 
 
-def _outcome_view(status: selectors.OutcomeStatus) -> dict:
+def _outcome_view(status: selectors.OutcomeStatus, drafts: dict | None = None) -> dict:
     code = status.measure
+    draft = (drafts or {}).get(code)
+    pages = forms_outcomes.questionnaire_pages(code)
     words = forms_outcomes.measure_words(code)
     subscales = clinical_outcomes.get_measure(code).subscales
     rows = [
@@ -135,6 +137,9 @@ def _outcome_view(status: selectors.OutcomeStatus) -> dict:
         "online": forms_outcomes.available_online(code),
         "url": reverse("patients:questionnaire", args=[code]),
         "direction": forms_outcomes.direction_words(code),
+        # A questionnaire left half answered: where the patient carries on.
+        "draft_page": min(draft.page, len(pages) - 1) + 1 if draft and pages else None,
+        "page_count": len(pages),
         "single": len(subscales) == 1,
         "rows": rows,
         "changes": changes,
@@ -157,10 +162,11 @@ def progress(request):
         logs = selectors.portal_progress_sessions(principal, plan=plan, since=since, today=today)
         history = selectors.portal_plan_history(principal, plan=plan)
         points = selectors.session_points(logs)
-        outcomes = [
-            _outcome_view(status)
-            for status in selectors.portal_outcomes(principal, plan=plan, today=today)
-        ]
+        statuses = selectors.portal_outcomes(principal, plan=plan, today=today)
+        # Only a due questionnaire answered page by page can have been left half answered.
+        paged_due = any(s.due and forms_outcomes.questionnaire_pages(s.measure) for s in statuses)
+        drafts = selectors.portal_questionnaire_drafts(principal) if paged_due else {}
+        outcomes = [_outcome_view(status, drafts) for status in statuses]
         context.update(
             level_number=plan.current_level + 1,
             level_count=len(plan.levels),
@@ -209,6 +215,11 @@ def questionnaire(request, measure: str):
     }
     # Posting to a questionnaire that has no form yet changes nothing: said on the page, as a 400.
     code = 400 if request.method == "POST" else 200
+    pages = forms_outcomes.questionnaire_pages(measure)
+    # A long questionnaire goes page by page; a post without a page (all its answers at once,
+    # from a page shown before it went page by page) is still scored as a whole.
+    if context["online"] and pages and (request.method != "POST" or "page" in request.POST):
+        return _questionnaire_pages(request, measure=measure, pages=pages, context=context)
     if context["online"]:
         previous = status.latest.answers if status.latest is not None else None
         form = forms_outcomes.questionnaire_form(
@@ -236,6 +247,108 @@ def questionnaire(request, measure: str):
         detail={"measure": measure, "page": "portal questionnaire"},
     )
     return render(request, "patients/questionnaire.html", context, status=code)
+
+
+def _page_index(raw, pages, default: int) -> int:
+    """A page's number as the URL and the form give it (1-based), as an index within range."""
+    try:
+        number = int(raw)
+    except (TypeError, ValueError):
+        return default
+    return min(max(number - 1, 0), len(pages) - 1)
+
+
+def _questionnaire_pages(request, *, measure: str, pages, context: dict):
+    """A long questionnaire, one page at a time. Each page's answers are saved as it is left
+    (Next, Back or "Save and finish later"), so a locked phone or an ended sign-in loses
+    nothing, and opening the questionnaire again resumes at the page left. The last page's Next
+    scores the whole questionnaire as outcome_record always has; a refusal (a KOOS part under
+    half answered) is shown, filled in, on the page it is about."""
+    principal = request.principal
+    patient = principal.patient
+    draft = selectors.portal_questionnaire_draft(principal, measure=measure)
+    saved = dict(draft.answers) if draft is not None else {}
+    status = 200
+    here = reverse("patients:questionnaire", args=[measure])
+    if request.method == "POST":
+        index = _page_index(request.POST.get("page"), pages, 0)
+        form = forms_outcomes.questionnaire_form(measure, request.POST, page=pages[index])
+        go = request.POST.get("go", "next")
+        status = 400
+        if form.is_valid():
+            answers = form.answers()
+            last = index == len(pages) - 1
+            if go == "next" and last:
+                services.questionnaire_draft_save(
+                    patient=patient,
+                    measure=measure,
+                    answers=answers,
+                    page=index,
+                    actor=request.user,
+                )
+                everything = {**saved, **answers}
+                try:
+                    services.questionnaire_finish(
+                        patient=patient, measure=measure, answers=everything, actor=request.user
+                    )
+                except RehabError as error:
+                    index = forms_outcomes.page_of_error(pages, error.fields)
+                    form = forms_outcomes.questionnaire_form(
+                        measure,
+                        forms_outcomes.page_data(pages[index], everything),
+                        page=pages[index],
+                    )
+                    form.is_valid()
+                    forms_outcomes.apply_outcome_errors(form, error)
+                    status = error.status
+                else:
+                    messages.success(
+                        request,
+                        f"Thank you: your answers to the {context['words'].name} are saved.",
+                    )
+                    return redirect(reverse("patients:progress") + "#scores")
+            else:
+                if go == "back":
+                    target = max(index - 1, 0)
+                elif go == "next":
+                    target = index + 1
+                else:  # "later": saved, to carry on another time
+                    target = index
+                services.questionnaire_draft_save(
+                    patient=patient,
+                    measure=measure,
+                    answers=answers,
+                    page=target,
+                    actor=request.user,
+                )
+                if go not in ("back", "next"):
+                    messages.success(
+                        request,
+                        "Your answers so far are saved. Open the questionnaire again to carry on "
+                        "where you left off.",
+                    )
+                    return redirect("patients:progress")
+                return redirect(f"{here}?page={target + 1}")
+    else:
+        index = _page_index(request.GET.get("page"), pages, draft.page if draft is not None else 0)
+        index = min(index, len(pages) - 1)
+        initial = {item: saved[item] for item in pages[index].items if item in saved}
+        form = forms_outcomes.questionnaire_form(measure, page=pages[index], initial=initial)
+    context.update(
+        form=form,
+        page=pages[index],
+        page_number=index + 1,
+        page_count=len(pages),
+        is_last_page=index == len(pages) - 1,
+        resumed=request.method == "GET" and "page" not in request.GET and draft is not None,
+    )
+    audit_record(
+        actor=request.user,
+        action="outcome.read",
+        patient=patient,
+        detail={"measure": measure, "page": "portal questionnaire"},
+    )
+    return render(request, "patients/questionnaire.html", context, status=status)
 
 
 @patient_required

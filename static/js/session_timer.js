@@ -37,6 +37,13 @@
   var finished = false;
   var lastPhase = null;
 
+  // Tells other scripts (keepalive.js) whether the timer runs: "running", "paused", "finished".
+  function signal(state) {
+    try {
+      box.dispatchEvent(new CustomEvent("retrowalk:timer", { detail: { state: state } }));
+    } catch (e) { /* an old browser without CustomEvent: nothing listens there either */ }
+  }
+
   function clock(seconds) {
     seconds = Math.max(0, Math.ceil(seconds));
     var m = Math.floor(seconds / 60);
@@ -155,6 +162,7 @@
     }
     ticker = window.setInterval(tick, 250);
     render();
+    signal("running");
   }
 
   function pause() {
@@ -168,6 +176,7 @@
     pauseButton.textContent = "Carry on";
     announce("Paused.");
     render();
+    signal("paused");
   }
 
   function finish() {
@@ -181,6 +190,7 @@
     pauseButton.disabled = true;
     stopButton.disabled = true;
     render();
+    signal("finished");
     var minutes = Math.max(1, Math.ceil(banked / 60 - 1e-9));
     var field = document.getElementById("id_minutes_done");
     if (field) field.value = String(minutes);

@@ -105,6 +105,13 @@ def test_running_seed_demo_again_changes_nothing_and_prints_the_logins(seeded):
         assert login in out.getvalue()
 
 
+def test_demo_maria_signs_in_with_her_records_one_address(seeded, rf, settings):
+    maria = Patient.objects.get(user__username="maria")
+    assert maria.user.email == maria.email == "maria.lopez@example.org"
+    request = rf.post("/portal/login/")
+    assert authenticate(request, username=maria.email, password=settings.DEMO_PASSWORD)
+
+
 def test_demo_logins_work(seeded, client, settings, rf):
     # Through authenticate() with a request, as a sign-in page calls it (django-axes needs it).
     for username in ("hughes", "admin", "patel", "maria"):

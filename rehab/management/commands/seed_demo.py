@@ -122,8 +122,8 @@ class Command(BaseCommand):
             "  admin    Django admin (superuser)         -> /admin/"
         )
 
-    def _user(self, username, password, **fields) -> User:
-        user = User(username=username, email=f"{username}@riverside.example", **fields)
+    def _user(self, username, password, *, email: str = "", **fields) -> User:
+        user = User(username=username, email=email or f"{username}@riverside.example", **fields)
         user.set_password(password)
         user.save()
         return user
@@ -160,8 +160,10 @@ class Command(BaseCommand):
         today = timezone.now().astimezone(zoneinfo.ZoneInfo(CLINIC_TZ)).date()
         for n, profile in enumerate(PROFILES):
             actor = (lead if n % 2 == 0 else colleague).user
+            email = f"{profile.first_name.lower()}.{profile.last_name.lower()}@example.org"
+            # Maria signs in with her record's address: one address, as the portal keeps it.
             portal_user = (
-                self._user("maria", password, first_name="Maria", last_name="Lopez")
+                self._user("maria", password, email=email, first_name="Maria", last_name="Lopez")
                 if n == 0
                 else None
             )
@@ -174,7 +176,7 @@ class Command(BaseCommand):
                 date_of_birth=dt.date(
                     1950 + rng.randrange(40), rng.randrange(1, 13), rng.randrange(1, 28)
                 ),
-                email=f"{profile.first_name.lower()}.{profile.last_name.lower()}@example.org",
+                email=email,
                 timezone_name=profile.timezone,
                 external_id=f"RW-{1001 + n}",
                 user=portal_user,
