@@ -101,7 +101,7 @@ def test_the_emergency_referral_leads_today_and_its_banner_is_acted_on(
     expect(
         page.get_by_role("region", name="Emergency referral: not yet recorded as acted on")
     ).to_have_count(0)
-    screenings = page.get_by_role("region", name="Screenings")
+    screenings = page.get_by_role("region", name="Screenings", exact=True)
     expect(screenings).to_contain_text("by Priya Patel: Referred to A&E by ambulance")
     expect(page.get_by_role("region", name="Who viewed or changed this record")).to_contain_text(
         "Recorded a referral as acted on"
