@@ -155,6 +155,9 @@ def today(request):
                 safety=safety_lines(prescription, plan.constraints_obj),
                 timer=_timer(prescription),
                 schedule_words=_days_words(plan.schedule_days),
+                # Days the clinician set that differ from the level's sessions a week are named
+                # as days, never as "3 times a week: Monday, ..., Saturday".
+                schedule_count=len(set(plan.schedule_days)),
                 scheduled_today=local_today.weekday() in plan.schedule_days,
                 next_walking_day=_next_walking_day(plan.schedule_days, local_today),
             )

@@ -71,7 +71,22 @@ def page_height(page) -> int:
     return page.evaluate("document.documentElement.scrollHeight")
 
 
-def test_today_shows_what_to_do_and_the_start_button_on_the_first_screen(phone, axe_check):
+@pytest.fixture
+def rest_day_phone(plan, live_server, page, sign_in):
+    """The same patient on a rest day, walking three days a week as the levels ask."""
+    the_plan, user = plan
+    today = dt.datetime.now(dt.UTC).date()
+    the_plan.schedule_days = sorted((today.weekday() + ahead) % 7 for ahead in (1, 3, 5))
+    the_plan.save(update_fields=["schedule_days"])
+    sign_in(page, user.username, "pw", door="patients")
+    expect(page.get_by_role("heading", name="Today is a rest day")).to_be_visible()
+    return page
+
+
+@pytest.mark.parametrize("day", ["phone", "rest_day_phone"])
+def test_today_shows_what_to_do_and_the_start_button_on_the_first_screen(day, request, axe_check):
+    # On a walking day and on a rest day (when a walk done anyway can still be timed).
+    phone = request.getfixturevalue(day)
     sentences = phone.locator(".prescription .sentences li")
     expect(sentences.first).to_be_visible()
     start = phone.get_by_role("button", name="Start")

@@ -97,6 +97,19 @@ def test_today_says_what_to_do_in_plain_sentences(portal, plan):
 
 
 @freeze_time(NOW)
+def test_walking_days_other_than_the_levels_sessions_a_week_are_named_as_days(portal, plan):
+    # The clinician set six walking days; the level asks for 3 a week: never "3 times a week:
+    # Monday, Tuesday, ..., Saturday".
+    plan.schedule_days = [0, 1, 2, 3, 4, 5]
+    plan.save(update_fields=["schedule_days"])
+
+    text = _text(portal.get(TODAY_URL))
+
+    assert "Your walking days: Monday, Tuesday, Wednesday, Thursday, Friday and Saturday." in text
+    assert "3 times a week" not in text
+
+
+@freeze_time(NOW)
 def test_today_shows_the_treadmill_safety_instructions_under_stay_safe(portal):
     text = _text(portal.get(TODAY_URL))
 
@@ -190,8 +203,9 @@ def test_rest_day_says_so_and_names_the_next_walking_day(portal, plan):
     text = _text(_visit_on("2026-03-03 10:00", portal, plan))  # a Tuesday
 
     assert "Today is a rest day" in text
-    assert "Your next walk is on Wednesday 4 March." in text
+    assert "Next walk: Wednesday 4 March." in text
     assert "What to do today" not in text
+    assert "If you walked today anyway, fill this in" in text
 
 
 @freeze_time(NOW)
