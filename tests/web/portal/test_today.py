@@ -203,7 +203,7 @@ def test_rest_day_says_so_and_names_the_next_walking_day(portal, plan):
     text = _text(_visit_on("2026-03-03 10:00", portal, plan))  # a Tuesday
 
     assert "Today is a rest day" in text
-    assert "Next walk: Wednesday 4 March." in text
+    assert "Your next walk, on Wednesday 4 March:" in text
     assert "What to do today" not in text
     assert "If you walked today anyway, fill this in" in text
 
