@@ -74,16 +74,22 @@ def main() -> None:
             sign_in(desk, base, "clinic", "hughes", password)
             desk.goto(f"{base}/clinic/")
             desk.screenshot(path=OUT / "dashboard-today.png", full_page=False)
-            # The patient at the top of the list: the one who needs attention first.
+            # The patient at the top of the list, the one who needs attention first: an emergency
+            # referral not yet acted on, its banner at the top of the page.
             desk.locator("table a[href*='/clinic/patients/']").first.click()
             desk.wait_for_load_state()
             desk.screenshot(path=OUT / "dashboard-patient.png", full_page=False)
             phone = browser.new_context(
-                viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True
+                # A small phone's screen (360 x 740): the one the portal is designed and tested for.
+                viewport={"width": 360, "height": 740},
+                device_scale_factor=2,
+                is_mobile=True,
             ).new_page()
             sign_in(phone, base, "portal", "maria", password)
             phone.goto(f"{base}/portal/")
             phone.screenshot(path=OUT / "portal-today.png", full_page=False)
+            phone.goto(f"{base}/portal/log/")
+            phone.screenshot(path=OUT / "portal-log.png", full_page=False)
             phone.goto(f"{base}/portal/progress/")
             phone.screenshot(path=OUT / "portal-progress.png", full_page=False)
             browser.close()
