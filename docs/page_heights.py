@@ -6,7 +6,7 @@ also saves each page's full-length screenshot there.
 
     .venv/bin/python docs/page_heights.py
 
-Like docs/screenshots.py it runs on its own throwaway database (a temporary VAR_DIR), so it never
+Like docs/screenshots.py it runs on its own throwaway database (docs/demo_site.py), so it never
 touches var/. These are the figures the README's portal section quotes; rerun it after a layout
 change and compare.
 """
@@ -14,20 +14,12 @@ change and compare.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
+from demo_site import ARGS, CHROMIUM, demo_site, manage
 from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 WIDTH, HEIGHT = 360, 740
 # PAGE_HEIGHTS_SHOTS=/some/dir also saves each page's full-length screenshot there, to look at.
 SHOTS = os.environ.get("PAGE_HEIGHTS_SHOTS")
@@ -65,20 +57,6 @@ MEASURE = """() => {
 }"""
 
 
-def manage(*args: str, env: dict) -> str:
-    return subprocess.run(
-        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    ).stdout
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 # The demo patient's latest walk, its next-morning pain not told yet (the demo logs carry it), so
 # the next-morning page shows its question. Run after Today is measured: Today then asks it too.
 FORGET_MORNING = (
@@ -99,30 +77,9 @@ SCHEDULE = (
 
 
 def main() -> None:
-    var = tempfile.mkdtemp(prefix="retrowalk-heights-")
-    env = {**os.environ, "VAR_DIR": var, "DEBUG": "true", "CELERY_TASK_ALWAYS_EAGER": "true"}
-    env.pop("DATABASE_URL", None)
-    manage("migrate", "--noinput", env=env)
-    manage("load_protocols", env=env)
-    manage("seed_demo", env=env)
-    port = free_port()
-    server = subprocess.Popen(
-        [PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
     rows = []
-    try:
-        for _ in range(60):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.5)
-        password = env.get("DEMO_PASSWORD", "retrowalk-demo")
+    with demo_site("retrowalk-heights-") as site:
+        base, password, env = site.base, site.password, site.env
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             phone = browser.new_context(
@@ -174,10 +131,6 @@ def main() -> None:
                         path=Path(SHOTS) / f"{name.lower().replace(' ', '-')}.png", full_page=True
                     )
             browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        shutil.rmtree(var, ignore_errors=True)
     print(
         f"Portal pages at {WIDTH} x {HEIGHT}, demo patient maria, on a {time.strftime('%A')}; "
         f"one screen = {HEIGHT} px\n"

@@ -1,72 +1,19 @@
 """Takes the README's screenshots from the demo clinic in Debian's chromium: `make screenshots`.
 
-Runs on its own throwaway database (a temporary VAR_DIR), so it never touches var/.
+Runs on its own throwaway database (docs/demo_site.py), so it never touches var/.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
-from pathlib import Path
-
+from demo_site import ARGS, CHROMIUM, ROOT, demo_site, sign_in
 from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
-PYTHON = sys.executable
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def manage(*args: str, env: dict) -> None:
-    subprocess.run(
-        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
-    )
-
-
-def sign_in(page, base: str, door: str, username: str, password: str) -> None:
-    page.goto(f"{base}/{door}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
 
 
 def main() -> None:
-    var = tempfile.mkdtemp(prefix="retrowalk-shots-")
-    env = {**os.environ, "VAR_DIR": var, "DEBUG": "true", "CELERY_TASK_ALWAYS_EAGER": "true"}
-    env.pop("DATABASE_URL", None)
-    manage("migrate", "--noinput", env=env)
-    manage("load_protocols", env=env)
-    manage("seed_demo", env=env)
-    port = free_port()
-    server = subprocess.Popen(
-        [PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(60):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.5)
-        password = env.get("DEMO_PASSWORD", "retrowalk-demo")
+    with demo_site("retrowalk-shots-") as site:
+        base, password = site.base, site.password
         OUT.mkdir(parents=True, exist_ok=True)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -93,10 +40,6 @@ def main() -> None:
             phone.goto(f"{base}/portal/progress/")
             phone.screenshot(path=OUT / "portal-progress.png", full_page=False)
             browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        shutil.rmtree(var, ignore_errors=True)
     for name in sorted(OUT.glob("*.png")):
         print(name.relative_to(ROOT))
 
