@@ -75,6 +75,7 @@ from rehab.models import (  # noqa: E402
     Alert,
     AuditEvent,
     Clinic,
+    ClinicalNote,
     Clinician,
     Plan,
     Protocol,
@@ -94,13 +95,14 @@ def fail(message: str) -> None:
     sys.exit(1)
 
 
-def wait_for(predicate, seconds: float, what: str) -> float:
-    """Seconds until predicate() holds; fails the check after `seconds`."""
+def wait_for(predicate, seconds: float, what: str, *, every: float = 0.5) -> float:
+    """Seconds until predicate() holds, asked every `every` seconds; fails the check after
+    `seconds`."""
     started = time.monotonic()
     while time.monotonic() - started < seconds:
         if predicate():
             return time.monotonic() - started
-        time.sleep(0.5)
+        time.sleep(every)
     fail(f"timed out after {seconds:.0f} s waiting for {what}")
     return seconds
 
@@ -210,8 +212,10 @@ def patient_with_plan(clinic: Clinic, assigner: Clinician, name: str, *, days: i
     )
 
 
-def long_history(plan: Plan) -> None:
-    """A year of daily sessions with notes: a report that takes a while to render."""
+def long_history(plan: Plan, author) -> None:
+    """A year of daily sessions with notes, and three clinical notes a day: a clinician's report
+    that takes seconds to render (about 3 s), a window wide enough to kill its worker in.
+    Without the clinical notes it rendered in half a second, sometimes between two looks."""
     start = plan.start_date
     SessionLog.objects.bulk_create(
         SessionLog(
@@ -230,6 +234,15 @@ def long_history(plan: Plan) -> None:
             notes=f"Day {n}: " + "a longer note about the session. " * 6,
         )
         for n in range(364)
+    )
+    ClinicalNote.objects.bulk_create(
+        ClinicalNote(
+            patient=plan.patient,
+            author=author,
+            noted_on=start + dt.timedelta(days=n // 3),
+            text=f"Call {n}: " + "Reviewed the walking log with the patient by phone. " * 30,
+        )
+        for n in range(364 * 3)
     )
 
 
@@ -458,7 +471,7 @@ def check_outage(mail_dir: Path) -> None:
 
         # A worker killed mid-render, with the production visibility timeout.
         slow_plan = patient_with_plan(clinic, assigner, "history", days=364)
-        long_history(slow_plan)
+        long_history(slow_plan, assigner.user)
         report = services.report_request(
             patient=slow_plan.patient,
             audience="clinician",
@@ -469,6 +482,7 @@ def check_outage(mail_dir: Path) -> None:
             lambda: Report.objects.get(pk=report.pk).status == "rendering",
             60,
             "the long report to start rendering",
+            every=0.05,
         )
         stop(first_worker, signal.SIGKILL)
         killed = time.monotonic()
