@@ -1232,20 +1232,24 @@ def _session_record(log: SessionLog) -> clinical_progression.SessionRecord:
         dizziness=log.dizziness,
         chest_pain=log.chest_pain,
         setting=log.setting,
+        speed_kmh=None if log.speed_kmh is None else float(log.speed_kmh),
+        incline_pct=None if log.incline_pct is None else float(log.incline_pct),
     )
 
 
-OFF_PLAN_CODE = "setting_not_allowed"
+# The reasons that name a session done outside what the plan allows (a setting, a speed or a
+# slope beyond the screening's constraints).
+OFF_PLAN_CODES = frozenset(clinical_progression.OUTSIDE_PLAN_CODES)
 
 
 def _off_plan_news(reasons: list[dict], last: ProgressionDecision | None) -> bool:
-    """The decision names a session outside the plan's settings that the previous decision did
-    not: the clinicians hear of each such session once, not again at every evaluation while it
-    stays in the window (the reason's words name the settings and days)."""
-    new = {r["text"] for r in reasons if r["code"] == OFF_PLAN_CODE}
+    """The decision names a session outside the plan (its settings, speed or slope) that the
+    previous decision did not: the clinicians hear of each such session once, not again at every
+    evaluation while it stays in the window (the reason's words name what and which days)."""
+    new = {r["text"] for r in reasons if r["code"] in OFF_PLAN_CODES}
     if not new:
         return False
-    old = {r.get("text") for r in (last.reasons if last else []) if r.get("code") == OFF_PLAN_CODE}
+    old = {r.get("text") for r in (last.reasons if last else []) if r.get("code") in OFF_PLAN_CODES}
     return not new <= old
 
 
@@ -2145,7 +2149,7 @@ _DECISION_ALERTS = {
         (),
         clinical_progression.HOLD_ALERT_EVENTS,
     ),
-    Alert.Kind.OFF_PLAN: (alert_off_plan_subject, "emails/alert_off_plan", (), (OFF_PLAN_CODE,)),
+    Alert.Kind.OFF_PLAN: (alert_off_plan_subject, "emails/alert_off_plan", (), OFF_PLAN_CODES),
 }
 
 

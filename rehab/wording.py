@@ -33,6 +33,7 @@ BECAUSE: dict[str, str] = {
     "setting_not_allowed": (
         "you walked somewhere your plan does not list, so your clinic will check with you first"
     ),
+    "beyond_limits": "you walked faster or steeper than your health check allows",
     "too_few_sessions": "there were not yet enough sessions to decide on a change",
     "low_adherence": "some planned sessions were missed",
     "min_days": "you need a few more days at this level before moving on",

@@ -43,6 +43,8 @@ REASON_CODES: dict[str, str] = {
     "dizziness": "Dizziness was reported: hold and alert the clinician.",
     "setting_not_allowed": "A session was logged on a setting the plan does not allow: hold and "
     "alert the clinician.",
+    "beyond_limits": "A session was logged faster or steeper than the screening's limits: hold "
+    "and alert the clinician.",
     "lowest_level": "Regression was indicated at the first level: hold, the clinician reviews.",
     "too_few_sessions": "Fewer sessions in the window than the minimum needed to judge progress.",
     "low_adherence": "Fewer than the required share of prescribed sessions were logged.",
@@ -61,7 +63,11 @@ REASON_CODES: dict[str, str] = {
 }
 
 # These hold or regress but still need a clinician's eyes; pause always alerts.
-_ALERT_CODES = frozenset({"near_fall", "dizziness", "lowest_level", "setting_not_allowed"})
+_ALERT_CODES = frozenset(
+    {"near_fall", "dizziness", "lowest_level", "setting_not_allowed", "beyond_limits"}
+)
+# A session outside what the plan allows (§3's constraints): kept as recorded, held, alerted.
+OUTSIDE_PLAN_CODES = ("setting_not_allowed", "beyond_limits")
 # The adverse events that hold and alert (CLINICAL.md §4.1): a session reporting one tells the
 # clinician at once, as a pause does.
 HOLD_ALERT_EVENTS = ("near_fall", "dizziness")
@@ -185,6 +191,9 @@ class SessionRecord:
     # Where the session was done (a code of levels.SETTINGS); None when not known, which no
     # rule then judges.
     setting: str | None = None
+    # How fast and how steep it was done; None when not known, which no rule then judges.
+    speed_kmh: float | None = None
+    incline_pct: float | None = None
 
     def __post_init__(self) -> None:
         if self.setting is not None and self.setting not in SETTINGS:
@@ -372,6 +381,38 @@ def _setting_reasons(
             "setting_not_allowed",
             f"Logged on a setting the plan does not allow: {'; '.join(by_setting)} (the plan "
             f"allows: {allowed_words}). Staying at this level; the clinician has been alerted.",
+            HOLD,
+        )
+    ]
+
+
+def _limit_reasons(window: Sequence[SessionRecord], constraints: Constraints) -> list[Reason]:
+    """Sessions done faster or steeper than the screening allows (its speed and incline caps,
+    §3): what happened is kept as recorded; progression holds and the clinician is alerted."""
+    parts = []
+    cap = constraints.max_speed_kmh
+    if cap is not None:
+        fast = [s for s in window if s.speed_kmh is not None and s.speed_kmh > cap + _EPSILON]
+        parts += [
+            f"{_num(s.speed_kmh)} km/h on {_days_list([s])} (the plan allows at most {_num(cap)} "
+            "km/h)"
+            for s in fast
+        ]
+    cap = constraints.max_incline_pct
+    if cap is not None:
+        steep = [s for s in window if s.incline_pct is not None and s.incline_pct > cap + _EPSILON]
+        allows = "no slope" if cap == 0 else f"a slope of at most {_num(cap)} %"
+        parts += [
+            f"a {_num(s.incline_pct)} % slope on {_days_list([s])} (the plan allows {allows})"
+            for s in steep
+        ]
+    if not parts:
+        return []
+    return [
+        Reason(
+            "beyond_limits",
+            f"Logged beyond the screening's limits: {'; '.join(parts)}. Staying at this level; "
+            "the clinician has been alerted.",
             HOLD,
         )
     ]
@@ -660,6 +701,7 @@ def evaluate(
 
     reasons = _pause_and_alert_reasons(window, settings)
     reasons += _setting_reasons(window, levels[current], constraints)
+    reasons += _limit_reasons(window, constraints)
     reasons += _regress_reasons(window, settings)
     reasons += _hold_reasons(
         levels=levels,

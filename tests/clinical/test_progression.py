@@ -803,6 +803,64 @@ def test_current_outside_the_ladder_is_rejected(current):
         run(current=current)
 
 
+# --- a session beyond the screening's speed and slope limits (§3 constraints, §4 hold) ---------
+
+
+def test_a_session_faster_than_the_cap_holds_and_alerts_in_words():
+    sessions = [*good_week(speed_kmh=1.5)[:2], session(1, speed_kmh=2.5)]
+    decision = run(sessions=sessions, constraints=Constraints(max_speed_kmh=1.5))
+    assert decision.outcome == "hold"
+    assert decision.alert is True
+    assert codes(decision) == ["beyond_limits"]
+    assert reason(decision, "beyond_limits").text == (
+        "Logged beyond the screening's limits: 2.5 km/h on 13 March (the plan allows at most "
+        "1.5 km/h). Staying at this level; the clinician has been alerted."
+    )
+
+
+def test_a_slope_on_a_plan_that_allows_none_holds_and_names_it():
+    sessions = [*good_week()[:2], session(1, incline_pct=4)]
+    decision = run(sessions=sessions, constraints=Constraints(max_incline_pct=0))
+    assert decision.outcome == "hold"
+    assert reason(decision, "beyond_limits").text == (
+        "Logged beyond the screening's limits: a 4 % slope on 13 March (the plan allows no "
+        "slope). Staying at this level; the clinician has been alerted."
+    )
+
+
+def test_speed_and_slope_beyond_are_named_together_day_by_day():
+    sessions = [session(5, speed_kmh=2), session(3, incline_pct=6), session(1, speed_kmh=1.5)]
+    limits = Constraints(max_speed_kmh=1.5, max_incline_pct=5)
+    text = reason(run(sessions=sessions, constraints=limits), "beyond_limits").text
+    assert text == (
+        "Logged beyond the screening's limits: 2 km/h on 9 March (the plan allows at most 1.5 "
+        "km/h); a 6 % slope on 11 March (the plan allows a slope of at most 5 %). Staying at this "
+        "level; the clinician has been alerted."
+    )
+
+
+@pytest.mark.parametrize(
+    ("speed", "incline"), [(1.5, 0), (1.0, 0), (None, 0), (None, None), (1.5, None)]
+)
+def test_at_or_under_the_limits_or_unknown_still_advances(speed, incline):
+    sessions = good_week(speed_kmh=speed, incline_pct=incline)
+    decision = run(sessions=sessions, constraints=Constraints(max_speed_kmh=1.5, max_incline_pct=0))
+    assert "beyond_limits" not in codes(decision)
+    assert decision.outcome == "advance"
+
+
+def test_without_caps_any_speed_or_slope_is_the_plans_own_business():
+    decision = run(sessions=good_week(speed_kmh=6.0, incline_pct=12))
+    assert "beyond_limits" not in codes(decision)
+
+
+def test_a_pause_still_wins_over_the_limits_hold_and_names_both():
+    sessions = [*good_week()[:2], session(1, speed_kmh=3.0, chest_pain=True)]
+    decision = run(sessions=sessions, constraints=FALL_RISK)
+    assert decision.outcome == "pause"
+    assert "beyond_limits" in codes(decision)
+
+
 def test_vocabulary_constants():
     assert OUTCOMES == ("advance", "hold", "regress", "pause")
     assert SWELLING == ("none", "same", "more")
@@ -816,6 +874,7 @@ def test_every_code_is_described_and_reachable():
         {"sessions": [*good_week(), session(1, fall=True, chest_pain=True, pain_after=9)]},
         {"sessions": [*good_week(), session(1, near_fall=True, dizziness=True)]},
         {"sessions": [*good_week(), session(1, setting=OVERGROUND)]},
+        {"sessions": [*good_week(), session(1, speed_kmh=3.0)], "constraints": FALL_RISK},
         {"sessions": [*good_week(), session(1, pain_worst=6, effort=7, pain_next_morning=4)]},
         {"current": 0, "sessions": good_week(minutes_done=10, pain_worst=6)},
         {"sessions": [session(1, swelling="more", pain_next_morning=None, minutes_done=1)]},

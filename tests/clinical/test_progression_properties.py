@@ -52,6 +52,7 @@ class DayLog:
     dizziness: bool
     chest_pain: bool
     setting: str | None = None  # None: the level's own setting (what the portal prefills)
+    speed_kmh: float | None = None  # None: not told
 
     def record(self, day: date, level: Level) -> SessionRecord:
         minutes = level.minutes if self.minutes_done is None else self.minutes_done
@@ -69,6 +70,7 @@ class DayLog:
             dizziness=self.dizziness,
             chest_pain=self.chest_pain,
             setting=level.setting if self.setting is None else self.setting,
+            speed_kmh=self.speed_kmh,
         )
 
 
@@ -87,6 +89,8 @@ any_logs = st.builds(
     chest_pain=rare,
     # Mostly the level's own setting; now and then any setting, as a clinic system may record.
     setting=st.one_of(st.none(), st.none(), st.none(), st.sampled_from(list(SETTINGS))),
+    # Mostly not told; now and then any speed, at times beyond a constraint's cap.
+    speed_kmh=st.one_of(st.none(), st.none(), st.none(), st.sampled_from((1.0, 1.5, 2.0, 3.5))),
 )
 
 
@@ -220,6 +224,12 @@ def simulate(
             assert decision.outcome != "advance"
             assert decision.alert
             assert "setting_not_allowed" in [r.code for r in decision.reasons]
+        cap = constraints.max_speed_kmh
+        if cap is not None and any(s.speed_kmh is not None and s.speed_kmh > cap for s in window):
+            # A session faster than the screening allows never advances and always alerts.
+            assert decision.outcome != "advance"
+            assert decision.alert
+            assert "beyond_limits" in [r.code for r in decision.reasons]
         if decision.outcome == "advance":
             assert len(window) >= rules.hold_min_sessions
             assert (today - level_started_on).days >= ladder[current].min_days

@@ -141,3 +141,41 @@ def test_the_api_records_an_overground_session_then_holds_and_alerts(
     assert {m.subject for m in mail.outbox} == {
         f"Session outside the plan: patient record {plan.patient.pk}"
     }
+
+
+def test_the_api_records_a_session_faster_than_the_screening_allows_then_holds_and_alerts(
+    plan, team, django_capture_on_commit_callbacks
+):
+    # Fall-risk constraints cap the speed at 1.5 km/h: a clinic system records 2.5 as it was.
+    lead, _ = team
+    assert plan.constraints["max_speed_kmh"] == 1.5
+    _, raw = services.api_key_create(clinic=lead.clinic, name="EHR", actor=None)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    day = plan.patient.local_today()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(
+            "/api/v1/sessions/",
+            {"plan": plan.pk, "date": str(day), **good_session(speed_kmh=2.5)},
+            format="json",
+        )
+    assert response.status_code == 201, response.content
+    assert response.json()["speed_kmh"] in (2.5, "2.5")
+    decision = api.get(f"/api/v1/decisions/?plan={plan.pk}&ordering=-id").json()["results"][0]
+    assert decision["outcome"] == "hold"
+    assert decision["alert"] is True
+    text = next(r["text"] for r in decision["reasons"] if r["code"] == "beyond_limits")
+    assert text.startswith("Logged beyond the screening's limits: 2.5 km/h on ")
+    assert "(the plan allows at most 1.5 km/h)" in text
+    assert {m.subject for m in mail.outbox} == {
+        f"Session outside the plan: patient record {plan.patient.pk}"
+    }
+    assert "2.5 km/h on " in mail.outbox[0].body
+    assert "outside what the plan allows (its setting, speed or slope)" in mail.outbox[0].body
+
+
+def test_a_session_at_the_speed_cap_alerts_nobody(plan, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        _log(plan, TODAY, speed_kmh=1.5)
+    assert not Alert.objects.exists()
+    assert mail.outbox == []
