@@ -21,7 +21,6 @@ from django import forms
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.clinical import questionnaires
 from rehab.clinical.levels import KNEE_CONDITIONS
-from rehab.errors import RehabError
 from rehab.models import DATE_RANGE, NOTE_MAX, SETTING_CHOICES, SessionLog
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -386,22 +385,6 @@ OUTCOME_FORMS: dict[str, type[OutcomeForm]] = {
     "odi": OdiForm,
     "womac": WomacForm,
 }
-
-
-def apply_outcome_errors(form: OutcomeForm, error: RehabError) -> None:
-    """outcome_record's refusal on the form: each answer's message on its field, the rest (and
-    the summary) at the top. Everything typed stays."""
-    for key, messages in error.fields.items():
-        name = form.field_for(key)
-        for message in messages:
-            words = form.message_for(key, message)
-            if name is not None:
-                if words not in form.errors.get(name, []):
-                    form.add_error(name, words)
-            elif words not in form.non_field_errors():
-                form.add_error(None, words)
-    if not error.fields or error.code != "validation_error":
-        form.add_error(None, error.message)
 
 
 # --- Clinical note ----------------------------------------------------------------------------

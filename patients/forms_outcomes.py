@@ -2,8 +2,8 @@
 
 A form only parses what the patient ticked or typed into the answers dict that
 `services.outcome_record` scores (rehab/clinical/outcomes.py); whether the answers are complete
-and in range is the service's to say, and `apply_outcome_errors` puts what it says back on the
-form in plain words, next to the question it is about.
+and in range is the service's to say, and `rehab.web.apply_outcome_errors` puts what it says back
+on the form in plain words, next to the question it is about.
 
 The wording of KOOS's 42 items and RMDQ's 24 sentences is the published one, word for word, kept
 as data in rehab/clinical/questionnaires.py (its sources are named there); `ITEM_TEXTS` reads it.
@@ -492,19 +492,3 @@ def page_of_error(pages: tuple[QuestionPage, ...], keys) -> int:
         if any(key in page.items or key in page.subscales for key in keys):
             return number
     return len(pages) - 1
-
-
-def apply_outcome_errors(form: QuestionnaireForm, error) -> None:
-    """Put a RehabError from outcome_record on the form in plain words: each answer's message on
-    its question, the rest at the top. Everything the patient typed stays on the form."""
-    for key, messages in error.fields.items():
-        for message in messages:
-            words = form.message_for(key, message)
-            name = form.field_for(key)
-            if name is not None:
-                if words not in form.errors.get(name, []):
-                    form.add_error(name, words)
-            elif words not in form.non_field_errors():
-                form.add_error(None, words)
-    if not error.fields or error.code != "validation_error":
-        form.add_error(None, error.message)

@@ -905,10 +905,12 @@ class Alert(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
+            # One alert of each kind per clinician and decision: a near fall on a session done
+            # outside the plan is two alerts (hold and off-plan), neither hiding the other.
             models.UniqueConstraint(
-                fields=["clinician", "decision"],
+                fields=["clinician", "decision", "kind"],
                 condition=Q(decision__isnull=False),
-                name="one_pause_alert_per_clinician_decision",
+                name="one_alert_per_clinician_decision_kind",
             ),
             models.UniqueConstraint(
                 fields=["clinician", "day"],

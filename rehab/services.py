@@ -1152,6 +1152,15 @@ def session_log(
         # pause's outbox path; a pause alerts by itself.
         _decision_alerts_record(decision, kind=Alert.Kind.HOLD)
         outbox.enqueue_after_commit("alert_pause", decision.pk)
+    if decision.outcome != ProgressionDecision.Outcome.PAUSE and clinical_progression.outside_plan(
+        _session_record(log), plan.level_objs()[log.level_index], plan.constraints_obj
+    ):
+        # A session done outside what the plan allows (a setting, a speed or a slope beyond the
+        # screening's): the rules hold, and the clinicians are told at once, for the session
+        # that is (a later evaluation still naming it alerts nobody again, however the window's
+        # words change); a pause alerts by itself.
+        _decision_alerts_record(decision, kind=Alert.Kind.OFF_PLAN)
+        outbox.enqueue_after_commit("alert_pause", decision.pk)
     return log
 
 
@@ -1242,17 +1251,6 @@ def _session_record(log: SessionLog) -> clinical_progression.SessionRecord:
 OFF_PLAN_CODES = frozenset(clinical_progression.OUTSIDE_PLAN_CODES)
 
 
-def _off_plan_news(reasons: list[dict], last: ProgressionDecision | None) -> bool:
-    """The decision names a session outside the plan (its settings, speed or slope) that the
-    previous decision did not: the clinicians hear of each such session once, not again at every
-    evaluation while it stays in the window (the reason's words name what and which days)."""
-    new = {r["text"] for r in reasons if r["code"] in OFF_PLAN_CODES}
-    if not new:
-        return False
-    old = {r.get("text") for r in (last.reasons if last else []) if r.get("code") in OFF_PLAN_CODES}
-    return not new <= old
-
-
 @transaction.atomic
 def progression_evaluate(
     *, plan: Plan, trigger: str, today: dt.date | None = None, actor: Actor = None
@@ -1340,11 +1338,6 @@ def _evaluate_locked(
         outbox.enqueue_after_commit("alert_pause", decision.pk)
     elif status == Status.APPLIED:
         _move_level(plan, result.to_level, today)
-    if result.outcome != Outcome.PAUSE and _off_plan_news(reasons, last):
-        # A session a clinic system recorded on a setting the screening forbids: hold (the
-        # rules did) and tell the clinicians at once, through the same outbox as a pause.
-        _decision_alerts_record(decision, kind=Alert.Kind.OFF_PLAN)
-        outbox.enqueue_after_commit("alert_pause", decision.pk)
     if mark_stale:
         _dashboard_stale(plan.patient_id)
     audit_record(
@@ -1519,7 +1512,8 @@ def questionnaire_draft_save(
     *, patient: Patient, measure: str, answers: dict[str, Any], page: int, actor: Actor
 ) -> QuestionnaireDraft:
     """Keep a page of a long questionnaire's answers, so that the patient resumes at `page`
-    (0-based) with them. `answers` are the page's own: they replace that page's earlier ones.
+    (0-based) with them. `answers` are the page's own, laid over the draft's earlier ones (an
+    answer can be changed, not cleared).
     Whether they are complete is outcome_record's to say when the questionnaire is finished;
     here only that they are this measure's items, each a plain value."""
     _require_active_patient(patient)
@@ -2181,7 +2175,13 @@ def alerts_for_decision(*, decision_id: int, now: dt.datetime | None = None) -> 
     # when a logged session triggered the decision (services.session_log evaluates at once).
     session = None
     if decision.trigger == ProgressionDecision.Trigger.SESSION:
-        session = plan.sessions.order_by("-id").first()
+        # Logged in the decision's own transaction, so no later than it: an alert sent late
+        # (by the sweep) never quotes a session logged after the one that caused it.
+        session = (
+            plan.sessions.filter(created_at__lte=decision.created_at)
+            .order_by("-created_at", "-id")
+            .first()
+        )
     sent = 0
     pending = Alert.objects.filter(decision=decision, status=Alert.Status.PENDING)
     for alert in pending.select_related("clinician__user"):
@@ -2930,10 +2930,15 @@ def kept_form_keep(
 
 @transaction.atomic
 def kept_forms_purge(*, now: dt.datetime | None = None) -> int:
-    """Remove the kept forms past PORTAL_KEPT_FORM_HOURS (beat, hourly). Not audited one by one:
-    each was audited when kept, and what is removed was never saved anywhere."""
-    deleted, _ = KeptForm.objects.filter(expires_at__lte=now or timezone.now()).delete()
-    return deleted
+    """Remove the kept forms past PORTAL_KEPT_FORM_HOURS and the questionnaire drafts past
+    QUESTIONNAIRE_DRAFT_DAYS (beat, hourly): answers nobody will be offered again are not kept.
+    Not audited one by one: each was audited when kept or saved, and none was ever scored."""
+    now = now or timezone.now()
+    forms, _ = KeptForm.objects.filter(expires_at__lte=now).delete()
+    drafts, _ = QuestionnaireDraft.objects.filter(
+        updated_at__lt=selectors.questionnaire_draft_fresh_since(now)
+    ).delete()
+    return forms + drafts
 
 
 @transaction.atomic

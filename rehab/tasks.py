@@ -156,7 +156,8 @@ def audit_seal() -> int:
 
 @shared_task(acks_late=True)
 def kept_forms_purge() -> int:
-    """Hourly: remove the portal forms kept over an ended sign-in that nobody came back for."""
+    """Hourly: remove the portal forms kept over an ended sign-in that nobody came back for, and
+    the questionnaire drafts too old to be resumed."""
     return services.kept_forms_purge()
 
 

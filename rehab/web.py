@@ -256,3 +256,21 @@ def apply_errors(
             placed = True
     if not placed or error.code != "validation_error":
         form.add_error(None, error.message)
+
+
+def apply_outcome_errors(form: forms.Form, error: RehabError) -> None:
+    """outcome_record's refusal on a questionnaire form (the portal's or the dashboard's): each
+    answer's message on its question, in the form's own words (`form.field_for(key)` names the
+    field of a service key, `form.message_for(key, message)` words the message), the rest and
+    the summary at the top. Everything typed stays on the form."""
+    for key, messages in error.fields.items():
+        name = form.field_for(key)
+        for message in messages:
+            words = form.message_for(key, message)
+            if name is not None:
+                if words not in form.errors.get(name, []):
+                    form.add_error(name, words)
+            elif words not in form.non_field_errors():
+                form.add_error(None, words)
+    if not error.fields or error.code != "validation_error":
+        form.add_error(None, error.message)

@@ -20,7 +20,6 @@ from clinicians.access import clinician_required
 from clinicians.forms_work import (
     ADVERSE_EVENTS,
     OUTCOME_FORMS,
-    apply_outcome_errors,
     supervised_session_form,
 )
 from rehab import selectors, services
@@ -28,7 +27,7 @@ from rehab.audit import audit_record
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.errors import RehabError
 from rehab.models import Plan
-from rehab.web import apply_errors
+from rehab.web import apply_errors, apply_outcome_errors
 
 
 def _patient(request, pk: int):

@@ -25,6 +25,7 @@ from rehab.audit import audit_reads, audit_record
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.errors import RehabError
 from rehab.models import Report
+from rehab.web import apply_outcome_errors
 
 # Charts are drawn this size and scaled by the browser (viewBox, width 100 %): about 1:1 on a
 # 360 px phone (310 px for the drawing), with 13-unit labels, so they are at least 12 px there.
@@ -231,7 +232,7 @@ def questionnaire(request, measure: str):
                     patient=patient, measure=measure, answers=form.answers(), actor=request.user
                 )
             except RehabError as error:
-                forms_outcomes.apply_outcome_errors(form, error)
+                apply_outcome_errors(form, error)
                 code = error.status
             else:
                 messages.success(
@@ -299,7 +300,7 @@ def _questionnaire_pages(request, *, measure: str, pages, context: dict):
                         page=pages[index],
                     )
                     form.is_valid()
-                    forms_outcomes.apply_outcome_errors(form, error)
+                    apply_outcome_errors(form, error)
                     status = error.status
                 else:
                     messages.success(

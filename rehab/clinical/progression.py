@@ -386,26 +386,43 @@ def _setting_reasons(
     ]
 
 
+def _too_fast(session: SessionRecord, constraints: Constraints) -> bool:
+    cap = constraints.max_speed_kmh
+    return cap is not None and session.speed_kmh is not None and session.speed_kmh > cap + _EPSILON
+
+
+def _too_steep(session: SessionRecord, constraints: Constraints) -> bool:
+    cap = constraints.max_incline_pct
+    return (
+        cap is not None and session.incline_pct is not None and session.incline_pct > cap + _EPSILON
+    )
+
+
+def outside_plan(session: SessionRecord, level: Level, constraints: Constraints) -> bool:
+    """Whether one session was done outside what the plan allows at `level` (§3): a setting it
+    does not offer, or faster or steeper than the screening's caps. The session that is tells
+    the clinician at once (services.session_log); the decisions hold while it is in the window."""
+    if session.setting is not None and session.setting not in loggable_settings(level, constraints):
+        return True
+    return _too_fast(session, constraints) or _too_steep(session, constraints)
+
+
 def _limit_reasons(window: Sequence[SessionRecord], constraints: Constraints) -> list[Reason]:
     """Sessions done faster or steeper than the screening allows (its speed and incline caps,
     §3): what happened is kept as recorded; progression holds and the clinician is alerted."""
-    parts = []
-    cap = constraints.max_speed_kmh
-    if cap is not None:
-        fast = [s for s in window if s.speed_kmh is not None and s.speed_kmh > cap + _EPSILON]
-        parts += [
-            f"{_num(s.speed_kmh)} km/h on {_days_list([s])} (the plan allows at most {_num(cap)} "
-            "km/h)"
-            for s in fast
-        ]
+    parts = [
+        f"{_num(s.speed_kmh)} km/h on {_days_list([s])} (the plan allows at most "
+        f"{_num(constraints.max_speed_kmh)} km/h)"
+        for s in window
+        if _too_fast(s, constraints)
+    ]
     cap = constraints.max_incline_pct
-    if cap is not None:
-        steep = [s for s in window if s.incline_pct is not None and s.incline_pct > cap + _EPSILON]
-        allows = "no slope" if cap == 0 else f"a slope of at most {_num(cap)} %"
-        parts += [
-            f"a {_num(s.incline_pct)} % slope on {_days_list([s])} (the plan allows {allows})"
-            for s in steep
-        ]
+    allows = "no slope" if cap == 0 else f"a slope of at most {_num(cap or 0)} %"
+    parts += [
+        f"a {_num(s.incline_pct)} % slope on {_days_list([s])} (the plan allows {allows})"
+        for s in window
+        if _too_steep(s, constraints)
+    ]
     if not parts:
         return []
     return [

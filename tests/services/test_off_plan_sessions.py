@@ -89,6 +89,58 @@ def test_the_same_session_is_alerted_once_while_it_stays_in_the_window(
     assert len(mail.outbox) == 4  # a new session outside: told again
 
 
+def test_nightly_evaluations_never_tell_of_the_same_sessions_again(
+    plan, django_capture_on_commit_callbacks
+):
+    # Two sessions outside the plan, then nightly evaluations as the 7-day window slides past
+    # the first: the reason's words change ("on 2 and 4 March", then "on 4 March"), but no new
+    # session was done, so nobody is told again.
+    with django_capture_on_commit_callbacks(execute=True):
+        _log(plan, TODAY, setting=L.OVERGROUND)
+        _log(plan, TODAY + dt.timedelta(days=2), setting=L.OVERGROUND)
+    assert len(mail.outbox) == 4  # each session, to two clinicians
+    for night in range(3, 10):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.progression_evaluate(
+                plan=plan, trigger="nightly", today=TODAY + dt.timedelta(days=night)
+            )
+    texts = {
+        r["text"]
+        for d in plan.decisions.all()
+        for r in d.reasons
+        if r["code"] == "setting_not_allowed"
+    }
+    assert len(texts) >= 2  # the words did change as the window moved
+    assert len(mail.outbox) == 4
+
+
+def test_a_near_fall_outside_the_plan_tells_of_both(plan, django_capture_on_commit_callbacks):
+    # One session, two things to know: neither alert may hide the other.
+    with django_capture_on_commit_callbacks(execute=True):
+        _log(plan, TODAY, setting=L.OVERGROUND, near_fall=True)
+    assert sorted(Alert.objects.values_list("kind", flat=True)) == [
+        "hold",
+        "hold",
+        "off_plan",
+        "off_plan",
+    ]
+    subjects = sorted({m.subject.split(":")[0] for m in mail.outbox})
+    assert subjects == ["Near fall or dizziness reported", "Session outside the plan"]
+    assert len(mail.outbox) == 4
+
+
+def test_a_late_alert_quotes_the_session_that_caused_it(plan):
+    # The fast path was lost; the sweep sends the alert after the patient logged again.
+    _log(plan, TODAY, near_fall=True, notes="Walked in the garden")
+    _log(plan, TODAY + dt.timedelta(days=1), notes="A later walk, on the bars")
+    Alert.objects.update(created_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    tasks.outbox_sweep.delay().get()
+    bodies = [m.body for m in mail.outbox]
+    assert bodies
+    assert all("Walked in the garden" in b for b in bodies)
+    assert not any("A later walk" in b for b in bodies)
+
+
 def test_an_allowed_setting_alerts_nobody(plan, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         _log(plan, TODAY, setting=L.PARALLEL_BARS)

@@ -253,3 +253,17 @@ def test_my_progress_says_where_to_carry_on(client, plan):
     assert "Please fill in: Knee questionnaire (KOOS)" in before
     assert "Carry on with: Knee questionnaire (KOOS), from page 2 of 5</a>" in after
     assert "Please fill in: Knee questionnaire (KOOS)" not in after
+
+
+def test_the_hourly_purge_removes_drafts_too_old_to_be_resumed(client, plan, settings):
+    # Health answers nobody will be offered again are not kept: the kept-forms purge takes them.
+    from rehab import tasks
+
+    settings.QUESTIONNAIRE_DRAFT_DAYS = 7
+    with on(client, plan, NOW):
+        client.post(url("koos"), page_post(1))
+    with freeze_time("2026-03-09 11:59"):
+        assert tasks.kept_forms_purge() == 0
+    with freeze_time("2026-03-09 12:01"):
+        assert tasks.kept_forms_purge() == 1
+    assert not QuestionnaireDraft.objects.exists()
