@@ -87,7 +87,7 @@ def _patient_or_404(request, pk: int) -> Patient:
     return get_object_or_404(selectors.patients_for(request.principal), pk=pk)
 
 
-def _render_page(
+def render_patient_page(
     request,
     patient: Patient,
     *,
@@ -96,6 +96,8 @@ def _render_page(
     note_form=None,
     status: int = 200,
 ):
+    """The patient's page, with any of its forms bound (a refused report request, referral
+    action or note shown with its errors): the one renderer the patient page's views share."""
     principal = request.principal
     # Recorded before the trail is read, so the trail shows this visit (and its reading) too.
     audit_view_with_trail(
@@ -126,7 +128,7 @@ def _render_page(
 @clinician_required
 @require_GET
 def patient(request, pk: int):
-    return _render_page(request, _patient_or_404(request, pk))
+    return render_patient_page(request, _patient_or_404(request, pk))
 
 
 @clinician_required
@@ -144,7 +146,7 @@ def report_request(request, pk: int):
                 request, "Report requested. It is being prepared; the download appears below."
             )
             return redirect(reverse("clinicians:patient", args=[patient.pk]) + "#reports")
-    return _render_page(request, patient, report_form=form, status=400)
+    return render_patient_page(request, patient, report_form=form, status=400)
 
 
 @clinician_required
@@ -164,7 +166,7 @@ def note_add(request, pk: int):
         else:
             messages.success(request, "The note is added to the record.")
             return redirect(reverse("clinicians:patient", args=[patient.pk]) + "#notes")
-    return _render_page(request, patient, note_form=form, status=status)
+    return render_patient_page(request, patient, note_form=form, status=status)
 
 
 def _decide(request, pk: int, *, approve: bool):

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from clinicians.access import clinician_required
 from clinicians.forms_referrals import ReferralActionForm
-from clinicians.views.patient import _render_page
+from clinicians.views.patient import render_patient_page
 from rehab import selectors, services
 from rehab.errors import RehabError
 from rehab.web import apply_errors
@@ -43,7 +43,7 @@ def referral_act(request, pk: int):
                 f"Recorded: the {screening.get_referral_display().lower()} referral was acted on.",
             )
             return redirect(reverse("clinicians:patient", args=[patient.pk]) + "#screenings")
-    return _render_page(request, patient, referral_form=form, status=400)
+    return render_patient_page(request, patient, referral_form=form, status=400)
 
 
 urlpatterns = [
