@@ -84,7 +84,7 @@ GOAL = 1.5
 BATCH = 2000
 LAST_NAMES = ("Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Evans", "Patel", "Khan")
 CONDITIONS = list(L.CONDITIONS)
-# A safety pause writes its first reason on the plan (services._evaluate_locked).
+# A safety pause writes its first reason on the plan (services.evaluate_locked).
 FALL_REASON = "A fall was reported (bench). The plan is paused until the clinician has reviewed it."
 
 
@@ -283,7 +283,7 @@ class SessionLogger:
             raise RuntimeError("no free plan day left to log a session on")
         SessionLog.objects.filter(pk__in=[s.pk for s in self.logged]).delete()
         for patient_id in {s.patient_id for s in self.logged}:
-            services._dashboard_stale(patient_id)
+            services.dashboard_mark_stale(patient_id)
         self.logged = []
         self._find_free_days()
 

@@ -129,7 +129,7 @@ class Patient(models.Model):
     # (a bit per flag), computed for the clinic-local day dashboard_day by
     # services.dashboard_refresh; NULL there means "recompute". Every write that can change a
     # flag sets it to NULL and bumps dashboard_version in its own transaction
-    # (services._dashboard_stale), so a refresh that read the rows before such a write committed
+    # (services.dashboard_mark_stale), so a refresh that read the rows before such a write committed
     # can tell and leaves that patient for the next one. Never set elsewhere.
     dashboard_need = models.PositiveSmallIntegerField(default=0, editable=False)
     dashboard_day = models.DateField(null=True, blank=True, editable=False)

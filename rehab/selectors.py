@@ -280,8 +280,8 @@ def digest_for(*, clinic: Clinic, today: dt.date) -> dict[str, list]:
     )
     # Referrals first: the same definition as Today's referral flags (emergency first).
     referrals = [
-        _open_referral(screening)
-        for screening in _referrals_unacted()
+        open_referral(screening)
+        for screening in referrals_unacted()
         .filter(clinic=clinic, patient__archived_at__isnull=True)
         .select_related("patient", "screened_by")
         .order_by(
@@ -737,7 +737,7 @@ def _page_screening(screening: Screening, today: dt.date) -> PatientPageScreenin
     )
 
 
-def _open_referral(screening: Screening) -> OpenReferral:
+def open_referral(screening: Screening) -> OpenReferral:
     verdict = clinical_screening.Verdict.from_dict(screening.verdict_dict())
     explanations = verdict.explanations()
     referring = tuple(
@@ -757,8 +757,8 @@ def referrals_unacted_for(principal: Principal, *, patient: Patient) -> tuple[Op
     if not principal.is_staff or patient.clinic_id != principal.clinic.pk:
         return ()
     return tuple(
-        _open_referral(screening)
-        for screening in _referrals_unacted()
+        open_referral(screening)
+        for screening in referrals_unacted()
         .filter(patient=patient)
         .select_related("screened_by")
         .order_by(
@@ -1052,7 +1052,7 @@ class _DaysBetween(Func):
         )
 
 
-def _scheduled_days(schedule_days: list[int], start: dt.date, end: dt.date) -> int:
+def scheduled_days(schedule_days: list[int], start: dt.date, end: dt.date) -> int:
     """How many days from start to end (both included) are plan days. The Python twin of
     _scheduled_last_7_sql, for the windows that are only shown (28 days)."""
     if end < start:
@@ -1108,7 +1108,7 @@ def _logged_last_7_sql(today: dt.date) -> Subquery:
 URGENT_REFERRALS = (Screening.Referral.EMERGENCY, Screening.Referral.URGENT)
 
 
-def _referrals_unacted() -> QuerySet[Screening]:
+def referrals_unacted() -> QuerySet[Screening]:
     """Screenings whose urgent or emergency referral no clinician has recorded as acted on
     (ReferralAction): the one definition the Today flags, the patient page's banner and the
     digest share. Unscoped: each caller narrows it to a patient or a clinic."""
@@ -1119,7 +1119,7 @@ def _dashboard_base(clinic: Clinic, today: dt.date) -> tuple[QuerySet[Patient], 
     """The clinic's patients with what the flags are made of as aliases, and each flag's
     condition, for the clinic-local day `today`. A flag reads nothing but the rows of the
     patient, their screenings, plans, sessions and decisions, and the date: whoever writes one
-    of those marks the patient stale (services._dashboard_stale), and a new day recomputes all.
+    of those marks the patient stale (services.dashboard_mark_stale), and a new day recomputes all.
 
     Every subquery is keyed by the patient or by their open plan's id (indexes on (plan, date),
     (status, plan), (plan, -created_at), the unsettled sessions and the screenings' patient), so
@@ -1139,14 +1139,14 @@ def _dashboard_base(clinic: Clinic, today: dt.date) -> tuple[QuerySet[Patient], 
     )
     screened = Q(Exists(screenings.filter(valid_until__gte=today)))
     screened_beyond = Q(Exists(screenings.filter(valid_until__gt=due_by)))
-    # A safety pause is applied by a decision (services._evaluate_locked), which writes its
+    # A safety pause is applied by a decision (services.evaluate_locked), which writes its
     # first reason on the plan as status_reason; a clinician's pause (services.plan_pause)
     # writes theirs and makes no decision. So a paused plan was stopped by a fall, chest pain or
     # severe pain when its latest decision is a pause whose first reason is still the plan's.
     # Only paused plans are looked at.
     # A referral is flagged from any screening of the patient, valid or not, until a clinician
-    # records it as acted on (_referrals_unacted, the definition the page and digest share).
-    unacted = _referrals_unacted().filter(patient_id=OuterRef("pk"))
+    # records it as acted on (referrals_unacted, the definition the page and digest share).
+    unacted = referrals_unacted().filter(patient_id=OuterRef("pk"))
     safety_reason = Substr(
         KT("reasons__0__text"), 1, Plan._meta.get_field("status_reason").max_length
     )
@@ -1379,7 +1379,7 @@ class DashboardRow:
         return self.adherence_7, self.adherence_28
 
 
-def _pain_trend(pains_after: list[int]) -> PainTrend:
+def pain_trend_of(pains_after: list[int]) -> PainTrend:
     """pains_after: newest first."""
     recent = pains_after[:PAIN_TREND_SESSIONS]
     previous = pains_after[PAIN_TREND_SESSIONS : 2 * PAIN_TREND_SESSIONS]
@@ -1515,9 +1515,9 @@ def dashboard_rows(
             row.adherence_7 = Adherence(d["logged_7"], d["scheduled_7"])
             row.adherence_28 = Adherence(
                 logged_28.get(plan_id, 0),
-                _scheduled_days(d["plan_schedule"], max(d["plan_start"], start_28), today),
+                scheduled_days(d["plan_schedule"], max(d["plan_start"], start_28), today),
             )
-            row.pain_trend = _pain_trend(pains.get(plan_id, []))
+            row.pain_trend = pain_trend_of(pains.get(plan_id, []))
         for flag in dashboard_flags_of(patient.dashboard_need):
             text = flag.label
             if flag.code == "safety_pause":

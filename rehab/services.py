@@ -76,7 +76,7 @@ DEFAULT_SCHEDULES = {1: [2], 2: [1, 4], 3: [0, 2, 4], 4: [0, 1, 3, 4], 5: [0, 1,
 CONSTRAINT_FIELDS = {"external_id_taken": "external_id"}
 
 
-def _full_clean(
+def clean_row(
     instance, *, exclude: list[str] | None = None, validate_constraints: bool = True
 ) -> None:
     try:
@@ -92,15 +92,15 @@ def _full_clean(
         raise validation_error({k: v for k, v in fields.items() if v}) from exc
 
 
-def _check_fields(instance, *names: str) -> None:
+def check_row_fields(instance, *names: str) -> None:
     """Run the model's own validators (length, characters, date range: rehab.validators) on the
     fields a service was given, for writes that do not clean the whole row. No query: unique
     fields and constraints are left to the database."""
     exclude = [f.name for f in instance._meta.concrete_fields if f.name not in names]
-    _full_clean(instance, exclude=exclude, validate_constraints=False)
+    clean_row(instance, exclude=exclude, validate_constraints=False)
 
 
-def _check_dates(**dates: dt.date | None) -> None:
+def check_dates(**dates: dt.date | None) -> None:
     """Dates refused before any arithmetic on them can overflow the calendar."""
     errors = {}
     for name, value in dates.items():
@@ -112,7 +112,7 @@ def _check_dates(**dates: dt.date | None) -> None:
         raise validation_error(errors)
 
 
-def _check_json(value: Any, *, field: str | None, max_length: int) -> None:
+def check_json(value: Any, *, field: str | None, max_length: int) -> None:
     """Free JSON a service keeps: not too deep, and every key and text one short line. Errors
     are named as the clinical rules name theirs (a path inside the object); `field` prefixes
     them where the object is one field among others."""
@@ -126,7 +126,7 @@ def _check_json(value: Any, *, field: str | None, max_length: int) -> None:
         )
 
 
-def _decimal(value: Any) -> Any:
+def as_decimal(value: Any) -> Any:
     """Floats as their shortest decimal: 2.3 is Decimal('2.3'), not 2.29999... rounded to the
     field's precision as '2.30', which a one-decimal field would refuse. Other input is left to
     the field's own validation, so a bad value still gets its field error."""
@@ -135,7 +135,7 @@ def _decimal(value: Any) -> Any:
     return value
 
 
-def _require_active_patient(patient: Patient) -> None:
+def require_active_patient(patient: Patient) -> None:
     if patient.archived_at is not None:
         raise RehabError(
             "patient_archived",
@@ -189,7 +189,7 @@ def clinic_update_contact(
     changed = sorted(name for name, value in changes.items() if getattr(clinic, name) != value)
     for name, value in changes.items():
         setattr(clinic, name, value)
-    _full_clean(clinic)
+    clean_row(clinic)
     if changed:
         clinic.save(update_fields=list(CLINIC_CONTACT_FIELDS))
     # The field names only: a clinic's phone is no patient's data, but the trail needs no copy.
@@ -223,7 +223,7 @@ _SMS_NEEDS_PHONE = (
 
 def _check_patient(patient: Patient, *, changed: tuple[str, ...] | list[str] = ()) -> None:
     """`changed`: the fields an update changes, so a refusal lands on the one to correct."""
-    _full_clean(patient, exclude=["user", "created_by"])
+    clean_row(patient, exclude=["user", "created_by"])
     if patient.date_of_birth and patient.date_of_birth > timezone.now().date():
         raise validation_error({"date_of_birth": "The date of birth cannot be in the future."})
     if patient.reminder_channel == Patient.Channel.SMS and not patient.phone.strip():
@@ -275,7 +275,7 @@ def patient_create(
     return patient
 
 
-# A change to any of these moves the patient's pending reminders (_reminders_follow_settings).
+# A change to any of these moves the patient's pending reminders (reminders_follow_settings).
 REMINDER_FIELDS = frozenset({"reminder_channel", "reminder_time", "timezone", "reminders_enabled"})
 
 
@@ -333,7 +333,7 @@ def patient_update(
     unknown = sorted(set(changes) - set(PATIENT_EDITABLE))
     if unknown:
         raise validation_error(dict.fromkeys(unknown, "This field cannot be changed here."))
-    _require_active_patient(patient)
+    require_active_patient(patient)
     changes_condition = changes.get("condition", patient.condition) != patient.condition
     if changes_condition and selectors.plan_open(patient=patient) is not None:
         raise RehabError(
@@ -360,7 +360,7 @@ def patient_update(
     if "email" in changed:
         _login_email_follow(patient=patient, actor=actor)
     if REMINDER_FIELDS.intersection(changed):
-        _reminders_follow_settings(patient=patient, actor=actor, now=now or timezone.now())
+        reminders_follow_settings(patient=patient, actor=actor, now=now or timezone.now())
     return patient
 
 
@@ -374,7 +374,7 @@ def patient_archive(*, patient: Patient, actor: Actor) -> Patient:
         plan_discontinue(plan=plan, actor=actor, reason="Patient archived.")
     patient.archived_at = timezone.now()
     patient.save(update_fields=["archived_at", "updated_at"])
-    _dashboard_stale(patient.pk)
+    dashboard_mark_stale(patient.pk)
     audit_record(actor=actor, action="patient.archive", obj=patient, patient=patient)
     return patient
 
@@ -392,8 +392,8 @@ def _level_rows(protocol: Protocol, levels: list[Level]) -> list[ProtocolLevel]:
                 name=level.name,
                 minutes=level.minutes,
                 sessions_per_week=level.sessions_per_week,
-                speed_kmh=_decimal(level.speed_kmh),
-                incline_pct=_decimal(level.incline_pct),
+                speed_kmh=as_decimal(level.speed_kmh),
+                incline_pct=as_decimal(level.incline_pct),
                 setting=level.setting,
                 min_days=level.min_days,
                 interval_backward_seconds=level.interval.backward_seconds
@@ -447,7 +447,7 @@ def protocol_library_load() -> list[Protocol]:
     return loaded
 
 
-def _check_protocol_visible(protocol: Protocol, clinic: Clinic) -> None:
+def check_protocol_visible(protocol: Protocol, clinic: Clinic) -> None:
     if protocol.clinic_id not in (None, clinic.pk):
         raise RehabError(
             "protocol_not_found", "No such protocol in this clinic's library.", status=404
@@ -459,10 +459,10 @@ def protocol_copy(
     *, protocol: Protocol, clinic: Clinic, actor: Actor, name: str | None = None
 ) -> Protocol:
     """Copy a built-in (or the clinic's own) protocol into the clinic's library for editing."""
-    _check_protocol_visible(protocol, clinic)
+    check_protocol_visible(protocol, clinic)
     name = (name or "").strip()
     if name:
-        _check_fields(Protocol(name=name), "name")
+        check_row_fields(Protocol(name=name), "name")
     name = name or f"{protocol.name} ({clinic.name})"[:200]
     base_code = slugify(name)[:70] or "protocol"
     code, n = base_code, 1
@@ -541,9 +541,9 @@ def protocol_update(
         protocol.name = name.strip()
     if summary is not None:
         protocol.summary = summary
-    _check_fields(protocol, "name", "summary")
+    check_row_fields(protocol, "name", "summary")
     if progression_settings is not None:
-        _check_json(progression_settings, field="progression_settings", max_length=100)
+        check_json(progression_settings, field="progression_settings", max_length=100)
         try:
             clinical_progression.ProgressionSettings.from_dict(progression_settings)
         except (ValueError, TypeError) as exc:
@@ -573,10 +573,10 @@ def screening_submit(
     *, patient: Patient, answers: dict[str, Any], actor: Actor, today: dt.date | None = None
 ) -> Screening:
     """Screen a patient: the verdict of rehab.clinical.screening, stored with its thresholds."""
-    _require_active_patient(patient)
+    require_active_patient(patient)
     if not isinstance(answers, dict):
         raise validation_error({"answers": "Answers must be an object of answer codes."})
-    _check_json(answers, field="answers", max_length=200)
+    check_json(answers, field="answers", max_length=200)
     answers = dict(answers)
     condition = answers.get("condition")
     if condition is None:
@@ -607,7 +607,7 @@ def screening_submit(
         screened_on=today,
         valid_until=clinical_screening.valid_until(today, settings),
     )
-    _dashboard_stale(patient.pk)
+    dashboard_mark_stale(patient.pk)
     audit_record(
         actor=actor,
         action="screening.submit",
@@ -646,9 +646,9 @@ def referral_act(*, screening: Screening, actor: Actor, action: str) -> Referral
             {"action": "Say what was done, for example “referred to A&E” or “GP letter sent”."}
         )
     record = ReferralAction(screening=screening, acted_by=as_user(actor), action=action)
-    _full_clean(record, exclude=["screening", "acted_by"], validate_constraints=False)
+    clean_row(record, exclude=["screening", "acted_by"], validate_constraints=False)
     record.save()
-    _dashboard_stale(screening.patient_id)
+    dashboard_mark_stale(screening.patient_id)
     # What was done stays in the record (it is clinical text); the trail names the act only.
     audit_record(
         actor=actor,
@@ -660,7 +660,7 @@ def referral_act(*, screening: Screening, actor: Actor, action: str) -> Referral
     return record
 
 
-def _screenings_invalidate(*, patient: Patient, reason: str, actor: Actor) -> int:
+def screenings_invalidate(*, patient: Patient, reason: str, actor: Actor) -> int:
     # Its caller (session_log) marks the patient's dashboard need stale for its whole write.
     count = Screening.objects.filter(patient=patient, invalidated_at__isnull=True).update(
         invalidated_at=timezone.now(), invalidated_reason=reason
@@ -757,8 +757,8 @@ def plan_assign(
     today: dt.date | None = None,
 ) -> Plan:
     """Assign a protocol: needs a valid screening that allows it, or an allowed written override."""
-    _require_active_patient(patient)
-    _check_protocol_visible(protocol, patient.clinic)
+    require_active_patient(patient)
+    check_protocol_visible(protocol, patient.clinic)
     today = today or patient.local_today()
     if protocol.condition != patient.condition:
         raise validation_error(
@@ -769,7 +769,7 @@ def plan_assign(
         )
     # Marks the patient's dashboard need stale, and serialises assignments: the UPDATE holds
     # the patient's row until commit, as a SELECT ... FOR UPDATE would.
-    _dashboard_stale(patient.pk)
+    dashboard_mark_stale(patient.pk)
     if selectors.plan_open(patient=patient) is not None:
         raise RehabError(
             "plan_already_open",
@@ -779,7 +779,7 @@ def plan_assign(
     screening = selectors.screening_current(patient=patient, today=today)
     reason = _check_screening_allows(screening, override_reason=override_reason, doing="assigned")
     start_date = start_date or today
-    _check_dates(start_date=start_date)
+    check_dates(start_date=start_date)
     if start_date < screening.screened_on:
         raise validation_error({"start_date": "A plan cannot start before its screening."})
     if start_date > today + dt.timedelta(days=90):
@@ -813,7 +813,7 @@ def plan_assign(
         auto_apply=auto_apply,
         assigned_by=as_user(actor),
     )
-    _check_fields(plan, "override_reason")
+    check_row_fields(plan, "override_reason")
     try:
         with transaction.atomic():
             plan.save()
@@ -831,7 +831,7 @@ def plan_assign(
     return plan
 
 
-def _lock_plan(plan: Plan) -> Plan:
+def lock_plan(plan: Plan) -> Plan:
     # Concurrent writers on one plan (a log and the nightly run) queue here instead of deciding
     # on stale state. SQLite ignores the clause; its IMMEDIATE transactions serialise instead.
     return Plan.objects.select_for_update().select_related("patient__clinic").get(pk=plan.pk)
@@ -846,7 +846,7 @@ def _transition(
     reason: str,
     action: str,
 ) -> Plan:
-    plan = _lock_plan(plan)
+    plan = lock_plan(plan)
     if plan.status not in allowed_from:
         raise RehabError(
             f"plan_{plan.status}",
@@ -855,11 +855,11 @@ def _transition(
         )
     plan.status = to
     plan.status_reason = reason.strip()
-    _check_fields(plan, "status_reason")
+    check_row_fields(plan, "status_reason")
     if to in (Plan.Status.COMPLETED, Plan.Status.DISCONTINUED):
         plan.ended_at = timezone.now()
     plan.save()
-    _dashboard_stale(plan.patient_id)
+    dashboard_mark_stale(plan.patient_id)
     audit_record(actor=actor, action=f"plan.{action}", obj=plan, patient=plan.patient)
     return plan
 
@@ -887,7 +887,7 @@ def plan_resume(
 ) -> Plan:
     """Resume a paused plan. It needs a valid screening again: a fall invalidates the old one,
     so a patient who fell is re-screened before walking backwards again."""
-    plan = _lock_plan(plan)
+    plan = lock_plan(plan)
     if plan.status != Plan.Status.PAUSED:
         raise RehabError(
             "plan_not_paused",
@@ -907,10 +907,10 @@ def plan_resume(
     plan.override_reason = override
     plan.status = Plan.Status.ACTIVE
     plan.status_reason = (reason or "Resumed by the clinician.").strip()
-    _check_fields(plan, "status_reason", "override_reason")
+    check_row_fields(plan, "status_reason", "override_reason")
     plan.window_start = today
     plan.save()
-    _dashboard_stale(plan.patient_id)
+    dashboard_mark_stale(plan.patient_id)
     audit_record(
         actor=actor,
         action="plan.resumed",
@@ -949,7 +949,7 @@ def plan_discontinue(*, plan: Plan, actor: Actor, reason: str) -> Plan:
 
 @transaction.atomic
 def plan_set_auto_apply(*, plan: Plan, auto_apply: bool, actor: Actor) -> Plan:
-    plan = _lock_plan(plan)
+    plan = lock_plan(plan)
     plan.auto_apply = auto_apply
     plan.save(update_fields=["auto_apply", "updated_at"])
     audit_record(
@@ -967,7 +967,7 @@ def plan_set_level(
     *, plan: Plan, level: int, actor: Actor, reason: str, today: dt.date | None = None
 ) -> ProgressionDecision:
     """A clinician moves the plan to another level; recorded as an applied decision."""
-    plan = _lock_plan(plan)
+    plan = lock_plan(plan)
     if plan.status != Plan.Status.ACTIVE:
         raise RehabError(
             "plan_not_active", "Only an active plan's level can be changed.", status=409
@@ -979,7 +979,7 @@ def plan_set_level(
     if not reason or not reason.strip():
         raise validation_error({"reason": "Say why the level is changed."})
     # The reason is kept as the decision's reason text and shown as the plan's status reason.
-    _check_fields(Plan(status_reason=reason.strip()), "status_reason")
+    check_row_fields(Plan(status_reason=reason.strip()), "status_reason")
     today = today or plan.patient.local_today()
     outcome = (
         ProgressionDecision.Outcome.ADVANCE
@@ -1000,8 +1000,8 @@ def plan_set_level(
         decided_at=timezone.now(),
     )
     _supersede_pending(plan, keep=decision)
-    _move_level(plan, level, today)
-    _dashboard_stale(plan.patient_id)
+    move_level(plan, level, today)
+    dashboard_mark_stale(plan.patient_id)
     audit_record(
         actor=actor,
         action="plan.level",
@@ -1012,7 +1012,7 @@ def plan_set_level(
     return decision
 
 
-def _move_level(plan: Plan, level: int, today: dt.date) -> None:
+def move_level(plan: Plan, level: int, today: dt.date) -> None:
     plan.current_level = level
     plan.level_started_on = today
     plan.window_start = today
@@ -1072,7 +1072,7 @@ def session_log(
     """Log a session, then evaluate progression at once: a fall, chest pain or severe pain
     pauses the plan before this function returns. `supervised`: a clinician of the patient's
     clinic was there and records it (the dashboard's form); the same rules apply to it."""
-    plan = _lock_plan(plan)
+    plan = lock_plan(plan)
     _plan_accepts_logs(plan)
     patient = plan.patient
     if supervised:
@@ -1084,8 +1084,8 @@ def session_log(
         date=date,
         level_index=plan.current_level,
         minutes_done=minutes_done,
-        speed_kmh=_decimal(speed_kmh),
-        incline_pct=_decimal(incline_pct),
+        speed_kmh=as_decimal(speed_kmh),
+        incline_pct=as_decimal(incline_pct),
         setting=setting,
         pain_before=pain_before,
         pain_worst=pain_worst,
@@ -1101,7 +1101,7 @@ def session_log(
     )
     # Field validators give the messages; the table's check constraint stays as the backstop,
     # not asked again here (it would cost a query per log for what the validators just said).
-    _full_clean(log, exclude=["plan", "patient", "logged_by"], validate_constraints=False)
+    clean_row(log, exclude=["plan", "patient", "logged_by"], validate_constraints=False)
     if log.date > today:
         raise validation_error({"date": "A session cannot be logged for a future date."})
     if log.date < plan.start_date:
@@ -1124,7 +1124,7 @@ def session_log(
     except IntegrityError as exc:
         raise _duplicate_session(log.date) from exc
     # For all this service writes: the session, a fall's invalidated screening, the decision.
-    _dashboard_stale(patient.pk)
+    dashboard_mark_stale(patient.pk)
     audit_record(
         actor=actor,
         action="session.log",
@@ -1134,10 +1134,10 @@ def session_log(
     )
     if log.fall:
         # CLINICAL.md §3: a reported fall invalidates the screening.
-        _screenings_invalidate(
+        screenings_invalidate(
             patient=patient, reason=f"Fall logged on {log.date:%d %b %Y}.", actor=actor
         )
-    decision = _evaluate_locked(
+    decision = evaluate_locked(
         plan,
         trigger=ProgressionDecision.Trigger.SESSION,
         today=today,
@@ -1150,16 +1150,16 @@ def session_log(
         # CLINICAL.md §4.1: a near fall or dizziness holds and alerts. Alerted for the session
         # that reports it (a later evaluation still naming it alerts nobody again), through the
         # pause's outbox path; a pause alerts by itself.
-        _decision_alerts_record(decision, kind=Alert.Kind.HOLD)
+        decision_alerts_record(decision, kind=Alert.Kind.HOLD)
         outbox.enqueue_after_commit("alert_pause", decision.pk)
     if decision.outcome != ProgressionDecision.Outcome.PAUSE and clinical_progression.outside_plan(
-        _session_record(log), plan.level_objs()[log.level_index], plan.constraints_obj
+        session_record(log), plan.level_objs()[log.level_index], plan.constraints_obj
     ):
         # A session done outside what the plan allows (a setting, a speed or a slope beyond the
         # screening's): the rules hold, and the clinicians are told at once, for the session
         # that is (a later evaluation still naming it alerts nobody again, however the window's
         # words change); a pause alerts by itself.
-        _decision_alerts_record(decision, kind=Alert.Kind.OFF_PLAN)
+        decision_alerts_record(decision, kind=Alert.Kind.OFF_PLAN)
         outbox.enqueue_after_commit("alert_pause", decision.pk)
     return log
 
@@ -1192,7 +1192,7 @@ def _duplicate_session(day: dt.date) -> RehabError:
 def session_add_next_morning_pain(
     *, session: SessionLog, pain: int, actor: Actor, today: dt.date | None = None
 ) -> SessionLog:
-    plan = _lock_plan(session.plan)
+    plan = lock_plan(session.plan)
     session = SessionLog.objects.select_for_update().get(pk=session.pk)
     today = today or plan.patient.local_today()
     if session.pain_next_morning is not None:
@@ -1210,10 +1210,10 @@ def session_add_next_morning_pain(
     session.pain_next_morning = pain
     session.pain_next_morning_at = timezone.now()
     session.save(update_fields=["pain_next_morning", "pain_next_morning_at", "updated_at"])
-    _dashboard_stale(plan.patient_id)  # for the evaluation's writes too
+    dashboard_mark_stale(plan.patient_id)  # for the evaluation's writes too
     audit_record(actor=actor, action="session.next_morning", obj=session, patient=plan.patient)
     if plan.status == Plan.Status.ACTIVE and session.level_index == plan.current_level:
-        _evaluate_locked(
+        evaluate_locked(
             plan,
             trigger=ProgressionDecision.Trigger.NEXT_MORNING,
             today=today,
@@ -1226,7 +1226,7 @@ def session_add_next_morning_pain(
 # --- Progression -----------------------------------------------------------------------------
 
 
-def _session_record(log: SessionLog) -> clinical_progression.SessionRecord:
+def session_record(log: SessionLog) -> clinical_progression.SessionRecord:
     return clinical_progression.SessionRecord(
         day=log.date,
         minutes_done=log.minutes_done,
@@ -1260,15 +1260,15 @@ def progression_evaluate(
     Returns None for a plan that is not active. Running it twice on the same data records one
     decision: an unchanged result is not stored again.
     """
-    plan = _lock_plan(plan)
+    plan = lock_plan(plan)
     if plan.status != Plan.Status.ACTIVE:
         return None
-    return _evaluate_locked(
+    return evaluate_locked(
         plan, trigger=trigger, today=today or plan.patient.local_today(), actor=actor
     )
 
 
-def _evaluate_locked(
+def evaluate_locked(
     plan: Plan, *, trigger: str, today: dt.date, actor: Actor, mark_stale: bool = True
 ) -> ProgressionDecision:
     """mark_stale: mark the patient's dashboard need stale when a decision is recorded; False
@@ -1283,7 +1283,7 @@ def _evaluate_locked(
         levels=plan.level_objs(),
         current=plan.current_level,
         constraints=plan.constraints_obj,
-        sessions=[_session_record(log) for log in logs],
+        sessions=[session_record(log) for log in logs],
         today=today,
         window_start=plan.window_start,
         level_started_on=plan.level_started_on,
@@ -1334,12 +1334,12 @@ def _evaluate_locked(
         plan.save()
         # The clinicians hear of it at once. Their alerts commit with the pause, so a broker
         # that is down loses nothing: the outbox sweep sends what the fast path could not.
-        _decision_alerts_record(decision, kind=Alert.Kind.PAUSE)
+        decision_alerts_record(decision, kind=Alert.Kind.PAUSE)
         outbox.enqueue_after_commit("alert_pause", decision.pk)
     elif status == Status.APPLIED:
-        _move_level(plan, result.to_level, today)
+        move_level(plan, result.to_level, today)
     if mark_stale:
-        _dashboard_stale(plan.patient_id)
+        dashboard_mark_stale(plan.patient_id)
     audit_record(
         actor=actor,
         action="progression.decision",
@@ -1376,7 +1376,7 @@ def decision_approve(
     today: dt.date | None = None,
 ) -> ProgressionDecision:
     decision = _lock_pending(decision)
-    plan = _lock_plan(decision.plan)
+    plan = lock_plan(decision.plan)
     if plan.status != Plan.Status.ACTIVE or plan.current_level != decision.from_level:
         raise RehabError(
             "decision_stale",
@@ -1389,10 +1389,10 @@ def decision_approve(
     decision.decided_by = as_user(actor)
     decision.decided_at = timezone.now()
     decision.note = note.strip()
-    _check_fields(decision, "note")
+    check_row_fields(decision, "note")
     decision.save()
-    _move_level(plan, decision.to_level, today)
-    _dashboard_stale(plan.patient_id)
+    move_level(plan, decision.to_level, today)
+    dashboard_mark_stale(plan.patient_id)
     audit_record(actor=actor, action="progression.approve", obj=decision, patient=plan.patient)
     return decision
 
@@ -1406,9 +1406,9 @@ def decision_reject(
     decision.decided_by = as_user(actor)
     decision.decided_at = timezone.now()
     decision.note = note.strip()
-    _check_fields(decision, "note")
+    check_row_fields(decision, "note")
     decision.save()
-    _dashboard_stale(decision.plan.patient_id)
+    dashboard_mark_stale(decision.plan.patient_id)
     audit_record(
         actor=actor, action="progression.reject", obj=decision, patient=decision.plan.patient
     )
@@ -1430,20 +1430,20 @@ def outcome_record(
     taken_on: dt.date | None = None,
     today: dt.date | None = None,
 ) -> OutcomeScore:
-    _require_active_patient(patient)
+    require_active_patient(patient)
     if measure not in clinical_outcomes.MEASURES:
         raise validation_error(
             {"measure": f"Unknown measure; use one of {', '.join(clinical_outcomes.MEASURES)}."}
         )
     today = today or patient.local_today()
     taken_on = taken_on or today
-    _check_dates(taken_on=taken_on)
+    check_dates(taken_on=taken_on)
     if taken_on > today:
         raise validation_error({"taken_on": "An outcome cannot be dated in the future."})
     if not isinstance(answers, dict):
         raise validation_error({"answers": "Answers must be an object."})
     # PSFS names its activities in the patient's words; the portal's form allows 100 characters.
-    _check_json(answers, field=None, max_length=PSFS_ACTIVITY_MAX)
+    check_json(answers, field=None, max_length=PSFS_ACTIVITY_MAX)
     try:
         scores = clinical_outcomes.score(measure, answers)
     except clinical_outcomes.InvalidAnswers as exc:
@@ -1481,13 +1481,13 @@ def clinical_note_add(
 ) -> ClinicalNote:
     """A dated note on the patient's record, by its author. The note's words are health data:
     the audit event names the note, never its text."""
-    _require_active_patient(patient)
+    require_active_patient(patient)
     today = today or patient.local_today()
     note = ClinicalNote(
         patient=patient, author=as_user(actor), noted_on=noted_on, text=(text or "").strip()
     )
     # Length, characters and a blank text are the model's validators' to say.
-    _full_clean(note, exclude=["patient", "author"], validate_constraints=False)
+    clean_row(note, exclude=["patient", "author"], validate_constraints=False)
     if note.noted_on > today:
         raise validation_error({"noted_on": "A note cannot be dated in the future."})
     note.save()
@@ -1516,7 +1516,7 @@ def questionnaire_draft_save(
     answer can be changed, not cleared).
     Whether they are complete is outcome_record's to say when the questionnaire is finished;
     here only that they are this measure's items, each a plain value."""
-    _require_active_patient(patient)
+    require_active_patient(patient)
     items = DRAFT_MEASURES.get(measure)
     if items is None:
         raise validation_error({"measure": "This questionnaire is answered on one page."})
@@ -1573,7 +1573,7 @@ def api_key_create(
     name = (name or "").strip()
     if not name:
         raise validation_error({"name": "Give the key a name that says which system uses it."})
-    _check_fields(ApiKey(name=name, expires_at=expires_at), "name", "expires_at")
+    check_row_fields(ApiKey(name=name, expires_at=expires_at), "name", "expires_at")
     if expires_at is not None and expires_at <= timezone.now():
         raise validation_error({"expires_at": "The expiry must be in the future."})
     prefix = secrets.token_hex(4)
@@ -1795,11 +1795,11 @@ def clinician_create(
         email=email,
     )
     user.set_unusable_password()
-    _full_clean(user, exclude=["password"])
+    clean_row(user, exclude=["password"])
     clinician = Clinician(
         clinic=clinic, user=user, title=(title or "").strip(), is_clinic_admin=is_clinic_admin
     )
-    _full_clean(clinician, exclude=["user"])
+    clean_row(clinician, exclude=["user"])
     try:
         with transaction.atomic():
             user.save()
@@ -2010,8 +2010,8 @@ def reminder_send(
         "clinic": patient.clinic,
         "prescription": prescription.describe(),
         "safety": clinical_protocols.headline_safety(prescription).text,
-        "portal_url": _site_url(reverse("patients:today")) if portal else "",
-        "reminders_url": _site_url(reverse("patients:reminders")) if portal else "",
+        "portal_url": site_url(reverse("patients:today")) if portal else "",
+        "reminders_url": site_url(reverse("patients:reminders")) if portal else "",
     }
     try:
         if reminder.channel == Patient.Channel.EMAIL:
@@ -2123,13 +2123,13 @@ def alert_off_plan_subject(patient: Patient) -> str:
     return f"Session outside the plan: {patient_email_ref(patient)}"
 
 
-def _site_url(path: str) -> str:
+def site_url(path: str) -> str:
     return django_settings.SITE_URL.rstrip("/") + path
 
 
 def patient_page_url(patient: Patient) -> str:
     """The patient's page in the dashboard, for e-mails to clinicians (behind its sign-in)."""
-    return _site_url(reverse("clinicians:patient", args=[patient.pk]))
+    return site_url(reverse("clinicians:patient", args=[patient.pk]))
 
 
 # What each kind of decision alert says: its subject, its templates (text and HTML, in
@@ -2147,7 +2147,7 @@ _DECISION_ALERTS = {
 }
 
 
-def _decision_alerts_record(decision: ProgressionDecision, *, kind: str) -> None:
+def decision_alerts_record(decision: ProgressionDecision, *, kind: str) -> None:
     """A decision's alerts, one pending row per recipient, in the decision's own transaction:
     the outbox record of the sends to make (rehab/outbox.py)."""
     plan = decision.plan
@@ -2274,7 +2274,7 @@ def report_request(
     user = as_user(actor)
     if audience != Report.Audience.PATIENT and user is not None and user.pk == patient.user_id:
         raise validation_error({"audience": "A patient receives the patient version."})
-    _check_dates(period_start=period_start, period_end=period_end)
+    check_dates(period_start=period_start, period_end=period_end)
     today = patient.local_today()
     plan = patient.plans.order_by("-created_at", "-id").first()
     period_end = period_end or today
@@ -2561,7 +2561,7 @@ def patient_invite(*, patient: Patient, actor: Actor, base_url: str | None = Non
     the e-mail cannot be sent, the returned invitation's `send_error` says why (and a new
     invitation simply replaces it).
     """
-    _require_active_patient(patient)
+    require_active_patient(patient)
     if patient.user_id is not None:
         raise RehabError(
             "portal_account_exists",
@@ -2653,7 +2653,7 @@ def invite_accept(*, token: str, password: str, username: str | None = None) -> 
         first_name=patient.first_name[:150],
         last_name=patient.last_name[:150],
     )
-    _full_clean(user, exclude=["password"])
+    clean_row(user, exclude=["password"])
     try:
         password_validation.validate_password(password, user=user)
     except ValidationError as exc:
@@ -2733,7 +2733,7 @@ def patient_set_reminders(
     return patient
 
 
-def _reminders_follow_settings(*, patient: Patient, actor: Actor, now: dt.datetime) -> None:
+def reminders_follow_settings(*, patient: Patient, actor: Actor, now: dt.datetime) -> None:
     """Move the patient's pending reminders of today and later to their new choices."""
     today = scheduling.local_day(now, patient.timezone)
     pending = Reminder.objects.filter(
@@ -2778,7 +2778,7 @@ CALENDAR_TOKEN_BYTES = 32
 def calendar_feed_create(*, patient: Patient, actor: Actor) -> str:
     """Make the patient's private calendar link and return its token, which is shown once and
     never stored (only its hash is). An earlier link stops working at once."""
-    _require_active_patient(patient)
+    require_active_patient(patient)
     token = secrets.token_urlsafe(CALENDAR_TOKEN_BYTES)
     previous = CalendarFeed.objects.select_for_update().filter(patient=patient).first()
     replaced = previous is not None and previous.revoked_at is None
@@ -2823,7 +2823,7 @@ def calendar_feed_revoke(*, patient: Patient, actor: Actor) -> CalendarFeed | No
 # clinic out on every request. Two moves keep it exact:
 # - every service that writes what a flag reads (a screening, a plan's status or level, a
 #   session, its next-morning pain, a decision, archiving) marks the patient stale in its own
-#   transaction (_dashboard_stale), so the mark commits or rolls back with the write; a write no
+#   transaction (dashboard_mark_stale), so the mark commits or rolls back with the write; a write no
 #   flag reads (contact details, reminders, auto-apply, outcome scores, invitations) marks
 #   nothing, and a new patient is inserted stale;
 # - the list first calls dashboard_refresh, which works out the stale patients again and, on a
@@ -2831,7 +2831,7 @@ def calendar_feed_revoke(*, patient: Patient, actor: Actor) -> CalendarFeed | No
 #   date alone.
 
 
-def _dashboard_stale(patient_id: int) -> None:
+def dashboard_mark_stale(patient_id: int) -> None:
     """One UPDATE by primary key. The version bump lets a refresh running meanwhile tell."""
     Patient.objects.filter(pk=patient_id).update(
         dashboard_day=None, dashboard_version=F("dashboard_version") + 1

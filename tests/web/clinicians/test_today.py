@@ -318,7 +318,7 @@ def test_row_shows_level_adherence_last_session_and_pain_trend(dashboard, clinic
     ],
 )
 def test_pain_trend_compares_the_last_three_sessions_with_the_three_before(pains, direction):
-    assert selectors._pain_trend(pains).direction == direction
+    assert selectors.pain_trend_of(pains).direction == direction
 
 
 @pytest.mark.parametrize("schedule", [[2], [1, 4], [0, 2, 4], [0, 1, 3, 4], [0, 1, 2, 3, 4, 5, 6]])
@@ -331,7 +331,7 @@ def test_plan_days_counted_in_sql_match_the_calendar(clinic, clinician, schedule
         Plan.objects.filter(pk=plan.pk).update(start_date=start, schedule_days=schedule)
         patients = list(selectors.patient_list_for_dashboard(principal=principal))
         (row,) = selectors.dashboard_rows(principal=principal, today=TODAY, patients=patients)
-        expected = selectors._scheduled_days(schedule, max(start, days_ago(6)), TODAY)
+        expected = selectors.scheduled_days(schedule, max(start, days_ago(6)), TODAY)
         assert row.adherence_7.scheduled == expected, (schedule, start)
 
 
