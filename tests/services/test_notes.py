@@ -1,5 +1,5 @@
-"""The clinic's own work on a record: a supervised session (session_log with supervised=True),
-a clinical note (clinical_note_add), and the notes in the clinician's PDF report only."""
+"""A clinical note (clinical_note_add): saved with its author and date, audited without its
+text, and printed in the clinician's PDF report only."""
 
 from __future__ import annotations
 
@@ -10,70 +10,13 @@ import pytest
 from django.utils import timezone
 from pypdf import PdfReader
 
-from rehab import selectors, services
-from rehab.access import principal_for_user
+from rehab import services
 from rehab.errors import RehabError
 from rehab.models import AuditEvent, ClinicalNote, Report
-from tests.factories import TODAY, ClinicianFactory, PatientFactory, UserFactory, good_session
+from tests.factories import TODAY
 from tests.services.conftest import day
 
 pytestmark = pytest.mark.django_db
-
-
-# --- Supervised sessions ------------------------------------------------------------------------
-
-
-def test_a_clinicians_supervised_session_is_recorded_as_theirs_and_audited(plan, actor):
-    log = services.session_log(
-        plan=plan, actor=actor, date=TODAY, today=TODAY, supervised=True, **good_session()
-    )
-    log.refresh_from_db()
-    assert (log.supervised, log.logged_by) == (True, actor)
-    event = AuditEvent.objects.get(action="session.log", object_id=str(log.pk))
-    assert event.actor == actor
-    assert event.detail == {"adverse_events": [], "supervised": True}
-
-
-def test_a_session_is_not_supervised_unless_said(plan, actor):
-    log = services.session_log(plan=plan, actor=actor, date=TODAY, today=TODAY, **good_session())
-    assert log.supervised is False
-
-
-@pytest.mark.parametrize("who", ["patient", "api_key", "other_clinic", "system"])
-def test_only_a_clinician_of_the_clinic_can_record_a_supervised_session(plan, who):
-    patient = plan.patient
-    if who == "patient":
-        patient.user = UserFactory()
-        patient.save()
-        actor = patient.user
-    elif who == "api_key":
-        actor, _ = services.api_key_create(clinic=patient.clinic, name="EHR", actor=None)
-    elif who == "other_clinic":
-        actor = ClinicianFactory().user
-    else:
-        actor = None
-    with pytest.raises(RehabError) as caught:
-        services.session_log(
-            plan=plan, actor=actor, date=TODAY, today=TODAY, supervised=True, **good_session()
-        )
-    assert caught.value.code == "supervisor_not_clinician"
-    assert not plan.sessions.exists()
-
-
-def test_a_supervised_fall_pauses_the_plan_like_any_other(plan, actor):
-    services.session_log(
-        plan=plan,
-        actor=actor,
-        date=TODAY,
-        today=TODAY,
-        supervised=True,
-        **good_session(fall=True),
-    )
-    plan.refresh_from_db()
-    assert plan.status == "paused"
-
-
-# --- Clinical notes ------------------------------------------------------------------------------
 
 
 def test_a_note_is_saved_with_its_author_and_date_and_audited_without_its_text(patient, actor):
@@ -115,17 +58,6 @@ def test_an_archived_patients_record_takes_no_note(patient, actor):
     with pytest.raises(RehabError) as caught:
         services.clinical_note_add(patient=patient, actor=actor, noted_on=TODAY, text="Late note")
     assert (caught.value.code, caught.value.status) == ("patient_archived", 409)
-
-
-def test_notes_are_read_by_the_clinics_staff_only(patient, actor):
-    services.clinical_note_add(patient=patient, actor=actor, noted_on=TODAY, text="Ours")
-    other = PatientFactory()
-    services.clinical_note_add(patient=other, actor=None, noted_on=TODAY, text="Theirs")
-    staff = principal_for_user(actor)
-    assert [n.text for n in selectors.clinical_notes_for(staff)] == ["Ours"]
-    patient.user = UserFactory()
-    patient.save()
-    assert not selectors.clinical_notes_for(principal_for_user(patient.user)).exists()
 
 
 # --- In the PDF report ---------------------------------------------------------------------------
