@@ -1,4 +1,4 @@
-"""The portal's forms."""
+"""The portal's sign-in form."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Forms shared across the dashboard. Each area keeps its own forms beside its views."""
+"""The dashboard's sign-in form."""
 
 from __future__ import annotations
 
