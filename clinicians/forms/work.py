@@ -30,9 +30,11 @@ from rehab.web_forms import (
     RmdqAnswers,
     SessionForm,
     date_field,
+    incline_field,
     koos_headings,
     minutes_field,
     prescription_initial,
+    speed_field,
 )
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -74,25 +76,13 @@ class SupervisedSessionForm(SessionForm):
         choices=SETTING_CHOICES,
         error_messages={"required": "Choose the setting.", "invalid_choice": "Choose a setting."},
     )
-    speed_kmh = forms.DecimalField(
-        label="Speed (km/h)",
-        required=False,
-        min_value=0,
-        max_value=10,
-        max_digits=3,
-        decimal_places=1,
+    speed_kmh = speed_field(
+        "Speed (km/h)",
         help_text="Empty when not measured (overground at a comfortable pace).",
-        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.1"}),
+        out_of_range="Enter a speed from 0 to 10 km/h.",
     )
-    incline_pct = forms.DecimalField(
-        label="Incline (%)",
-        required=False,
-        min_value=0,
-        max_value=20,
-        max_digits=3,
-        decimal_places=1,
-        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.5"}),
-    )
+    # "%%": Django %-formats a validator's message with its params (rehab.web_forms).
+    incline_pct = incline_field("Incline (%)", out_of_range="Enter an incline from 0 to 20 %%.")
     pain_before = _scale("Pain before (NRS 0-10)")
     pain_worst = _scale("Worst pain during (NRS 0-10)")
     pain_after = _scale("Pain just after (NRS 0-10)")
