@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from rehab import web
 
 
-class SignInForm(AuthenticationForm):
-    username = forms.CharField(
-        label="Username or e-mail",
-        max_length=254,
-        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+class SignInForm(web.SignInForm):
+    username_label = "Username or e-mail"
+    invalid_login = (
+        "That username or e-mail and password do not match an account. "
+        "Passwords are case-sensitive."
     )
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "invalid_login": "That username or e-mail and password do not match an account. "
-        "Passwords are case-sensitive.",
-    }
