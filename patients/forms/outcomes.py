@@ -8,12 +8,12 @@ on the form in plain words, next to the question it is about.
 The wording of KOOS's 42 items and RMDQ's 24 sentences is the published one, word for word, kept
 as data in rehab/clinical/questionnaires.py (its sources are named there); `ITEM_TEXTS` reads it.
 A measure whose items are not all there is not offered as a form: the portal says the
-questionnaire is done with the physiotherapist instead.
+questionnaire is done with the physiotherapist instead. The answers each form gives, and which
+field a service error is about, are the core's (rehab.web_forms), as on the dashboard's forms.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +23,16 @@ from django.core.exceptions import NON_FIELD_ERRORS
 
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.clinical import questionnaires
+from rehab.web_forms import (
+    PSFS_ACTIVITY_MAX,
+    PSFS_ROWS,
+    AnswersForm,
+    KoosAnswers,
+    NprsAnswers,
+    PsfsAnswers,
+    RmdqAnswers,
+    koos_headings,
+)
 
 # --- words ---------------------------------------------------------------------------------------
 
@@ -150,7 +160,6 @@ def available_online(code: str) -> bool:
 # --- forms ---------------------------------------------------------------------------------------
 
 NPRS_CHOICE_WORDS = {0: "0 (no pain)", 10: "10 (the worst pain you can imagine)"}
-PSFS_ROWS = clinical_outcomes.PSFS_MAX_ACTIVITIES
 PSFS_REQUIRED_ROWS = clinical_outcomes.PSFS_MIN_ACTIVITIES
 PSFS_SCORE_WORDS = {0: "0 (I cannot do it at all)", 10: "10 (as well as before my problem)"}
 
@@ -174,15 +183,11 @@ class Section:
         return (((self.intro,) if self.intro else (), self.fields),)
 
 
-class QuestionnaireForm(forms.Form):
-    measure = ""
+class QuestionnaireForm(AnswersForm):
     # The questionnaire's own instructions, shown above its questions, one paragraph each.
     instructions: tuple[str, ...] = ()
     # Whose questionnaire it is, shown under the form (KOOS is free to use with attribution).
     attribution = ""
-
-    def answers(self) -> dict[str, Any]:
-        raise NotImplementedError
 
     @property
     def has_field_errors(self) -> bool:
@@ -190,13 +195,6 @@ class QuestionnaireForm(forms.Form):
 
     def sections(self) -> list[Section]:
         return [Section("", "", tuple(self))]
-
-    def field_for(self, key: str) -> str | None:
-        """The form field a service error key belongs to, None for the form as a whole."""
-        return key if key in self.fields else None
-
-    def message_for(self, key: str, message: str) -> str:
-        return message
 
 
 def _choice_field(label: str, choices, *, help_text: str = "", widget=None) -> forms.Field:
@@ -212,25 +210,18 @@ def _choice_field(label: str, choices, *, help_text: str = "", widget=None) -> f
     )
 
 
-class NprsForm(QuestionnaireForm):
-    measure = "nprs"
-
+class NprsForm(NprsAnswers, QuestionnaireForm):
     score = _choice_field(
         "Think about your pain over the last 24 hours. On average, how strong was it?",
         [(n, NPRS_CHOICE_WORDS.get(n, str(n))) for n in range(clinical_outcomes.NPRS_MAX + 1)],
         help_text="0 means no pain; 10 means the worst pain you can imagine.",
     )
 
-    def answers(self) -> dict[str, Any]:
-        return {"score": self.cleaned_data.get("score")}
-
     def message_for(self, key: str, message: str) -> str:
         return "Please choose a number from 0 to 10."
 
 
-class PsfsForm(QuestionnaireForm):
-    measure = "psfs"
-
+class PsfsForm(PsfsAnswers, QuestionnaireForm):
     def __init__(self, *args, activities: list[str] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         scores = [("", "Choose a number")] + [
@@ -240,7 +231,7 @@ class PsfsForm(QuestionnaireForm):
         for row in range(1, PSFS_ROWS + 1):
             self.fields[f"activity_{row}"] = forms.CharField(
                 label="What is the activity?",
-                max_length=100,
+                max_length=PSFS_ACTIVITY_MAX,
                 required=False,
                 error_messages={
                     "max_length": "Please describe the activity in 100 characters or fewer."
@@ -259,18 +250,6 @@ class PsfsForm(QuestionnaireForm):
                 help_text="0 means you cannot do it at all; 10 means as well as before your "
                 "problem.",
             )
-        self._rows: list[int] = []  # the form row of each activity sent, in order
-
-    def answers(self) -> dict[str, Any]:
-        activities, self._rows = [], []
-        for row in range(1, PSFS_ROWS + 1):
-            name = (self.cleaned_data.get(f"activity_{row}") or "").strip()
-            score = self.cleaned_data.get(f"score_{row}")
-            if not name and score is None:
-                continue  # an empty row is simply not used
-            activities.append({"activity": name, "score": score})
-            self._rows.append(row)
-        return {"activities": activities}
 
     def sections(self) -> list[Section]:
         return [
@@ -281,17 +260,6 @@ class PsfsForm(QuestionnaireForm):
             )
             for row in range(1, PSFS_ROWS + 1)
         ]
-
-    _ITEM = re.compile(r"^activities\[(\d+)\]\.(activity|score)$")
-
-    def field_for(self, key: str) -> str | None:
-        match = self._ITEM.match(key)
-        if match is None:
-            return None
-        index = int(match.group(1))
-        if index >= len(self._rows):
-            return None
-        return f"{match.group(2)}_{self._rows[index]}"
 
     def message_for(self, key: str, message: str) -> str:
         if key.endswith(".activity"):
@@ -313,13 +281,11 @@ def _quoted(headings: list[str]) -> str:
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
-class KoosForm(QuestionnaireForm):
+class KoosForm(KoosAnswers, QuestionnaireForm):
     """Built from ITEM_TEXTS, laid out as the printed KOOS: its parts, the sentences printed
     before their questions, each question's five answers in printed order (scored 0 to 4)."""
 
-    measure = "koos"
     instructions = questionnaires.KOOS_INSTRUCTIONS
-    attribution = questionnaires.KOOS_ATTRIBUTION
 
     def __init__(self, *args, only: tuple[str, ...] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -332,9 +298,6 @@ class KoosForm(QuestionnaireForm):
                 self.fields[item] = _choice_field(question, list(enumerate(options)))
         if only is not None and questionnaires.KOOS_PARTS[0].items[0] not in only:
             self.instructions = ()  # printed once, on the first page
-
-    def answers(self) -> dict[str, Any]:
-        return {item: value for item, value in self.cleaned_data.items() if value is not None}
 
     def sections(self) -> list[Section]:
         sections = []
@@ -354,34 +317,28 @@ class KoosForm(QuestionnaireForm):
 
     def message_for(self, key: str, message: str) -> str:
         # A subscale with under half of its questions answered cannot be scored; the others are.
-        headings = [p.heading for p in questionnaires.KOOS_PARTS if p.subscale == key]
+        headings = koos_headings(key)
         if headings:
             return f"Please answer at least half of the questions under {_quoted(headings)}."
         return "Please choose one answer."
 
 
-class RmdqForm(QuestionnaireForm):
+class RmdqForm(RmdqAnswers, QuestionnaireForm):
     """Built from ITEM_TEXTS: the patient ticks each sentence that describes them today."""
 
-    measure = "rmdq"
-    attribution = questionnaires.RMDQ_ATTRIBUTION
     # The first sentence of the instructions heads the list; the rest are printed under it.
     _HEADING = questionnaires.RMDQ_INSTRUCTIONS[0]
     _INTRO = questionnaires.RMDQ_INSTRUCTIONS[1:]
 
     def __init__(self, *args, only: tuple[str, ...] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._items = tuple(
+        self.rmdq_items = tuple(
             item for item in clinical_outcomes.RMDQ_ITEMS if only is None or item in only
         )
-        for item in self._items:
+        for item in self.rmdq_items:
             self.fields[item] = forms.BooleanField(label=ITEM_TEXTS["rmdq"][item], required=False)
         # The instructions under the heading are printed once, on the first page.
-        self._intro = self._INTRO if clinical_outcomes.RMDQ_ITEMS[0] in self._items else ()
-
-    def answers(self) -> dict[str, Any]:
-        # An unticked sentence is a "no": the questionnaire asks for the ones that apply.
-        return {item: bool(self.cleaned_data.get(item)) for item in self._items}
+        self._intro = self._INTRO if clinical_outcomes.RMDQ_ITEMS[0] in self.rmdq_items else ()
 
     def sections(self) -> list[Section]:
         return [

@@ -1,7 +1,7 @@
 """Forms of the clinician's flows: patient details, screening, assigning and managing a plan.
 
 They parse and check the shape of what was typed; the clinical rules and every refusal belong to
-rehab.services, whose errors land back on these forms (clinicians.forms.apply_errors).
+rehab.services, whose errors land back on these forms (rehab.web.apply_errors).
 """
 
 from __future__ import annotations

@@ -1,25 +1,21 @@
-"""The portal's forms."""
+"""The portal's sign-in form."""
 
 from __future__ import annotations
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm
+
+from rehab import web
 
 
-class SignInForm(AuthenticationForm):
-    username = forms.CharField(
-        label="Your e-mail address or username",
-        max_length=254,
-        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+class SignInForm(web.SignInForm):
+    username_label = "Your e-mail address or username"
+    invalid_login = (
+        "We could not sign you in with that e-mail and password. "
+        "Check them and try again, or choose “Forgotten your password?”."
     )
     # Off unless ticked: a shared computer keeps the idle rule (rehab.web.remember_device).
     remember = forms.BooleanField(label="Keep me signed in on this device", required=False)
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "invalid_login": "We could not sign you in with that e-mail and password. "
-        "Check them and try again, or choose “Forgotten your password?”.",
-    }
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -2,16 +2,25 @@
 
 Fields carry the service's keyword names (rehab.services.session_log), so a RehabError's field
 errors land on the field the patient has to correct. The forms only parse what was typed; the
-rules (no future date, one log a day, a paused plan) are the service's.
+rules (no future date, one log a day, a paused plan) are the service's, and the fields' ranges
+and the parsing are the core's (rehab.web_forms), which the dashboard's forms build on too.
 """
 
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from rehab.clinical.levels import KNEE_CONDITIONS, SETTINGS, loggable_settings
-from rehab.models import DATE_RANGE, SETTING_CHOICES, SessionLog
+from rehab.models import SETTING_CHOICES, SessionLog
+from rehab.web_forms import (
+    PAIN_FIELDS,
+    SessionForm,
+    date_field,
+    incline_field,
+    minutes_field,
+    prescription_initial,
+    speed_field,
+)
 
 
 def _pain_word(score: int) -> str:
@@ -55,8 +64,6 @@ ADVERSE_EVENT_LABELS = (
     ("dizziness", "I felt dizzy"),
     ("chest_pain", "I had chest pain"),
 )
-ADVERSE_EVENT_FIELDS = tuple(name for name, _ in ADVERSE_EVENT_LABELS)
-PAIN_FIELDS = ("pain_before", "pain_worst", "pain_after")
 
 
 # The words under a 0-10 scale, at 0, 5 and 10: the scale shows large numbers, and each number's
@@ -81,51 +88,10 @@ def _scale(label: str, choices, required_message: str, anchors) -> forms.TypedCh
     return field
 
 
-class _Amount(forms.DecimalField):
-    """A number with a decimal point that a patient types (a speed, a slope).
-
-    Every way of being out of range (too big, negative, too many digits before the point) is
-    one sentence naming the range, said once: Django's validators otherwise add their own words
-    ("Ensure that there are no more than 2 digits before the decimal point") beside ours.
-    """
-
-    RANGE_CODES = ("min_value", "max_value", "max_digits", "max_whole_digits")
-
-    def __init__(self, *, out_of_range: str, error_messages: dict, **kwargs):
-        messages = dict(error_messages)
-        messages.update(dict.fromkeys(self.RANGE_CODES, out_of_range))
-        super().__init__(error_messages=messages, **kwargs)
-
-    def run_validators(self, value):
-        try:
-            super().run_validators(value)
-        except ValidationError as error:
-            # Several validators may say the same sentence (100 is both too big and too long).
-            raise ValidationError(list(dict.fromkeys(error.messages))) from None
-
-
-class SessionLogForm(forms.Form):
-    date = forms.DateField(
-        validators=DATE_RANGE,
-        label="Date of your walk",
-        help_text="Today, unless you are logging an earlier walk.",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={
-            "required": "Enter the date of your walk.",
-            "invalid": "Enter a real date, for example 2 March 2026.",
-        },
-    )
-    minutes_done = forms.IntegerField(
-        label="Minutes you walked",
-        min_value=1,
-        max_value=180,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 1, "max": 180}),
-        error_messages={
-            "required": "Enter how many minutes you walked.",
-            "invalid": "Enter a whole number of minutes, for example 10.",
-            "min_value": "Enter at least 1 minute.",
-            "max_value": "Enter 180 minutes or fewer.",
-        },
+class SessionLogForm(SessionForm):
+    date = forms.DateField()  # replaced in __init__ (its maximum is the patient's today)
+    minutes_done = minutes_field(
+        "Minutes you walked", required="Enter how many minutes you walked."
     )
     setting = forms.ChoiceField(
         label="Where you walked",
@@ -140,18 +106,10 @@ class SessionLogForm(forms.Form):
             ),
         },
     )
-    speed_kmh = _Amount(
-        label="Speed in km/h",
-        required=False,
-        min_value=0,
-        max_value=10,
-        max_digits=3,
-        decimal_places=1,
+    speed_kmh = speed_field(
+        "Speed in km/h",
         help_text=(
             "The number on the treadmill, if you used one. Leave it empty if you do not know it."
-        ),
-        widget=forms.NumberInput(
-            attrs={"inputmode": "decimal", "step": "0.1", "min": 0, "max": 10}
         ),
         out_of_range="Enter a speed between 0 and 10 km/h, for example 2.5.",
         error_messages={
@@ -159,17 +117,9 @@ class SessionLogForm(forms.Form):
             "max_decimal_places": "Use at most one number after the point, for example 1.5.",
         },
     )
-    incline_pct = _Amount(
-        label="Treadmill slope in %",
-        required=False,
-        min_value=0,
-        max_value=20,
-        max_digits=3,
-        decimal_places=1,
+    incline_pct = incline_field(
+        "Treadmill slope in %",
         help_text="Leave it at 0 if the treadmill was flat.",
-        widget=forms.NumberInput(
-            attrs={"inputmode": "decimal", "step": "0.5", "min": 0, "max": 20}
-        ),
         # "%%": Django %-formats a validator's message with its params, and a bare "% o" in
         # "20 % or" raised a TypeError (a 500) for a patient who typed a slope of 100.
         out_of_range=(
@@ -227,37 +177,27 @@ class SessionLogForm(forms.Form):
         self,
         *args,
         today,
-        show_swelling: bool = True,
         show_incline: bool = True,
         settings: tuple[str, ...] | None = None,
         **kw,
     ):
         super().__init__(*args, **kw)
-        self.fields["date"].widget.attrs["max"] = today.isoformat()
+        # In the declared field's place: the date first.
+        self.fields["date"] = date_field(
+            "Date of your walk",
+            today=today,
+            help_text="Today, unless you are logging an earlier walk.",
+            required="Enter the date of your walk.",
+        )
         if settings is not None:
             # Only where the plan lets the patient walk: a forged choice is "not one of the
             # choices", a form error like any other.
             self.fields["setting"].choices = [(code, SETTINGS[code]) for code in settings]
-        if not show_swelling:
-            del self.fields["swelling"]
         if not show_incline:
             del self.fields["incline_pct"]
 
-    def service_kwargs(self) -> dict:
-        """The cleaned values as services.session_log's keyword arguments."""
-        data = dict(self.cleaned_data)
-        speed = data.pop("speed_kmh", None)
-        incline = data.pop("incline_pct", None)
-        data["speed_kmh"] = None if speed is None else float(speed)
-        data["incline_pct"] = 0 if incline is None else float(incline)
-        data.setdefault("swelling", SessionLog.Swelling.NONE)
-        return data
-
     def scale_fields(self):
         return [self[name] for name in (*PAIN_FIELDS, "effort")]
-
-    def event_fields(self):
-        return [self[name] for name in ADVERSE_EVENT_FIELDS]
 
 
 class NextMorningPainForm(forms.Form):
@@ -274,14 +214,9 @@ def log_form_for(*, plan, today, data=None) -> SessionLogForm:
     allows at its level only (rehab.clinical.levels.loggable_settings); the swelling question
     only for knee conditions, the slope only when the plan prescribes one."""
     level = plan.current_prescription().level
-    initial = {"date": today, "minutes_done": level.minutes, "setting": level.setting}
-    if level.speed_kmh is not None:
-        initial["speed_kmh"] = f"{level.speed_kmh:g}"
-    if level.incline_pct:
-        initial["incline_pct"] = f"{level.incline_pct:g}"
     return SessionLogForm(
         data,
-        initial=initial,
+        initial=prescription_initial(level),
         today=today,
         show_swelling=plan.condition in KNEE_CONDITIONS,
         show_incline=bool(level.incline_pct),
