@@ -100,7 +100,7 @@ class ScreeningSettings:
             return cls()
         if not isinstance(data, Mapping):
             raise ValueError(
-                f"screening settings must be a mapping of name to value, not {_type_name(data)}"
+                f"screening settings must be a mapping of name to value, not {type_name(data)}"
             )
         unknown = [str(key) for key in data if key not in _SETTING_SPECS]
         if unknown:
@@ -145,7 +145,7 @@ def _settings_errors(settings: ScreeningSettings) -> dict[str, str]:
         value = getattr(settings, f.name)
         if isinstance(value, bool) or not isinstance(value, int | float):
             wanted = "a whole number" if spec.kind is int else "a number"
-            errors[f.name] = f"must be {wanted}, not {_type_name(value)}"
+            errors[f.name] = f"must be {wanted}, not {type_name(value)}"
             continue
         if spec.kind is int and not isinstance(value, int):
             errors[f.name] = f"must be a whole number, not {value!r}"
@@ -476,7 +476,7 @@ class InvalidAnswers(ValueError):
         return f"invalid screening answers: {details}"
 
 
-def _type_name(value: Any) -> str:
+def type_name(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -489,17 +489,17 @@ def _check_value(item: Item, value: Any) -> str | None:
     if item.kind == "bool":
         # 0/1 and "yes"/"no" are refused: a form that sends them has a bug we want to see.
         if not isinstance(value, bool):
-            return f"must be true or false, not {_type_name(value)}"
+            return f"must be true or false, not {type_name(value)}"
         return None
     if item.kind == "count":
         if isinstance(value, bool) or not isinstance(value, int):
-            return f"must be a whole number, not {_type_name(value)}"
+            return f"must be a whole number, not {type_name(value)}"
         if value < 0:
             return f"must not be negative, not {value!r}"
         return None
     if item.kind == "number":
         if isinstance(value, bool) or not isinstance(value, int | float):
-            return f"must be a number, not {_type_name(value)}"
+            return f"must be a number, not {type_name(value)}"
         if item.code in _WHOLE_NUMBER_ITEMS and not isinstance(value, int):
             return f"must be a whole number, not {value!r}"
         # NaN compares false with everything and would slip through every threshold unseen.
@@ -513,14 +513,14 @@ def _check_value(item: Item, value: Any) -> str | None:
         return None
     # "grade" and "condition": one of the listed choices.
     if not isinstance(value, str) or value not in item.choices:
-        return f"must be one of {', '.join(item.choices)}; got {_type_name(value)}"
+        return f"must be one of {', '.join(item.choices)}; got {type_name(value)}"
     return None
 
 
-def _validate(answers: Any) -> None:
+def validate_answers(answers: Any) -> None:
     if not isinstance(answers, Mapping):
         raise InvalidAnswers(
-            {"answers": f"must be a mapping of answer code to value, not {_type_name(answers)}"}
+            {"answers": f"must be a mapping of answer code to value, not {type_name(answers)}"}
         )
     errors: dict[str, str] = {}
     for key, value in answers.items():
@@ -874,7 +874,7 @@ class Verdict:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Verdict:
         if not isinstance(data, Mapping):
-            raise ValueError(f"a verdict must be a mapping, not {_type_name(data)}")
+            raise ValueError(f"a verdict must be a mapping, not {type_name(data)}")
         absent = [key for key in ("status", "referral") if key not in data]
         if absent:
             raise ValueError(f"a verdict needs {' and '.join(absent)}")
@@ -925,7 +925,7 @@ def screen(answers: Mapping[str, Any], settings: ScreeningSettings | None = None
     """Screen one set of answers. Raises InvalidAnswers, naming every bad field, before any rule
     is applied; a None value means "not answered"."""
     settings = settings or ScreeningSettings()
-    _validate(answers)
+    validate_answers(answers)
     condition = answers.get("condition")
 
     missing_codes = {code for code in _required_for(condition) if answers.get(code) is None}
