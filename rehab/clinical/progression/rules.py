@@ -1,18 +1,10 @@
-"""Progression and regression rules (docs/clinical.md §4): one pure function, `evaluate`.
-
-Given the plan's levels, its screening constraints and the sessions logged at the current level,
-`evaluate` suggests pause, regress, hold or advance, with every reason that fired in plain words.
-Pure Python, no Django: the plan service decides whether a decision applies itself or waits for a
-clinician. Every [I] figure is a field of `ProgressionSettings` so a protocol can change it.
-"""
+"""`evaluate`: the progression and regression rules, each reason in plain words."""
 
 from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
 from datetime import date, timedelta
-from typing import Any
 
 from rehab.clinical.levels import (
     SETTINGS,
@@ -22,55 +14,23 @@ from rehab.clinical.levels import (
     cap_level,
     loggable_settings,
 )
-
-OUTCOMES = ("advance", "hold", "regress", "pause")  # least to most severe
-SWELLING = ("none", "same", "more")
-ADVERSE_EVENTS = ("fall", "near_fall", "dizziness", "chest_pain")
-
-ADVANCE, HOLD, REGRESS, PAUSE = OUTCOMES
-
-REASON_CODES: dict[str, str] = {
-    # pause
-    "fall": "A fall was reported: pause and alert the clinician.",
-    "chest_pain": "Chest pain was reported: pause and alert the clinician.",
-    "severe_pain": "A pain score reached the pause threshold: pause and alert the clinician.",
-    # regress
-    "worst_pain_high": "Worst pain during exercise was above the regress threshold.",
-    "pain_not_settled": "Next-morning pain was above the pain before that session.",
-    "effort_high": "Effort (Borg CR10) reached the regress threshold.",
-    # hold
-    "near_fall": "A near fall was reported: hold and alert the clinician.",
-    "dizziness": "Dizziness was reported: hold and alert the clinician.",
-    "setting_not_allowed": "A session was logged on a setting the plan does not allow: hold and "
-    "alert the clinician.",
-    "beyond_limits": "A session was logged faster or steeper than the screening's limits: hold "
-    "and alert the clinician.",
-    "lowest_level": "Regression was indicated at the first level: hold, the clinician reviews.",
-    "too_few_sessions": "Fewer sessions in the window than the minimum needed to judge progress.",
-    "low_adherence": "Fewer than the required share of prescribed sessions were logged.",
-    "swelling_more": "Knee swelling was more than usual.",
-    "hold_progression": "The screening constraints hold progression.",
-    "min_days": "The minimum number of days at this level has not been reached.",
-    "top_level": "This is the last level: the protocol is finished.",
-    "next_level_capped": "The next level would go beyond the screening constraints.",
-    "step_limit": "The maximum number of advances in 7 days has been reached.",
-    "worst_pain_above_advance": "Worst pain was above the advance limit (not the regress one).",
-    "next_morning_unknown": "Next-morning pain was not recorded, so settling cannot be confirmed.",
-    "median_effort_high": "Median effort was above the advance threshold.",
-    "minutes_short": "A session's minutes fell short of the share of the target needed to advance.",
-    # advance
-    "criteria_met": "Every advance criterion was met.",
-}
+from rehab.clinical.progression.records import (
+    ADVANCE,
+    HOLD,
+    OUTCOMES,
+    PAUSE,
+    REGRESS,
+    Decision,
+    Reason,
+    SessionRecord,
+)
+from rehab.clinical.progression.settings import ProgressionSettings
 
 # These hold or regress but still need a clinician's eyes; pause always alerts.
 _ALERT_CODES = frozenset(
     {"near_fall", "dizziness", "lowest_level", "setting_not_allowed", "beyond_limits"}
 )
-# A session outside what the plan allows (§3's constraints): kept as recorded, held, alerted.
-OUTSIDE_PLAN_CODES = ("setting_not_allowed", "beyond_limits")
-# The adverse events that hold and alert (CLINICAL.md §4.1): a session reporting one tells the
-# clinician at once, as a pause does.
-HOLD_ALERT_EVENTS = ("near_fall", "dizziness")
+
 
 # Thresholds multiply floats (0.8 x 5 sessions, 0.9 x 100 min); without a tolerance a session at
 # exactly the threshold could land a hair below it and hold for no clinical reason.
@@ -94,159 +54,6 @@ _MONTHS = (
 
 def _severity(outcome: str) -> int:
     return OUTCOMES.index(outcome)
-
-
-# --- settings ---------------------------------------------------------------------------------
-
-# field -> (kind, lowest, highest, what a valid value is in words); None means unbounded.
-_SETTING_RULES: dict[str, tuple[type, float | None, float | None, str]] = {
-    "pause_pain": (int, 0, 10, "a pain score from 0 to 10"),
-    "regress_worst_pain_above": (int, 0, 10, "a pain score from 0 to 10"),
-    "regress_effort": (int, 0, 10, "an effort score (Borg CR10) from 0 to 10"),
-    "hold_adherence_ratio": (float, 0, 1, "a ratio from 0 to 1"),
-    "hold_min_sessions": (int, 1, None, "a whole number of sessions, at least 1"),
-    "advance_max_worst_pain": (int, 0, 10, "a pain score from 0 to 10"),
-    "advance_max_median_effort": (float, 0, 10, "an effort score (Borg CR10) from 0 to 10"),
-    "advance_min_minutes_ratio": (float, 0, 1, "a ratio from 0 to 1"),
-    "max_advances_per_7_days": (int, 0, None, "a whole number of advances, 0 or more"),
-    "window_days": (int, 1, None, "a whole number of days, at least 1"),
-}
-
-
-def _coerce_setting(name: str, value: Any) -> int | float:
-    kind, low, high, meaning = _SETTING_RULES[name]
-    # bool is an int in Python, but `true` for a threshold is always a mistake in the input.
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"Progression setting '{name}' must be {meaning}; got {value!r}.")
-    if kind is int:
-        # JSON clients may send 8.0 for 8; a fractional count or score is a real error.
-        if isinstance(value, float) and not value.is_integer():
-            raise ValueError(f"Progression setting '{name}' must be {meaning}; got {value!r}.")
-        value = int(value)
-    else:
-        value = float(value)
-    if (low is not None and value < low) or (high is not None and value > high):
-        raise ValueError(f"Progression setting '{name}' must be {meaning}; got {value!r}.")
-    return value
-
-
-@dataclass(frozen=True)
-class ProgressionSettings:
-    """The §4 thresholds for one protocol; every default is an [I] figure a clinic can change."""
-
-    pause_pain: int = 8
-    regress_worst_pain_above: int = 5
-    regress_effort: int = 7
-    hold_adherence_ratio: float = 0.8
-    hold_min_sessions: int = 2
-    advance_max_worst_pain: int = 5
-    advance_max_median_effort: float = 4.0
-    advance_min_minutes_ratio: float = 0.9
-    max_advances_per_7_days: int = 2
-    window_days: int = 7
-
-    def __post_init__(self) -> None:
-        # Validating here as well as in from_dict keeps settings built in code just as safe.
-        for f in fields(self):
-            object.__setattr__(self, f.name, _coerce_setting(f.name, getattr(self, f.name)))
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> ProgressionSettings:
-        """Defaults overridden by `data`; an unknown key or a value out of range is a ValueError."""
-        data = data or {}
-        if not isinstance(data, dict):
-            raise ValueError(f"Progression settings must be a mapping; got {type(data).__name__}.")
-        unknown = sorted(set(data) - set(_SETTING_RULES))
-        if unknown:
-            known = ", ".join(_SETTING_RULES)
-            raise ValueError(
-                f"Unknown progression setting(s): {', '.join(map(str, unknown))}. "
-                f"Known settings: {known}."
-            )
-        return cls(**{name: _coerce_setting(name, value) for name, value in data.items()})
-
-
-# --- inputs and outputs ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SessionRecord:
-    """One logged session, as far as the rules need it (pain NRS 0-10, effort Borg CR10 0-10)."""
-
-    day: date
-    minutes_done: int
-    pain_before: int
-    pain_worst: int
-    pain_after: int
-    pain_next_morning: int | None
-    effort: int
-    swelling: str = "none"
-    fall: bool = False
-    near_fall: bool = False
-    dizziness: bool = False
-    chest_pain: bool = False
-    # Where the session was done (a code of levels.SETTINGS); None when not known, which no
-    # rule then judges.
-    setting: str | None = None
-    # How fast and how steep it was done; None when not known, which no rule then judges.
-    speed_kmh: float | None = None
-    incline_pct: float | None = None
-
-    def __post_init__(self) -> None:
-        if self.setting is not None and self.setting not in SETTINGS:
-            raise ValueError(
-                f"Session setting must be one of {', '.join(SETTINGS)}; got {self.setting!r}."
-            )
-        # Out-of-range scores would silently dodge or trip a threshold; better to fail loudly.
-        for name in ("pain_before", "pain_worst", "pain_after", "pain_next_morning", "effort"):
-            value = getattr(self, name)
-            if value is None and name == "pain_next_morning":
-                continue
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
-                raise ValueError(
-                    f"Session {name} must be a whole number from 0 to 10; got {value!r}."
-                )
-        if isinstance(self.minutes_done, bool) or not isinstance(self.minutes_done, int):
-            raise ValueError(
-                f"Session minutes_done must be a whole number; got {self.minutes_done!r}."
-            )
-        if self.minutes_done < 0:
-            raise ValueError(f"Session minutes_done cannot be negative; got {self.minutes_done}.")
-        if self.swelling not in SWELLING:
-            raise ValueError(
-                f"Session swelling must be one of {', '.join(SWELLING)}; got {self.swelling!r}."
-            )
-
-
-@dataclass(frozen=True)
-class Reason:
-    code: str
-    text: str
-    outcome: str  # the outcome tier this reason argues for
-
-    def to_dict(self) -> dict[str, str]:
-        return {"code": self.code, "text": self.text, "outcome": self.outcome}
-
-
-@dataclass(frozen=True)
-class Decision:
-    outcome: str
-    from_level: int
-    to_level: int
-    reasons: tuple[Reason, ...]
-    alert: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "outcome": self.outcome,
-            "from_level": self.from_level,
-            "to_level": self.to_level,
-            "alert": self.alert,
-            "reasons": [r.to_dict() for r in self.reasons],
-        }
 
 
 # --- wording helpers -------------------------------------------------------------------------
