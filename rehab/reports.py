@@ -5,7 +5,7 @@ share one layout: the clinician version is dense; the patient version uses plain
 and a larger font. Neither shows a reason code: reasons come in the words the pages use
 (rehab.wording). Every page names the patient with their record number and date of birth.
 
-Every piece of user text passes through `_text` (xml escape) before it reaches Paragraph markup:
+Every piece of user text passes through `markup` (xml escape) before it reaches Paragraph markup:
 a note such as "<b>pain & swelling</b>" must print literally and never break the document.
 """
 
@@ -194,7 +194,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def _text(value: str) -> str:
+def markup(value: str) -> str:
     """User text made safe for Paragraph markup: escaped, line breaks kept, controls dropped."""
     # Control characters are not valid XML and would make the paragraph parser fail.
     cleaned = _CONTROL.sub("", value).replace("\r\n", "\n").replace("\r", "\n")
@@ -209,16 +209,16 @@ def _codes_only(reason: str) -> list[str] | None:
     return None
 
 
-def _reason_words(reason: str, *, patient: bool) -> str:
+def reason_words(reason: str, *, patient: bool) -> str:
     """A level change's reason in words, as escaped markup."""
     codes = _codes_only(reason)
     if codes is not None:
         # Bare codes are put in the pages' words (rehab.wording); no reader sees a code.
         if patient:
-            return _text(patient_reason([{"code": c} for c in codes]))
-        return " ".join(_text(REASON_CODES[c]) for c in codes)
+            return markup(patient_reason([{"code": c} for c in codes]))
+        return " ".join(markup(REASON_CODES[c]) for c in codes)
     if not patient:
-        return _text(reason)
+        return markup(reason)
 
     def plain(match: re.Match[str]) -> str:
         code = match.group(0)
@@ -227,61 +227,62 @@ def _reason_words(reason: str, *, patient: bool) -> str:
         return code.replace("_", " ")
 
     # Free text that quotes a code ("held: min_days") still must not show the code to a patient.
-    return _text(_CODE.sub(plain, reason))
+    return markup(_CODE.sub(plain, reason))
 
 
-def _event_words(event: str, *, patient: bool) -> str:
+def event_words(event: str, *, patient: bool) -> str:
     known = _EVENTS.get(event.strip())
     if known:
         return known[1] if patient else known[0]
     return _CODE.sub(lambda m: m.group(0).replace("_", " "), event) if patient else event
 
 
-def _status_words(status: str, *, patient: bool) -> str:
+def status_words(status: str, *, patient: bool) -> str:
     known = _PLAN_STATUS.get(status.strip().lower())
     if known:
         return known[1] if patient else known[0]
     return status.replace("_", " ") if patient else status
 
 
-def _measure_words(measure: str, *, patient: bool) -> str:
+def measure_words(measure: str, *, patient: bool) -> str:
     known = MEASURES.get(measure.strip().lower())
     if known is None:
         return measure
     return known.name if patient else known.code.upper()
 
 
-def _number(value: float | None, missing: str) -> str:
+def format_number(value: float | None, missing: str) -> str:
     if value is None:
         return missing
     return f"{value:.1f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
 
 
-def _percent(value: float) -> str:
+def format_percent(value: float) -> str:
     # Half-up, as people round: 62.5 % is "63 %", not banker's "62 %".
     whole = Decimal(str(value)).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
     return f"{whole} %"
 
 
-def _record_number(data: ReportData) -> str:
+def record_number_words(data: ReportData) -> str:
     return data.record_number.strip() or "none recorded"
 
 
-def _birth_date(data: ReportData) -> str:
+def birth_date_words(data: ReportData) -> str:
     return format_date(data.date_of_birth) if data.date_of_birth else "not recorded"
 
 
-def _first_upper(text: str) -> str:
+def first_upper(text: str) -> str:
     # str.capitalize would lower the rest: "RW-0042" must stay as the clinic wrote it.
     return text[:1].upper() + text[1:]
 
 
-def _identity(data: ReportData) -> str:
+def identity(data: ReportData) -> str:
     """The patient as a filed page names them: name, record number and date of birth."""
-    return f"{data.patient_name} · Record no. {_record_number(data)} · Born {_birth_date(data)}"
+    number, born = record_number_words(data), birth_date_words(data)
+    return f"{data.patient_name} · Record no. {number} · Born {born}"
 
 
-def _generated(moment: datetime) -> str:
+def generated_words(moment: datetime) -> str:
     zone = moment.tzname() or ""
     return f"{format_date(moment.date())} {moment:%H:%M} {zone}".rstrip()
 
@@ -290,7 +291,7 @@ def _generated(moment: datetime) -> str:
 
 
 @dataclass(frozen=True)
-class _Styles:
+class Styles:
     patient: bool
     body: ParagraphStyle
     small: ParagraphStyle
@@ -303,7 +304,7 @@ class _Styles:
     footer_size: float
 
 
-def _styles(patient: bool) -> _Styles:
+def styles_for(patient: bool) -> Styles:
     # The patient version is larger: many readers are older and read it on paper.
     size = 12 if patient else 9
     leading = size * 1.35
@@ -311,7 +312,7 @@ def _styles(patient: bool) -> _Styles:
     body = ParagraphStyle(
         "body", fontName=FONT, fontSize=size, leading=leading, spaceAfter=size * 0.4
     )
-    return _Styles(
+    return Styles(
         patient=patient,
         body=body,
         small=ParagraphStyle(
@@ -375,11 +376,11 @@ _TABLE_STYLE = [
 ]
 
 
-def _table(
+def grid_table(
     header: Sequence[str],
     rows: Sequence[Sequence[str]],
     widths: Sequence[float],
-    st: _Styles,
+    st: Styles,
     cell: ParagraphStyle | None = None,
 ) -> Table:
     """A table of markup strings that splits across pages and repeats its header row.
@@ -404,13 +405,13 @@ def _table(
 # --- page furniture ------------------------------------------------------------------------------
 
 
-def _numbered_canvas(data: ReportData, st: _Styles) -> type[Canvas]:
+def _numbered_canvas(data: ReportData, st: Styles) -> type[Canvas]:
     """A canvas that holds its pages until the end so each footer can say "Page N of M"."""
-    footer_centre = f"Generated {_generated(data.generated_at)}"
+    footer_centre = f"Generated {generated_words(data.generated_at)}"
     # Every page carries who it is about: a page separated from the others is still filed
     # against the right patient.
     head_start = f"{'Your progress report' if st.patient else 'Progress report'} · "
-    head_end = _identity(data).removeprefix(data.patient_name)
+    head_end = identity(data).removeprefix(data.patient_name)
 
     def fit(text: str, size: float, room: float) -> str:
         # Canvas strings do not wrap: shorten a long clinic or patient name instead of overlapping.
@@ -465,20 +466,20 @@ def _numbered_canvas(data: ReportData, st: _Styles) -> type[Canvas]:
 # --- sections ------------------------------------------------------------------------------------
 
 
-def _header(data: ReportData, st: _Styles) -> list[Flowable]:
+def _header(data: ReportData, st: Styles) -> list[Flowable]:
     title = "Your progress report" if st.patient else "Progress report"
     period = f"{format_date(data.period_start)} to {format_date(data.period_end)}"
     facts = [
         ("Clinic", data.clinic_name),
         ("Patient" if not st.patient else "Name", data.patient_name),
-        ("Record number", _first_upper(_record_number(data))),
-        ("Date of birth", _first_upper(_birth_date(data))),
+        ("Record number", first_upper(record_number_words(data))),
+        ("Date of birth", first_upper(birth_date_words(data))),
         ("Condition", data.condition),
         ("Clinician" if not st.patient else "Your physiotherapist", data.clinician_name),
         ("Period", period),
     ]
     rows = [
-        [Paragraph(f"<b>{_text(label)}</b>", st.cell), Paragraph(_text(value), st.cell)]
+        [Paragraph(f"<b>{markup(label)}</b>", st.cell), Paragraph(markup(value), st.cell)]
         for label, value in facts
     ]
     table = Table(
@@ -498,23 +499,23 @@ def _header(data: ReportData, st: _Styles) -> list[Flowable]:
     return [Paragraph(title, st.h1), Spacer(1, 4), table, Spacer(1, 6)]
 
 
-def _plan(data: ReportData, st: _Styles, width: float) -> list[Flowable]:
+def _plan(data: ReportData, st: Styles, width: float) -> list[Flowable]:
     patient = st.patient
     out: list[Flowable] = [Paragraph("Your plan" if patient else "Plan", st.h2)]
-    status = _text(_status_words(data.plan_status, patient=patient))
+    status = markup(status_words(data.plan_status, patient=patient))
     if patient:
         out.append(
             Paragraph(
-                f"Your programme is <b>{_text(data.protocol_name)}</b>. "
-                f"It is: <b>{status}</b>. You are now at <b>{_text(data.current_level)}</b>.",
+                f"Your programme is <b>{markup(data.protocol_name)}</b>. "
+                f"It is: <b>{status}</b>. You are now at <b>{markup(data.current_level)}</b>.",
                 st.body,
             )
         )
     else:
         out.append(
             Paragraph(
-                f"<b>Protocol:</b> {_text(data.protocol_name)} &nbsp; <b>Status:</b> {status} "
-                f"&nbsp; <b>Current level:</b> {_text(data.current_level)}",
+                f"<b>Protocol:</b> {markup(data.protocol_name)} &nbsp; <b>Status:</b> {status} "
+                f"&nbsp; <b>Current level:</b> {markup(data.current_level)}",
                 st.body,
             )
         )
@@ -532,19 +533,19 @@ def _plan(data: ReportData, st: _Styles, width: float) -> list[Flowable]:
     changes = sorted(data.level_changes, key=lambda c: c.day)
     rows = [
         [
-            _text(format_date(c.day)),
-            f"{_text(c.from_level)} to {_text(c.to_level)}",
-            _reason_words(c.reason, patient=patient),
+            markup(format_date(c.day)),
+            f"{markup(c.from_level)} to {markup(c.to_level)}",
+            reason_words(c.reason, patient=patient),
         ]
         for c in changes
     ]
     header = ["Date", "Change", "Why"] if patient else ["Date", "From / to", "Reason"]
     widths = [0.17 * width, 0.28 * width, 0.55 * width]
-    out.append(_table(header, rows, widths, st))
+    out.append(grid_table(header, rows, widths, st))
     return out
 
 
-def _calendar_grid(calendar: Sequence[CalendarDay], st: _Styles, width: float) -> Table:
+def _calendar_grid(calendar: Sequence[CalendarDay], st: Styles, width: float) -> Table:
     by_day = {entry.day: entry.state for entry in calendar}
     first = min(by_day)
     last = max(by_day)
@@ -569,12 +570,12 @@ def _calendar_grid(calendar: Sequence[CalendarDay], st: _Styles, width: float) -
         monday += timedelta(days=7)
     first_col = 0.13 * width
     widths = [first_col] + [(width - first_col) / 7] * 7
-    table = _table(["Week of", *_WEEKDAYS], rows, widths, st, cell=st.calendar)
+    table = grid_table(["Week of", *_WEEKDAYS], rows, widths, st, cell=st.calendar)
     table.setStyle(TableStyle([("BACKGROUND", (c, r), (c, r), bg) for c, r, bg in backgrounds]))
     return table
 
 
-def _adherence(data: ReportData, st: _Styles, width: float) -> list[Flowable]:
+def _adherence(data: ReportData, st: Styles, width: float) -> list[Flowable]:
     patient = st.patient
     out: list[Flowable] = [
         Paragraph("How many sessions you did" if patient else "Adherence", st.h2)
@@ -582,7 +583,7 @@ def _adherence(data: ReportData, st: _Styles, width: float) -> list[Flowable]:
     done = sum(1 for d in data.calendar if d.state == "done")
     missed = sum(1 for d in data.calendar if d.state == "missed")
     planned = done + missed
-    percent = None if data.adherence_percent is None else _percent(data.adherence_percent)
+    percent = None if data.adherence_percent is None else format_percent(data.adherence_percent)
     if patient:
         if planned and percent:
             text = f"You did <b>{done} of {planned}</b> planned sessions (<b>{percent}</b>)."
@@ -618,7 +619,7 @@ def _adherence(data: ReportData, st: _Styles, width: float) -> list[Flowable]:
     return out
 
 
-def _charts(data: ReportData, st: _Styles, width: float) -> list[Flowable]:
+def _charts(data: ReportData, st: Styles, width: float) -> list[Flowable]:
     heading = Paragraph("Your sessions over time" if st.patient else "Sessions over time", st.h2)
     # Next-morning pain and effort drive progression as much as pain during the session does.
     charts: list[Chart] = [
@@ -639,7 +640,7 @@ def _charts(data: ReportData, st: _Styles, width: float) -> list[Flowable]:
         # screen reader (and a reader of a greyscale copy) can rely on.
         block: list[Flowable] = [
             drawing,
-            Paragraph(_text(chart_text_alternative(chart)), st.small),
+            Paragraph(markup(chart_text_alternative(chart)), st.small),
             Spacer(1, 6),
         ]
         # The heading travels with the first chart so it is never stranded at a page foot.
@@ -647,7 +648,7 @@ def _charts(data: ReportData, st: _Styles, width: float) -> list[Flowable]:
     return out
 
 
-def _outcomes(data: ReportData, st: _Styles, width: float) -> list[Flowable]:
+def _outcomes(data: ReportData, st: Styles, width: float) -> list[Flowable]:
     patient = st.patient
     out: list[Flowable] = [
         Paragraph("Your questionnaires" if patient else "Outcome measures", st.h2)
@@ -680,16 +681,16 @@ def _outcomes(data: ReportData, st: _Styles, width: float) -> list[Flowable]:
         change = ""
         if row.baseline is not None and row.current is not None:
             delta = row.current - row.baseline
-            change = ("+" if delta > 0 else "") + _number(delta, "")
+            change = ("+" if delta > 0 else "") + format_number(delta, "")
         cells = [
-            _text(_measure_words(row.measure, patient=patient)),
-            _text(_SUBSCALES.get(row.subscale, row.subscale)),
-            _number(row.baseline, missing),
-            _number(row.current, missing),
+            markup(measure_words(row.measure, patient=patient)),
+            markup(_SUBSCALES.get(row.subscale, row.subscale)),
+            format_number(row.baseline, missing),
+            format_number(row.current, missing),
         ]
         if not patient:
             cells.append(change)
-        cells += [_text(row.threshold), result]
+        cells += [markup(row.threshold), result]
         rows.append(cells)
     if patient:
         header = ["Questionnaire", "Part", "At the start", "Now", "Change that matters", "Result"]
@@ -697,7 +698,7 @@ def _outcomes(data: ReportData, st: _Styles, width: float) -> list[Flowable]:
     else:
         header = ["Measure", "Subscale", "Baseline", "Current", "Change", "MCID", "Result"]
         fractions = (0.1, 0.17, 0.1, 0.1, 0.09, 0.2, 0.24)
-    out.append(_table(header, rows, [f * width for f in fractions], st))
+    out.append(grid_table(header, rows, [f * width for f in fractions], st))
     legend = (
         "* marks a change big enough to matter to you; ! marks a change for the worse of that size."
         if patient
@@ -709,7 +710,7 @@ def _outcomes(data: ReportData, st: _Styles, width: float) -> list[Flowable]:
     return out
 
 
-def _safety(data: ReportData, st: _Styles, width: float) -> list[Flowable]:
+def _safety(data: ReportData, st: Styles, width: float) -> list[Flowable]:
     patient = st.patient
     out: list[Flowable] = [
         Paragraph("Things you told us about" if patient else "Safety events", st.h2)
@@ -726,15 +727,15 @@ def _safety(data: ReportData, st: _Styles, width: float) -> list[Flowable]:
         return out
     events = sorted(data.safety_events, key=lambda e: e.day)
     rows = [
-        [format_date(e.day), _text(_event_words(e.event, patient=patient)), _text(e.note)]
+        [format_date(e.day), markup(event_words(e.event, patient=patient)), markup(e.note)]
         for e in events
     ]
     header = ["Date", "What happened", "Note"] if patient else ["Date", "Event", "Note"]
-    out.append(_table(header, rows, [0.17 * width, 0.23 * width, 0.6 * width], st))
+    out.append(grid_table(header, rows, [0.17 * width, 0.23 * width, 0.6 * width], st))
     return out
 
 
-def _screening(data: ReportData, st: _Styles) -> list[Flowable]:
+def _screening(data: ReportData, st: Styles) -> list[Flowable]:
     patient = st.patient
     out: list[Flowable] = [
         Paragraph("Your health check" if patient else "Screening constraints", st.h2)
@@ -742,7 +743,7 @@ def _screening(data: ReportData, st: _Styles) -> list[Flowable]:
     if data.constraints:
         if patient:
             out.append(Paragraph("Your plan keeps to these limits:", st.body))
-        out.append(_bullets([_text(c) for c in data.constraints], st))
+        out.append(bullets([markup(c) for c in data.constraints], st))
     else:
         out.append(
             Paragraph(
@@ -760,13 +761,13 @@ def _screening(data: ReportData, st: _Styles) -> list[Flowable]:
             else "<b>Screening override.</b> The plan was started despite the screening's "
             "block, with this reason:"
         )
-        out.append(Paragraph(f"{lead} {_text(data.override_reason)}", st.note))
+        out.append(Paragraph(f"{lead} {markup(data.override_reason)}", st.note))
     elif not patient:
         out.append(Paragraph("No override.", st.body))
     return out
 
 
-def _clinical_notes(data: ReportData, st: _Styles, width: float) -> list[Flowable]:
+def _clinical_notes(data: ReportData, st: Styles, width: float) -> list[Flowable]:
     """The period's clinical notes, oldest first; never in the patient's version."""
     if st.patient:
         return []
@@ -775,14 +776,16 @@ def _clinical_notes(data: ReportData, st: _Styles, width: float) -> list[Flowabl
         out.append(Paragraph("No clinical notes written in this period.", st.body))
         return out
     rows = [
-        [format_date(n.day), _text(n.author or "Unknown"), _text(n.text)]
+        [format_date(n.day), markup(n.author or "Unknown"), markup(n.text)]
         for n in sorted(data.clinical_notes, key=lambda n: n.day)
     ]
-    out.append(_table(["Date", "By", "Note"], rows, [0.17 * width, 0.2 * width, 0.63 * width], st))
+    out.append(
+        grid_table(["Date", "By", "Note"], rows, [0.17 * width, 0.2 * width, 0.63 * width], st)
+    )
     return out
 
 
-def _bullets(items: Sequence[str], st: _Styles) -> ListFlowable:
+def bullets(items: Sequence[str], st: Styles) -> ListFlowable:
     return ListFlowable(
         [ListItem(Paragraph(item, st.body), leftIndent=12) for item in items],
         bulletType="bullet",
@@ -793,7 +796,7 @@ def _bullets(items: Sequence[str], st: _Styles) -> ListFlowable:
     )
 
 
-def _citations(data: ReportData, st: _Styles) -> list[Flowable]:
+def _citations(data: ReportData, st: Styles) -> list[Flowable]:
     out: list[Flowable] = [
         Paragraph("Where this programme comes from" if st.patient else "References", st.h2)
     ]
@@ -803,12 +806,28 @@ def _citations(data: ReportData, st: _Styles) -> list[Flowable]:
     for number, citation in enumerate(data.citations, start=1):
         if isinstance(citation, str):
             citation = Reference(citation)
-        text = f"{number}. {_text(citation.text.strip().rstrip('.'))}."
+        text = f"{number}. {markup(citation.text.strip().rstrip('.'))}."
         if citation.supports.strip():
             lead = "What it tells us" if st.patient else "Supports"
-            text += f" <i>{lead}:</i> {_text(citation.supports.strip())}"
+            text += f" <i>{lead}:</i> {markup(citation.supports.strip())}"
         out.append(Paragraph(text, st.small))
     return out
+
+
+def report_story(data: ReportData, st: Styles, width: float) -> list[Flowable]:
+    """The report's sections in reading order, as flowables for a frame `width` wide."""
+    sections: list[Callable[[], list[Flowable]]] = [
+        lambda: _header(data, st),
+        lambda: _plan(data, st, width),
+        lambda: _adherence(data, st, width),
+        lambda: _charts(data, st, width),
+        lambda: _outcomes(data, st, width),
+        lambda: _safety(data, st, width),
+        lambda: _screening(data, st),
+        lambda: _clinical_notes(data, st, width),
+        lambda: _citations(data, st),
+    ]
+    return [flowable for section in sections for flowable in section()]
 
 
 # --- entry point ---------------------------------------------------------------------------------
@@ -829,7 +848,7 @@ def build_report(data: ReportData) -> bytes:
     """The progress report as PDF bytes (A4), for `data.audience`."""
     _check(data)
     register_fonts()
-    st = _styles(data.audience == "patient")
+    st = styles_for(data.audience == "patient")
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
@@ -846,18 +865,5 @@ def build_report(data: ReportData) -> bytes:
         # No timestamp or random document id: the same data gives the same bytes.
         invariant=True,
     )
-    width = doc.width
-    sections: list[Callable[[], list[Flowable]]] = [
-        lambda: _header(data, st),
-        lambda: _plan(data, st, width),
-        lambda: _adherence(data, st, width),
-        lambda: _charts(data, st, width),
-        lambda: _outcomes(data, st, width),
-        lambda: _safety(data, st, width),
-        lambda: _screening(data, st),
-        lambda: _clinical_notes(data, st, width),
-        lambda: _citations(data, st),
-    ]
-    story: list[Flowable] = [flowable for section in sections for flowable in section()]
-    doc.build(story, canvasmaker=_numbered_canvas(data, st))
+    doc.build(report_story(data, st, doc.width), canvasmaker=_numbered_canvas(data, st))
     return buffer.getvalue()
