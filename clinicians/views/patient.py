@@ -18,11 +18,12 @@ from django.views.decorators.http import require_GET, require_POST
 from clinicians.access import clinician_required
 from clinicians.forms_referrals import referral_forms
 from clinicians.forms_work import ClinicalNoteForm
-from rehab import charts, selectors, services
+from rehab import selectors, services
 from rehab.audit import audit_record, audit_view_with_trail
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.errors import RehabError
 from rehab.models import DATE_RANGE, Patient, Report
+from rehab.reports import charts
 from rehab.web import apply_errors
 
 # The status polling gives up after this; the page's "refresh" link still works.

@@ -20,11 +20,12 @@ from django.utils.safestring import mark_safe
 
 from patients import forms_outcomes
 from patients.access import patient_required
-from rehab import charts, selectors, services, wording
+from rehab import selectors, services, wording
 from rehab.audit import audit_reads, audit_record
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.errors import RehabError
 from rehab.models import Report
+from rehab.reports import charts
 from rehab.web import apply_outcome_errors
 
 # Charts are drawn this size and scaled by the browser (viewBox, width 100 %): about 1:1 on a

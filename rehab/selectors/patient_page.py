@@ -142,9 +142,9 @@ PATIENT_PAGE_AUDIT_ACTIONS = {
 
 
 def session_points(logs) -> tuple:
-    """Session logs as `rehab.charts.SessionPoint`s, oldest first: the one conversion that the
+    """Session logs as `rehab.reports.SessionPoint`s, oldest first: the one conversion that the
     pages' charts and the PDF report's charts share."""
-    from rehab.charts import SessionPoint  # reportlab is loaded only where a chart is drawn
+    from rehab.reports.charts import SessionPoint  # reportlab is loaded only where a chart is drawn
 
     return tuple(
         SessionPoint(
@@ -259,7 +259,7 @@ class PatientPage:
     pending: tuple[PatientPageDecision, ...]  # awaiting approval, on the open plan
     sessions: tuple[PatientPageSession, ...]  # newest first
     chart_since: dt.date
-    chart_points: tuple  # rehab.charts.SessionPoint from chart_since, oldest first
+    chart_points: tuple  # rehab.reports.SessionPoint from chart_since, oldest first
     screenings: tuple[PatientPageScreening, ...]
     screening_valid: bool  # one of them is valid today (a plan can be assigned or resumed)
     decisions: tuple[PatientPageDecision, ...]

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from rehab.charts import SessionPoint, minutes_speed_charts, pain_chart
 from rehab.reports import (
     CalendarDay,
     LevelChange,
@@ -22,6 +21,7 @@ from rehab.reports import (
     SafetyEvent,
     build_report,
 )
+from rehab.reports.charts import SessionPoint, minutes_speed_charts, pain_chart
 
 START = date(2026, 3, 2)  # a Monday
 GENERATED = datetime(2026, 3, 30, 14, 5, tzinfo=UTC)
