@@ -18,9 +18,11 @@ from typing import Any
 
 from django import forms
 
+from rehab import wording
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.clinical import questionnaires
 from rehab.clinical.levels import KNEE_CONDITIONS
+from rehab.clinical.progression import ADVERSE_EVENTS
 from rehab.models import DATE_RANGE, NOTE_MAX, SETTING_CHOICES, SessionLog
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -58,13 +60,6 @@ def _scale(label: str, *, required: bool = True, help_text: str = "") -> forms.T
 
 
 # --- Supervised session -----------------------------------------------------------------------
-
-ADVERSE_EVENTS = (
-    ("fall", "Fall"),
-    ("near_fall", "Near fall"),
-    ("dizziness", "Dizziness"),
-    ("chest_pain", "Chest pain"),
-)
 
 
 class SupervisedSessionForm(forms.Form):
@@ -121,10 +116,11 @@ class SupervisedSessionForm(forms.Form):
         required=False,
         help_text="Only for a session on an earlier day, when the patient has told you.",
     )
-    fall = forms.BooleanField(label="Fall", required=False)
-    near_fall = forms.BooleanField(label="Near fall", required=False)
-    dizziness = forms.BooleanField(label="Dizziness", required=False)
-    chest_pain = forms.BooleanField(label="Chest pain", required=False)
+    # Labelled in __init__, in the words rehab.wording gives the clinician (read at use time).
+    fall = forms.BooleanField(required=False)
+    near_fall = forms.BooleanField(required=False)
+    dizziness = forms.BooleanField(required=False)
+    chest_pain = forms.BooleanField(required=False)
     notes = forms.CharField(
         label="Session notes",
         required=False,
@@ -134,6 +130,8 @@ class SupervisedSessionForm(forms.Form):
 
     def __init__(self, *args, today, show_swelling: bool = True, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        for name in ADVERSE_EVENTS:
+            self.fields[name].label = wording.adverse_event(name, wording.CLINICIAN)
         self.fields["date"] = _date_field(
             "Date of the session", today=today, help_text="The patient's local date."
         )
@@ -160,7 +158,7 @@ class SupervisedSessionForm(forms.Form):
         return [self[name] for name in names if name in self.fields]
 
     def event_fields(self):
-        return [self[name] for name, _ in ADVERSE_EVENTS]
+        return [self[name] for name in ADVERSE_EVENTS]
 
 
 def supervised_session_form(*, plan, today, data=None) -> SupervisedSessionForm:

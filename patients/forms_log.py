@@ -10,7 +10,9 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
+from rehab import wording
 from rehab.clinical.levels import KNEE_CONDITIONS, SETTINGS, loggable_settings
+from rehab.clinical.progression import ADVERSE_EVENTS
 from rehab.models import DATE_RANGE, SETTING_CHOICES, SessionLog
 
 
@@ -49,13 +51,6 @@ SWELLING_CHOICES = [
     (SessionLog.Swelling.MORE, "More than usual"),
 ]
 
-ADVERSE_EVENT_LABELS = (
-    ("fall", "I fell"),
-    ("near_fall", "I nearly fell"),
-    ("dizziness", "I felt dizzy"),
-    ("chest_pain", "I had chest pain"),
-)
-ADVERSE_EVENT_FIELDS = tuple(name for name, _ in ADVERSE_EVENT_LABELS)
 PAIN_FIELDS = ("pain_before", "pain_worst", "pain_after")
 
 
@@ -211,10 +206,11 @@ class SessionLogForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose how swollen your knee is."},
     )
-    fall = forms.BooleanField(label="I fell", required=False)
-    near_fall = forms.BooleanField(label="I nearly fell", required=False)
-    dizziness = forms.BooleanField(label="I felt dizzy", required=False)
-    chest_pain = forms.BooleanField(label="I had chest pain", required=False)
+    # Labelled in __init__, as the patient tells it (rehab.wording, read at use time).
+    fall = forms.BooleanField(required=False)
+    near_fall = forms.BooleanField(required=False)
+    dizziness = forms.BooleanField(required=False)
+    chest_pain = forms.BooleanField(required=False)
     notes = forms.CharField(
         label="Anything else your physiotherapist should know",
         required=False,
@@ -234,6 +230,8 @@ class SessionLogForm(forms.Form):
     ):
         super().__init__(*args, **kw)
         self.fields["date"].widget.attrs["max"] = today.isoformat()
+        for name in ADVERSE_EVENTS:
+            self.fields[name].label = wording.adverse_event_told(name)
         if settings is not None:
             # Only where the plan lets the patient walk: a forged choice is "not one of the
             # choices", a form error like any other.
@@ -257,7 +255,7 @@ class SessionLogForm(forms.Form):
         return [self[name] for name in (*PAIN_FIELDS, "effort")]
 
     def event_fields(self):
-        return [self[name] for name in ADVERSE_EVENT_FIELDS]
+        return [self[name] for name in ADVERSE_EVENTS]
 
 
 class NextMorningPainForm(forms.Form):

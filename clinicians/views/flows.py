@@ -16,7 +16,6 @@ from django.views.decorators.http import require_POST
 
 from clinicians.access import clinician_required
 from clinicians.forms_flows import (
-    WEEKDAYS,
     AssignForm,
     AutoApplyForm,
     CompleteForm,
@@ -27,7 +26,7 @@ from clinicians.forms_flows import (
     ScreeningForm,
     SetLevelForm,
 )
-from rehab import selectors, services
+from rehab import selectors, services, wording
 from rehab.audit import audit_record
 from rehab.clinical import screening as clinical_screening
 from rehab.clinical.levels import Constraints, cap_level
@@ -457,7 +456,7 @@ def plan_manage(request, pk: int):
                 for n, capped in enumerate(plan.capped_levels(), start=1)
             ],
             "constraints": plan.constraints_obj.describe(),
-            "schedule": [name for day, name in WEEKDAYS if day in plan.schedule_days],
+            "schedule": wording.days_words(plan.schedule_days),
             "screening": screening,
             "verdict": verdict_words(verdict) if verdict else None,
             "forms": {name: forms[name] for name in available},

@@ -17,11 +17,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods
 
 from clinicians.access import clinician_required
-from clinicians.forms_work import (
-    ADVERSE_EVENTS,
-    OUTCOME_FORMS,
-    supervised_session_form,
-)
+from clinicians.forms_work import OUTCOME_FORMS, supervised_session_form
 from rehab import selectors, services
 from rehab.audit import audit_record
 from rehab.clinical import outcomes as clinical_outcomes
@@ -51,7 +47,7 @@ def session_new(request, pk: int):
     today = patient.local_today()
     plan = selectors.plan_open(patient=patient)
     data = request.POST if request.method == "POST" else None
-    context = {"patient": patient, "plan": plan, "today": today, "events": ADVERSE_EVENTS}
+    context = {"patient": patient, "plan": plan, "today": today}
     if plan is None:
         # Nothing to log against; a stale form posted here is a conflict, said in words.
         context["problem"] = (

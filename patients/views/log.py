@@ -10,13 +10,12 @@ from django.views.decorators.http import require_http_methods
 
 from patients.access import patient_required
 from patients.forms_log import (
-    ADVERSE_EVENT_LABELS,
     EFFORT_CHOICES,
     PAIN_CHOICES,
     NextMorningPainForm,
     log_form_for,
 )
-from rehab import selectors, services
+from rehab import selectors, services, wording
 from rehab.audit import audit_record
 from rehab.errors import RehabError
 from rehab.models import Plan, ProgressionDecision, SessionLog
@@ -99,7 +98,7 @@ def _summary(log: SessionLog) -> list[tuple[str, str]]:
         ("Pain just after", pain[str(log.pain_after)]),
         ("How hard it felt", effort[str(log.effort)]),
     ]
-    events = [label for name, label in ADVERSE_EVENT_LABELS if getattr(log, name)]
+    events = [wording.adverse_event_told(name) for name in log.adverse_events]
     if events:
         rows.append(("What happened", ", ".join(events)))
     return rows

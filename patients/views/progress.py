@@ -111,7 +111,7 @@ def _chart_views(points) -> list[ChartView]:
 
 
 def _subscale(code: str) -> str:
-    return forms_outcomes.SUBSCALE_WORDS.get(code, code)
+    return wording.subscale(code, wording.PATIENT)
 
 
 def _outcome_view(status: selectors.OutcomeStatus, drafts: dict | None = None) -> dict:

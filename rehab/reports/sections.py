@@ -23,6 +23,7 @@ from rehab.reports.data import CalendarDay, Reference, ReportData
 from rehab.reports.layout import Styles, bullets, grid_table
 from rehab.reports.words import (
     birth_date_words,
+    day_state_words,
     event_words,
     first_upper,
     format_number,
@@ -32,26 +33,17 @@ from rehab.reports.words import (
     reason_words,
     record_number_words,
     status_words,
+    subscale_words,
 )
-
-_SUBSCALES: dict[str, str] = {
-    "total": "Total",
-    "pain": "Pain",
-    "symptoms": "Symptoms",
-    "adl": "Daily living",
-    "sport_rec": "Sport and recreation",
-    "qol": "Quality of life",
-}
+from rehab.wording import weekday_short
 
 # Colour is a second cue only: every cell also carries the state in words.
-_CALENDAR_STYLE: dict[str, tuple[str, str, colors.Color]] = {  # state -> (clinician, patient, bg)
-    "done": ("Done", "Done", colors.HexColor("#CCEBE3")),
-    "missed": ("Missed", "Missed", colors.HexColor("#F6D5BF")),
-    "not_scheduled": ("Rest", "Rest", colors.HexColor("#EEEEEE")),
-    "future": ("To come", "To come", colors.white),
+_CALENDAR_COLOURS: dict[str, colors.Color] = {  # state -> background; its words: rehab.wording
+    "done": colors.HexColor("#CCEBE3"),
+    "missed": colors.HexColor("#F6D5BF"),
+    "not_scheduled": colors.HexColor("#EEEEEE"),
+    "future": colors.white,
 }
-
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 # Marks use ASCII on purpose: the bundled fallback font (Vera) has no star, arrow or triangle.
@@ -154,8 +146,8 @@ def _calendar_grid(calendar: Sequence[CalendarDay], st: Styles, width: float) ->
             if state is None:
                 row.append("")  # outside the period
                 continue
-            clinician, patient, background = _CALENDAR_STYLE[state]
-            label = patient if st.patient else clinician
+            background = _CALENDAR_COLOURS[state]
+            label = day_state_words(state, patient=st.patient)
             weight = "<b>" if state == "missed" else ""
             close = "</b>" if state == "missed" else ""
             row.append(f"{day.day} {weight}{label}{close}")
@@ -164,7 +156,9 @@ def _calendar_grid(calendar: Sequence[CalendarDay], st: Styles, width: float) ->
         monday += timedelta(days=7)
     first_col = 0.13 * width
     widths = [first_col] + [(width - first_col) / 7] * 7
-    table = grid_table(["Week of", *_WEEKDAYS], rows, widths, st, cell=st.calendar)
+    table = grid_table(
+        ["Week of", *(weekday_short(d) for d in range(7))], rows, widths, st, cell=st.calendar
+    )
     table.setStyle(TableStyle([("BACKGROUND", (c, r), (c, r), bg) for c, r, bg in backgrounds]))
     return table
 
@@ -278,7 +272,7 @@ def _outcomes(data: ReportData, st: Styles, width: float) -> list[Flowable]:
             change = ("+" if delta > 0 else "") + format_number(delta, "")
         cells = [
             markup(measure_words(row.measure, patient=patient)),
-            markup(_SUBSCALES.get(row.subscale, row.subscale)),
+            markup(subscale_words(row.subscale, patient=patient)),
             format_number(row.baseline, missing),
             format_number(row.current, missing),
         ]

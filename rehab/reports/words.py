@@ -11,28 +11,11 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from xml.sax.saxutils import escape
 
+from rehab import wording
 from rehab.clinical.outcomes import MEASURES
 from rehab.clinical.progression import REASON_CODES
 from rehab.reports.charts import format_date
 from rehab.reports.data import ReportData
-from rehab.wording import patient_reason
-
-_EVENTS: dict[str, tuple[str, str]] = {  # code -> (clinician, patient)
-    "fall": ("Fall", "A fall"),
-    "near_fall": ("Near fall", "A near fall"),
-    "dizziness": ("Dizziness", "Feeling dizzy"),
-    "chest_pain": ("Chest pain", "Chest pain"),
-    "severe_pain": ("Severe pain", "Severe pain"),
-    "swelling_more": ("Swelling more than usual", "More swelling than usual"),
-}
-
-_PLAN_STATUS: dict[str, tuple[str, str]] = {
-    "active": ("Active", "Going ahead"),
-    "paused": ("Paused", "Paused for now"),
-    "completed": ("Completed", "Finished"),
-    "discontinued": ("Discontinued", "Stopped"),
-}
-
 
 _CODE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 _SEPARATORS = re.compile(r"[\s,;|/]+")
@@ -60,33 +43,43 @@ def reason_words(reason: str, *, patient: bool) -> str:
     if codes is not None:
         # Bare codes are put in the pages' words (rehab.wording); no reader sees a code.
         if patient:
-            return markup(patient_reason([{"code": c} for c in codes]))
-        return " ".join(markup(REASON_CODES[c]) for c in codes)
+            return markup(wording.patient_reason([{"code": c} for c in codes]))
+        return " ".join(markup(wording.reason_sentence(c)) for c in codes)
     if not patient:
         return markup(reason)
 
     def plain(match: re.Match[str]) -> str:
         code = match.group(0)
         if code in REASON_CODES:
-            return patient_reason([{"code": code}]).removeprefix("Because ").rstrip(".")
+            return wording.reason_because(code)
         return code.replace("_", " ")
 
     # Free text that quotes a code ("held: min_days") still must not show the code to a patient.
     return markup(_CODE.sub(plain, reason))
 
 
+def _audience(patient: bool) -> wording.Audience:
+    return wording.PATIENT if patient else wording.CLINICIAN
+
+
 def event_words(event: str, *, patient: bool) -> str:
-    known = _EVENTS.get(event.strip())
-    if known:
-        return known[1] if patient else known[0]
+    if event.strip() in wording.ADVERSE_EVENTS:
+        return wording.adverse_event(event.strip(), _audience(patient))
     return _CODE.sub(lambda m: m.group(0).replace("_", " "), event) if patient else event
 
 
 def status_words(status: str, *, patient: bool) -> str:
-    known = _PLAN_STATUS.get(status.strip().lower())
-    if known:
-        return known[1] if patient else known[0]
+    if status.strip().lower() in wording.PLAN_STATUSES:
+        return wording.plan_status(status.strip().lower(), _audience(patient))
     return status.replace("_", " ") if patient else status
+
+
+def subscale_words(subscale: str, *, patient: bool) -> str:
+    return wording.subscale(subscale, _audience(patient))
+
+
+def day_state_words(state: str, *, patient: bool) -> str:
+    return wording.day_state(state, _audience(patient))
 
 
 def measure_words(measure: str, *, patient: bool) -> str:

@@ -63,24 +63,6 @@ PATIENT_PAGE_AUDIT_EVENTS = 50
 PATIENT_PAGE_NOTES = 20
 
 
-PATIENT_PAGE_ADVERSE_EVENTS = {
-    "fall": "Fall",
-    "near_fall": "Near fall",
-    "dizziness": "Dizziness",
-    "chest_pain": "Chest pain",
-}
-
-
-PATIENT_PAGE_SUBSCALES = {
-    clinical_outcomes.TOTAL: "Total",
-    "pain": "Pain",
-    "symptoms": "Symptoms",
-    "adl": "Daily living",
-    "sport_rec": "Sport and recreation",
-    "qol": "Quality of life",
-}
-
-
 PATIENT_PAGE_AUDIT_ACTIONS = {
     "patient.view": "Opened the patient page",
     "audit.read": "Read the record's audit trail",
@@ -328,14 +310,14 @@ def _page_outcomes(scores: list[OutcomeScore]) -> tuple[PatientPageOutcome, ...]
         if measure is not None and len(rows) >= 2:
             # The comparison outcome_changes makes, on rows already read.
             changes = tuple(
-                PatientPageChange(PATIENT_PAGE_SUBSCALES.get(c.subscale, c.subscale), c)
+                PatientPageChange(wording.subscale(c.subscale, wording.CLINICIAN), c)
                 for c in clinical_outcomes.change(code, rows[0].scores, rows[-1].scores)
             )
         sections.append(
             PatientPageOutcome(
                 measure=code,
                 name=measure.name if measure is not None else code.upper(),
-                subscales=tuple(PATIENT_PAGE_SUBSCALES.get(s, s) for s in subscales),
+                subscales=tuple(wording.subscale(s, wording.CLINICIAN) for s in subscales),
                 rows=tuple(
                     (row.taken_on, tuple(row.scores.get(s) for s in subscales))
                     for row in reversed(rows[-PATIENT_PAGE_OUTCOME_ROWS:])
@@ -388,7 +370,9 @@ def patient_page(
         PatientPageSession(
             log=log,
             level_name=_page_level_name(plans_by_id.get(log.plan_id), log.level_index),
-            adverse_events=tuple(PATIENT_PAGE_ADVERSE_EVENTS[name] for name in log.adverse_events),
+            adverse_events=tuple(
+                wording.adverse_event(name, wording.CLINICIAN) for name in log.adverse_events
+            ),
             logged_by=person_name(log.logged_by),
         )
         for log in logs[:PATIENT_PAGE_SESSIONS]

@@ -285,6 +285,17 @@ def test_patient_version_uses_plain_words_and_no_reason_codes():
         assert code not in text
 
 
+def test_questionnaire_parts_are_named_as_the_portal_names_them_for_the_patient():
+    # The patient's report used the clinician's names ("Daily living", "Total") while the portal
+    # said "Everyday activities" and "Score": one wording now, per reader.
+    patient = flat(pdf_text(build_report(make_data(audience="patient")))[1])
+    clinician = flat(pdf_text(build_report(make_data()))[1])
+    assert "Everyday activities" in patient
+    assert "Daily living" not in patient
+    assert "Daily living" in clinician
+    assert "Everyday activities" not in clinician
+
+
 def test_adherence_is_rounded_half_up():
     text = flat(pdf_text(build_report(make_data(adherence_percent=62.5)))[1])
     assert "Adherence: 63 %" in text

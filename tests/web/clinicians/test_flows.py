@@ -406,6 +406,14 @@ def test_assign_creates_the_plan_and_opens_its_page(dashboard, patient, clinicia
     assert plan.assigned_by == clinician.user
 
 
+def test_the_plan_page_lists_its_session_days_as_the_portal_does(dashboard, patient):
+    # It said "Monday, Wednesday, Friday" where the portal says "... and Friday".
+    screen(patient)
+    plan = assign(patient, schedule_days=[4, 0, 2])
+    html = html_of(dashboard.get(reverse("clinicians:plan_manage", args=[plan.pk])))
+    assert "<dd>Monday, Wednesday and Friday</dd>" in html
+
+
 def test_assign_bad_input_is_refused_with_input_kept(dashboard, patient):
     screen(patient)
     protocol = builtin_protocol(patient.condition)
