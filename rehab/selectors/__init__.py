@@ -46,7 +46,6 @@ from rehab.selectors.library_page import (
     protocols_for_condition,
 )
 from rehab.selectors.patient_page import (
-    PATIENT_PAGE_AUDIT_ACTIONS,
     PATIENT_PAGE_AUDIT_EVENTS,
     PATIENT_PAGE_CHART_WEEKS,
     PATIENT_PAGE_DECISIONS,
@@ -182,7 +181,6 @@ __all__ = [
     "PAIN_TREND_CHANGE",
     "PAIN_TREND_MIN_SESSIONS",
     "PAIN_TREND_SESSIONS",
-    "PATIENT_PAGE_AUDIT_ACTIONS",
     "PATIENT_PAGE_AUDIT_EVENTS",
     "PATIENT_PAGE_CHART_WEEKS",
     "PATIENT_PAGE_DECISIONS",
