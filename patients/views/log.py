@@ -16,7 +16,7 @@ from patients.forms_log import (
     log_form_for,
 )
 from rehab import selectors, services, wording
-from rehab.audit import audit_record
+from rehab.audit import AuditAction, audit_record
 from rehab.errors import RehabError
 from rehab.models import Plan, ProgressionDecision, SessionLog
 from rehab.web import apply_errors
@@ -57,7 +57,7 @@ def session_log(request):
     # The form shows the plan's prescription: a read of the patient's plan, like Today.
     audit_record(
         actor=request.user,
-        action="portal.log_form",
+        action=AuditAction.PORTAL_LOG_FORM,
         obj=plan,
         patient=patient,
         clinic=principal.clinic,
@@ -118,7 +118,7 @@ def session_saved(request, pk: int):
     take_care = not paused and (log.near_fall or log.dizziness)
     audit_record(
         actor=request.user,
-        action="portal.session_read",
+        action=AuditAction.PORTAL_SESSION_READ,
         obj=log,
         patient=principal.patient,
         clinic=principal.clinic,
@@ -160,7 +160,7 @@ def next_morning(request, pk: int):
         return redirect("patients:today")
     audit_record(
         actor=request.user,
-        action="portal.session_read",
+        action=AuditAction.PORTAL_SESSION_READ,
         obj=log,
         patient=principal.patient,
         clinic=principal.clinic,

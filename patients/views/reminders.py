@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST, require_safe
 from patients.access import patient_required
 from patients.forms_reminders import ReminderSettingsForm, timezone_place
 from rehab import calendar, selectors, services, wording
-from rehab.audit import audit_record
+from rehab.audit import AuditAction, audit_record
 from rehab.errors import RehabError
 from rehab.models import Patient
 from rehab.web import apply_errors
@@ -86,7 +86,10 @@ def _render_page(request, *, form=None, new_link: str = "", status: int = 200):
         "webcal_link": "webcal://" + new_link.split("://", 1)[-1] if new_link else "",
     }
     audit_record(
-        actor=request.user, action="portal.reminders", patient=patient, clinic=principal.clinic
+        actor=request.user,
+        action=AuditAction.PORTAL_REMINDERS,
+        patient=patient,
+        clinic=principal.clinic,
     )
     response = render(request, "patients/reminders.html", context, status=status)
     if new_link:
@@ -157,7 +160,7 @@ def calendar_feed(request, token: str):
     # Apps poll every few hours; each fetch is a read of the patient's plan, so each is recorded.
     audit_record(
         actor=None,
-        action="calendar.fetch",
+        action=AuditAction.CALENDAR_FETCH,
         obj=feed,
         patient=patient,
         detail={"via": "calendar_feed"},

@@ -10,7 +10,7 @@ from django.urls import path
 from patients.access import patient_required
 from patients.forms_log import NextMorningPainForm, log_form_for
 from rehab import selectors, wording
-from rehab.audit import audit_record
+from rehab.audit import AuditAction, audit_record
 from rehab.clinical import levels as clinical_levels
 from rehab.clinical.levels import CappedLevel, Constraints, Level
 from rehab.clinical.protocols import safety_for
@@ -156,7 +156,7 @@ def today(request):
                 context["form"] = log_form_for(plan=plan, today=local_today)
     audit_record(
         actor=request.user,
-        action="portal.today",
+        action=AuditAction.PORTAL_TODAY,
         obj=plan,
         patient=patient,
         clinic=principal.clinic,

@@ -39,8 +39,8 @@ from rehab.api.filters import (
     SessionFilter,
 )
 from rehab.api.idempotency import idempotent
-from rehab.audit import audit_reads, audit_trail_read
-from rehab.errors import RehabError
+from rehab.audit import AuditAction, audit_reads, audit_trail_read
+from rehab.errors import ErrorCode, RehabError
 from rehab.models import (
     AuditEvent,
     OutcomeScore,
@@ -124,7 +124,7 @@ class PatientViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
     ordering_fields = ["last_name", "created_at", "updated_at", "id"]
     ordering = ["last_name", "first_name", "id"]
     patient_actions = frozenset({"list", "retrieve"})
-    read_action = "patient.read"
+    read_action = AuditAction.PATIENT_READ
 
     def get_queryset(self):
         return selectors.patients_for(self.principal)
@@ -189,7 +189,7 @@ class PatientViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
         page = self.paginate_queryset(notes.order_by("-noted_on", "-created_at", "-id"))
         audit_reads(
             actor=self.principal.actor,
-            action="note.read",
+            action=AuditAction.NOTE_READ,
             patients=[patient],
             clinic=self.principal.clinic,
         )
@@ -217,7 +217,7 @@ class ScreeningViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMi
     filterset_class = ScreeningFilter
     ordering_fields = ["screened_at", "id"]
     ordering = ["-screened_at", "-id"]
-    read_action = "screening.read"
+    read_action = AuditAction.SCREENING_READ
 
     def get_queryset(self):
         return selectors.screenings_for(self.principal)
@@ -299,7 +299,7 @@ class PlanViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     ordering_fields = ["created_at", "updated_at", "id"]
     ordering = ["-created_at", "-id"]
     patient_actions = frozenset({"list", "retrieve"})
-    read_action = "plan.read"
+    read_action = AuditAction.PLAN_READ
 
     def get_queryset(self):
         return selectors.plans_for(self.principal)
@@ -410,7 +410,7 @@ class SessionViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
     ordering_fields = ["date", "created_at", "id"]
     ordering = ["-date", "-id"]
     patient_actions = frozenset({"list", "retrieve", "create", "next_morning_pain"})
-    read_action = "session.read"
+    read_action = AuditAction.SESSION_READ
 
     def get_queryset(self):
         return selectors.sessions_for(self.principal)
@@ -459,7 +459,7 @@ class DecisionViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
     ordering_fields = ["created_at", "id"]
     ordering = ["-created_at", "-id"]
     patient_actions = frozenset({"list", "retrieve"})
-    read_action = "decision.read"
+    read_action = AuditAction.DECISION_READ
 
     def get_queryset(self):
         return selectors.decisions_for(self.principal)
@@ -511,7 +511,7 @@ class OutcomeViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
     ordering_fields = ["taken_on", "id"]
     ordering = ["-taken_on", "-id"]
     patient_actions = frozenset({"list", "retrieve", "create", "changes"})
-    read_action = "outcome.read"
+    read_action = AuditAction.OUTCOME_READ
 
     def get_queryset(self):
         return selectors.outcomes_for(self.principal)
@@ -567,7 +567,7 @@ class ReminderViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
     ordering_fields = ["due_date", "id"]
     ordering = ["-due_date", "-id"]
     patient_actions = frozenset({"list", "retrieve"})
-    read_action = "reminder.read"
+    read_action = AuditAction.REMINDER_READ
 
     def get_queryset(self):
         return selectors.reminders_for(self.principal)
@@ -584,7 +584,7 @@ class ReportViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin
     ordering_fields = ["created_at", "id"]
     ordering = ["-created_at", "-id"]
     patient_actions = frozenset({"list", "retrieve", "create", "download"})
-    read_action = "report.read"
+    read_action = AuditAction.REPORT_READ
 
     def get_queryset(self):
         return selectors.reports_for(self.principal)
@@ -617,14 +617,14 @@ class ReportViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin
         report = self.get_object()
         if report.status != Report.Status.READY:
             raise RehabError(
-                "report_not_ready",
+                ErrorCode.REPORT_NOT_READY,
                 f"The report is {report.get_status_display().lower()}; download it once ready.",
                 status=409,
             )
         path = services.report_path(report)
         if not path.is_file():
             raise RehabError(
-                "report_missing",
+                ErrorCode.REPORT_MISSING,
                 "The report's file is no longer there; request the report again.",
                 status=409,
             )
@@ -725,7 +725,7 @@ class TokenView(APIView):
         if getattr(request, "axes_locked_out", False):
             # django-axes counts this door's failures with the sign-in pages' (rehab/lockout.py).
             raise RehabError(
-                "too_many_attempts",
+                ErrorCode.TOO_MANY_ATTEMPTS,
                 "Too many sign-in attempts; try again in "
                 f"{int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)} minutes.",
                 status=429,
