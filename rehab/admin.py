@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from rehab import services
-from rehab.audit import PatientRef, audit_reads_by_ref, audit_record
+from rehab.audit import AuditAction, PatientRef, audit_reads_by_ref, audit_record
 from rehab.models import (
     ApiKey,
     AuditChain,
@@ -87,7 +87,7 @@ class ReadOnlyAdmin(AuditedReadsAdmin):
 class RehabUserAdmin(AuditedReadsAdmin, UserAdmin):
     """A patient's account shows their name and e-mail: a read of that patient."""
 
-    read_action = "patient.read"
+    read_action = AuditAction.PATIENT_READ
 
     def patient_refs(self, objs) -> list[PatientRef]:
         return list(
@@ -130,7 +130,7 @@ class ClinicianAdmin(admin.ModelAdmin):
 
 @admin.register(Patient)
 class PatientAdmin(AuditedReadsAdmin):
-    read_action = "patient.read"
+    read_action = AuditAction.PATIENT_READ
 
     list_display = (
         "__str__",
@@ -162,7 +162,7 @@ class PatientAdmin(AuditedReadsAdmin):
             super().save_model(request, obj, form, change)
         audit_record(
             actor=request.user,
-            action="patient.update" if change else "patient.create",
+            action=AuditAction.PATIENT_UPDATE if change else AuditAction.PATIENT_CREATE,
             obj=obj,
             patient=obj,
             detail={"fields": sorted(form.changed_data), "via": "admin"},
@@ -209,7 +209,7 @@ class ProtocolAdmin(admin.ModelAdmin):
 
 @admin.register(Screening)
 class ScreeningAdmin(ReadOnlyAdmin):
-    read_action = "screening.read"
+    read_action = AuditAction.SCREENING_READ
 
     def patient_refs(self, objs) -> list[PatientRef]:
         return [(obj.patient_id, obj.clinic_id) for obj in objs]
@@ -231,7 +231,7 @@ class ScreeningAdmin(ReadOnlyAdmin):
 
 @admin.register(Plan)
 class PlanAdmin(ReadOnlyAdmin):
-    read_action = "plan.read"
+    read_action = AuditAction.PLAN_READ
 
     def patient_refs(self, objs) -> list[PatientRef]:
         return [(obj.patient_id, obj.clinic_id) for obj in objs]
@@ -265,7 +265,7 @@ class PlanAdmin(ReadOnlyAdmin):
 
 @admin.register(SessionLog)
 class SessionLogAdmin(ReadOnlyAdmin):
-    read_action = "session.read"
+    read_action = AuditAction.SESSION_READ
 
     list_display = (
         "patient",
@@ -286,7 +286,7 @@ class SessionLogAdmin(ReadOnlyAdmin):
 
 @admin.register(ProgressionDecision)
 class ProgressionDecisionAdmin(ReadOnlyAdmin):
-    read_action = "decision.read"
+    read_action = AuditAction.DECISION_READ
 
     def patient_refs(self, objs) -> list[PatientRef]:
         return [(obj.plan.patient_id, obj.plan.clinic_id) for obj in objs]
@@ -309,7 +309,7 @@ class ProgressionDecisionAdmin(ReadOnlyAdmin):
 
 @admin.register(OutcomeScore)
 class OutcomeScoreAdmin(ReadOnlyAdmin):
-    read_action = "outcome.read"
+    read_action = AuditAction.OUTCOME_READ
 
     list_display = ("patient", "measure", "taken_on", "scores")
     list_filter = ("measure",)
@@ -319,7 +319,7 @@ class OutcomeScoreAdmin(ReadOnlyAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    read_action = "audit.read"
+    read_action = AuditAction.AUDIT_READ
     read_always = True  # a page of events without a patient is still a read of the trail
 
     def patient_refs(self, objs) -> list[PatientRef]:
@@ -389,7 +389,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 @admin.register(Reminder)
 class ReminderAdmin(ReadOnlyAdmin):
-    read_action = "reminder.read"
+    read_action = AuditAction.REMINDER_READ
 
     list_display = ("patient", "due_date", "kind", "channel", "status", "scheduled_for", "sent_at")
     list_filter = ("status", "kind", "channel")
@@ -403,7 +403,7 @@ class PortalInviteAdmin(ReadOnlyAdmin):
     """Invitations are sent from the dashboard; here support staff can see whether one was
     used, replaced or let expire. The token's hash is never shown."""
 
-    read_action = "invite.read"
+    read_action = AuditAction.INVITE_READ
 
     list_display = ("patient", "sent_to", "created_at", "expires_at", "used_at", "revoked_at")
     search_fields = ("patient__first_name", "patient__last_name", "sent_to")
@@ -415,7 +415,7 @@ class PortalInviteAdmin(ReadOnlyAdmin):
 class CalendarFeedAdmin(ReadOnlyAdmin):
     """Patients make and stop their calendar links in the portal; the hash is never shown."""
 
-    read_action = "calendar.read"
+    read_action = AuditAction.CALENDAR_READ
 
     list_display = ("patient", "created_at", "revoked_at")
     search_fields = ("patient__first_name", "patient__last_name")

@@ -8,10 +8,14 @@ class RehabConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
+        from django.utils.translation import gettext
 
         from rehab.middleware import stamp_session_on_login
+        from rehab.wording import install_translator
 
         user_logged_in.connect(stamp_session_on_login, dispatch_uid="rehab.stamp_session")
+        # The wording is pure Python; from here on its words are read in the active language.
+        install_translator(gettext)
 
 
 class RehabAdminConfig(admin_apps.AdminConfig):

@@ -10,9 +10,130 @@ import contextvars
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from rehab.client_ip import client_address
 from rehab.models import ApiKey, AuditEvent, Clinic, Patient, User
+
+
+class AuditAction(models.TextChoices):
+    """What an audit event records. The value is what the trail stores (and the hash chain
+    covers), so it never changes; the label is how the patient page's trail says it."""
+
+    PATIENT_VIEW = "patient.view", _("Opened the patient page")
+    PATIENT_LIST = "patient.list", _("Saw the patient in a list")
+    PATIENT_READ = "patient.read", _("Read the patient's details")
+    PATIENT_CREATE = "patient.create", _("Added the patient")
+    PATIENT_UPDATE = "patient.update", _("Changed the patient's details")
+    PATIENT_ARCHIVE = "patient.archive", _("Archived the patient")
+    AUDIT_READ = "audit.read", _("Read the record's audit trail")
+    AUDIT_EXPORT = "audit.export", _("Exported the audit trail")
+    AUDIT_PRUNE = "audit.prune", _("Removed exported audit events")
+    INVITE_READ = "invite.read", _("Read the portal invitations")
+    CALENDAR_READ = "calendar.read", _("Read the calendar link's record")
+    CALENDAR_CREATE = "calendar.create", _("Made a calendar link")
+    CALENDAR_REVOKE = "calendar.revoke", _("Stopped the calendar link")
+    CALENDAR_FETCH = "calendar.fetch", _("Calendar app fetched the sessions")
+    SCREENING_SUBMIT = "screening.submit", _("Screened the patient")
+    SCREENING_INVALIDATE = "screening.invalidate", _("Screening invalidated")
+    SCREENING_READ = "screening.read", _("Read the screenings")
+    REFERRAL_ACTED = "referral.acted", _("Recorded a referral as acted on")
+    PLAN_ASSIGN = "plan.assign", _("Assigned a plan")
+    PLAN_READ = "plan.read", _("Read the plan")
+    PLAN_PAUSED = "plan.paused", _("Paused the plan")
+    PLAN_RESUMED = "plan.resumed", _("Resumed the plan")
+    PLAN_COMPLETED = "plan.completed", _("Completed the plan")
+    PLAN_DISCONTINUED = "plan.discontinued", _("Discontinued the plan")
+    PLAN_SETTINGS = "plan.settings", _("Changed the plan's settings")
+    PLAN_LEVEL = "plan.level", _("Changed the level")
+    SESSION_LOG = "session.log", _("Logged a session")
+    SESSION_NEXT_MORNING = "session.next_morning", _("Added next-morning pain")
+    SESSION_READ = "session.read", _("Read the sessions")
+    PROGRESSION_DECISION = "progression.decision", _("Progression decision recorded")
+    PROGRESSION_APPROVE = "progression.approve", _("Approved a decision")
+    PROGRESSION_REJECT = "progression.reject", _("Rejected a decision")
+    DECISION_READ = "decision.read", _("Read the decisions")
+    OUTCOME_RECORD = "outcome.record", _("Recorded an outcome measure")
+    OUTCOME_READ = "outcome.read", _("Read the outcome measures")
+    OUTCOME_DRAFT_SAVE = "outcome.draft_save", _("Saved a page of a questionnaire")
+    NOTE_ADD = "note.add", _("Wrote a clinical note")
+    NOTE_READ = "note.read", _("Read the clinical notes")
+    REMINDER_READ = "reminder.read", _("Read the reminders")
+    REMINDER_RESCHEDULE = "reminder.reschedule", _("Moved a planned reminder")
+    REMINDER_CANCEL = "reminder.cancel", _("Cancelled a planned reminder")
+    REMINDER_SENT = "reminder.sent", _("Sent a reminder")
+    REMINDER_FAILED = "reminder.failed", _("A reminder could not be sent")
+    REMINDER_SKIPPED = "reminder.skipped", _("Skipped a reminder")
+    REPORT_REQUEST = "report.request", _("Requested a report")
+    REPORT_RENDER = "report.render", _("Report rendered")
+    REPORT_READ = "report.read", _("Downloaded a report")
+    REPORT_LIST = "report.list", _("Saw the list of reports")
+    PORTAL_TODAY = "portal.today", _("Opened Today in the portal")
+    PORTAL_LOG_FORM = "portal.log_form", _("Opened the session log in the portal")
+    PORTAL_SESSION_READ = "portal.session_read", _("Read a logged session in the portal")
+    PORTAL_REMINDERS = "portal.reminders", _("Opened reminder settings in the portal")
+    PORTAL_INVITE = "portal.invite", _("Invited to the patient portal")
+    PORTAL_INVITE_VIEW = "portal.invite_view", _("Opened the portal invitation")
+    PORTAL_INVITE_ACCEPT = "portal.invite_accept", _("Accepted the portal invitation")
+    PORTAL_INVITE_FAILED = "portal.invite_failed", _("Portal invitation could not be sent")
+    PORTAL_REMEMBER_DEVICE = (
+        "portal.remember_device",
+        _("Signed in to the portal, kept signed in on that device"),
+    )
+    PORTAL_LOGIN_EMAIL = "portal.login_email", _("The portal sign-in address followed the record's")
+    PORTAL_FORM_KEPT = (
+        "portal.form_kept",
+        _("A portal form arrived after the sign-in ended; kept for the patient"),
+    )
+    PORTAL_FORM_KEPT_USED = (
+        "portal.form_kept_used",
+        _("A kept portal form was sent again after signing in"),
+    )
+    PORTAL_FORM_KEPT_DISCARDED = (
+        "portal.form_kept_discarded",
+        _("A kept portal form was removed unused"),
+    )
+    CLINICIAN_CREATE = "clinician.create", _("Added a clinician")
+    CLINICIAN_PASSWORD_LINK = (
+        "clinician.password_link",
+        _("Sent a clinician a link to set a password"),
+    )
+    CLINICIAN_ACTIVATE = "clinician.activate", _("Reactivated a clinician's account")
+    CLINICIAN_DEACTIVATE = "clinician.deactivate", _("Deactivated a clinician's account")
+    CLINICIAN_ADMIN_GRANT = "clinician.admin_grant", _("Made a clinician a clinic administrator")
+    CLINICIAN_ADMIN_REMOVE = (
+        "clinician.admin_remove",
+        _("Took a clinician's administrator rights away"),
+    )
+    CLINIC_SETTINGS = "clinic.settings", _("Changed the clinic's settings")
+    CLINIC_CONTACT = "clinic.contact", _("Changed the clinic's contact details")
+    CLINIC_TWO_STEP_REQUIRED = (
+        "clinic.two_step_required",
+        _("Required two-step sign-in for the clinic"),
+    )
+    CLINIC_TWO_STEP_OPTIONAL = (
+        "clinic.two_step_optional",
+        _("Made two-step sign-in optional for the clinic"),
+    )
+    PROTOCOL_COPY = "protocol.copy", _("Copied a protocol")
+    PROTOCOL_UPDATE = "protocol.update", _("Changed a protocol")
+    API_KEY_CREATE = "api_key.create", _("Created an API key")
+    API_KEY_REVOKE = "api_key.revoke", _("Revoked an API key")
+    TOKEN_CREATE = "token.create", _("Created a personal API token")
+    TWO_STEP_ENROL = "two_step.enrol", _("Set up two-step sign-in")
+    TWO_STEP_CODE_FAILED = "two_step.code_failed", _("Entered a wrong two-step code")
+    TWO_STEP_RECOVERY_USED = "two_step.recovery_used", _("Signed in with a recovery code")
+    TWO_STEP_RECOVERY_REGENERATE = "two_step.recovery_regenerate", _("Made new recovery codes")
+    TWO_STEP_REMOVE = "two_step.remove", _("Removed two-step sign-in")
+
+
+def audit_action_words(action: str) -> str:
+    """A stored action as the trail says it; an action no longer recorded, as stored."""
+    try:
+        return str(AuditAction(action).label)
+    except ValueError:
+        return action
+
 
 # Who can act: a person, a clinic system's API key, or the system itself (None).
 Actor = User | ApiKey | None
@@ -36,7 +157,7 @@ def as_user(actor: Actor) -> User | None:
 def audit_record(
     *,
     actor: Actor,
-    action: str,
+    action: AuditAction,
     obj: models.Model | None = None,
     patient: Patient | None = None,
     clinic: Clinic | None = None,
@@ -63,7 +184,9 @@ def _event_fields(actor, action, obj, patient, clinic, detail) -> dict[str, Any]
     }
 
 
-def audit_reads(*, actor: Actor, action: str, patients: list[Patient], clinic: Clinic) -> None:
+def audit_reads(
+    *, actor: Actor, action: AuditAction, patients: list[Patient], clinic: Clinic
+) -> None:
     """One event per patient whose data a response showed, written in one query, so a list
     costs the same number of queries for one patient or a full page."""
     AuditEvent.objects.bulk_create(
@@ -82,7 +205,7 @@ PatientRef = tuple[int, int | None]
 def audit_reads_by_ref(
     *,
     actor: Actor,
-    action: str,
+    action: AuditAction,
     refs: list[PatientRef],
     detail: dict[str, Any] | None = None,
     clinic: Clinic | None = None,
@@ -110,7 +233,7 @@ def audit_trail_read(*, actor: Actor, events, via: str, clinic: Clinic | None = 
     was, written in one query whatever the page size."""
     audit_reads_by_ref(
         actor=actor,
-        action="audit.read",
+        action=AuditAction.AUDIT_READ,
         refs=[(e.patient_id, e.clinic_id) for e in events if e.patient_id is not None],
         detail={"via": via},
         clinic=clinic,
@@ -119,7 +242,12 @@ def audit_trail_read(*, actor: Actor, events, via: str, clinic: Clinic | None = 
 
 
 def audit_view_with_trail(
-    *, actor: Actor, action: str, patient: Patient, clinic: Clinic, reads: tuple[str, ...] = ()
+    *,
+    actor: Actor,
+    action: AuditAction,
+    patient: Patient,
+    clinic: Clinic,
+    reads: tuple[AuditAction, ...] = (),
 ) -> None:
     """A page showing a patient's record with its audit trail: the view and the trail's read
     (`audit.read`), and one event per other read action the page makes (`reads`, e.g. its
@@ -131,7 +259,7 @@ def audit_view_with_trail(
                 AuditEvent(
                     **_event_fields(actor, read, None, patient, clinic, {"via": "dashboard"})
                 )
-                for read in ("audit.read", *reads)
+                for read in (AuditAction.AUDIT_READ, *reads)
             ),
         ]
     )

@@ -41,8 +41,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from rehab.audit import audit_record
-from rehab.errors import RehabError
+from rehab.audit import AuditAction, audit_record
+from rehab.errors import ErrorCode, RehabError
 from rehab.models import AuditChain, AuditEvent, Clinic
 
 GENESIS = "0" * 64
@@ -260,7 +260,7 @@ def audit_export(*, before: dt.datetime, out: TextIO, now: dt.datetime | None = 
             rows.filter(exported_at__isnull=True).update(exported_at=now)
             audit_record(
                 actor=None,
-                action="audit.export",
+                action=AuditAction.AUDIT_EXPORT,
                 clinic=Clinic.objects.filter(pk=chain.clinic_ref).first(),
                 detail={"before": before.isoformat(), "events": count},
             )
@@ -281,7 +281,7 @@ def audit_prune(*, before: dt.datetime, now: dt.datetime | None = None) -> list[
     now = now or timezone.now()
     if settings.AUDIT_RETENTION_DAYS is None:
         raise RehabError(
-            "audit_retention_keep",
+            ErrorCode.AUDIT_RETENTION_KEEP,
             "AUDIT_RETENTION_DAYS is not set, so audit events are kept for ever; nothing was "
             "removed.",
         )
@@ -312,7 +312,7 @@ def _prune_chain(*, chain_id: int, cutoff: dt.datetime, now: dt.datetime) -> Pru
     chain.save(update_fields=["anchor_seq", "anchor_hash", "pruned_at"])
     audit_record(
         actor=None,
-        action="audit.prune",
+        action=AuditAction.AUDIT_PRUNE,
         clinic=Clinic.objects.filter(pk=chain.clinic_ref).first(),
         detail={
             "events": removed,

@@ -18,8 +18,8 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from rehab.audit import Actor, audit_record
-from rehab.errors import RehabError, validation_error
+from rehab.audit import Actor, AuditAction, audit_record
+from rehab.errors import ErrorCode, RehabError, validation_error
 from rehab.models import Clinic, Clinician, User
 
 RECOVERY_CODE_COUNT = 10
@@ -72,7 +72,7 @@ def two_step_enrol_start(*, user: User) -> TOTPDevice:
     reloading the page shows the same QR code. It works only once confirmed with a code."""
     if two_step_enrolled(user=user):
         raise RehabError(
-            "two_step_enrolled",
+            ErrorCode.TWO_STEP_ENROLLED,
             "Two-step sign-in is already set up. Remove it first to set up another phone.",
             status=409,
         )
@@ -95,7 +95,7 @@ def two_step_enrol_confirm(*, user: User, code: str, actor: Actor) -> tuple[TOTP
     )
     if device is None:
         raise RehabError(
-            "two_step_not_started",
+            ErrorCode.TWO_STEP_NOT_STARTED,
             "This set-up has expired or was finished in another window. Start again.",
             status=409,
         )
@@ -111,7 +111,7 @@ def two_step_enrol_confirm(*, user: User, code: str, actor: Actor) -> tuple[TOTP
     device.save(update_fields=["confirmed"])
     TOTPDevice.objects.filter(user=user, confirmed=False).delete()
     codes = _replace_recovery_codes(user)
-    audit_record(actor=actor, action="two_step.enrol", obj=user, clinic=_clinic_of(user))
+    audit_record(actor=actor, action=AuditAction.TWO_STEP_ENROL, obj=user, clinic=_clinic_of(user))
     return device, codes
 
 
@@ -127,10 +127,15 @@ def _replace_recovery_codes(user: User) -> list[str]:
 def two_step_recovery_regenerate(*, user: User, actor: Actor) -> list[str]:
     """Ten new recovery codes; the old ones stop working."""
     if not two_step_enrolled(user=user):
-        raise RehabError("two_step_not_enrolled", "Set up two-step sign-in first.", status=409)
+        raise RehabError(
+            ErrorCode.TWO_STEP_NOT_ENROLLED, "Set up two-step sign-in first.", status=409
+        )
     codes = _replace_recovery_codes(user)
     audit_record(
-        actor=actor, action="two_step.recovery_regenerate", obj=user, clinic=_clinic_of(user)
+        actor=actor,
+        action=AuditAction.TWO_STEP_RECOVERY_REGENERATE,
+        obj=user,
+        clinic=_clinic_of(user),
     )
     return codes
 
@@ -142,10 +147,12 @@ def two_step_remove(*, user: User, password: str, actor: Actor) -> None:
     if not user.check_password(password or ""):
         raise validation_error({"password": "That is not your password."})
     if not two_step_enrolled(user=user):
-        raise RehabError("two_step_not_enrolled", "Two-step sign-in is not set up.", status=409)
+        raise RehabError(
+            ErrorCode.TWO_STEP_NOT_ENROLLED, "Two-step sign-in is not set up.", status=409
+        )
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
-    audit_record(actor=actor, action="two_step.remove", obj=user, clinic=_clinic_of(user))
+    audit_record(actor=actor, action=AuditAction.TWO_STEP_REMOVE, obj=user, clinic=_clinic_of(user))
 
 
 # --- Sign-in -----------------------------------------------------------------------------------
@@ -185,7 +192,7 @@ def two_step_verify(*, user: User, code: str) -> CodeCheck:
         if not verified:
             audit_record(
                 actor=user,
-                action="two_step.code_failed",
+                action=AuditAction.TWO_STEP_CODE_FAILED,
                 obj=user,
                 clinic=clinic,
                 detail={"kind": kind, "throttled": device is not None and not allowed},
@@ -196,7 +203,7 @@ def two_step_verify(*, user: User, code: str) -> CodeCheck:
             left = StaticToken.objects.filter(device=device).count()
             audit_record(
                 actor=user,
-                action="two_step.recovery_used",
+                action=AuditAction.TWO_STEP_RECOVERY_USED,
                 obj=user,
                 clinic=clinic,
                 detail={"left": left},
@@ -216,7 +223,9 @@ def clinic_set_two_step_required(*, clinic: Clinic, required: bool, actor: Actor
         clinic.save(update_fields=["require_two_step"])
         audit_record(
             actor=actor,
-            action="clinic.two_step_required" if required else "clinic.two_step_optional",
+            action=AuditAction.CLINIC_TWO_STEP_REQUIRED
+            if required
+            else AuditAction.CLINIC_TWO_STEP_OPTIONAL,
             obj=clinic,
             clinic=clinic,
         )

@@ -29,7 +29,7 @@ from django_otp import login as otp_login
 
 from rehab import two_step
 from rehab.access import CLINICIAN, PATIENT, principal_for_user
-from rehab.audit import audit_record
+from rehab.audit import AuditAction, audit_record
 from rehab.errors import RehabError
 from rehab.models import User
 
@@ -174,7 +174,7 @@ def remember_device(request, user: User, *, remember: bool) -> None:
     request.session.set_expiry(days * 24 * 60 * 60)
     audit_record(
         actor=user,
-        action="portal.remember_device",
+        action=AuditAction.PORTAL_REMEMBER_DEVICE,
         patient=principal.patient,
         clinic=principal.clinic,
         detail={"days": days},

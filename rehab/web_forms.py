@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.clinical import questionnaires
+from rehab.clinical.progression import ADVERSE_EVENTS
 from rehab.models import DATE_RANGE, SessionLog
 
 DATE_INVALID = "Enter a real date, for example 2 March 2026."
@@ -25,7 +26,7 @@ DATE_INVALID = "Enter a real date, for example 2 March 2026."
 # --- Session log ---------------------------------------------------------------------------------
 
 # services.session_log's keywords for what happened during a session, in the order shown.
-ADVERSE_EVENT_FIELDS = ("fall", "near_fall", "dizziness", "chest_pain")
+ADVERSE_EVENT_FIELDS = ADVERSE_EVENTS
 PAIN_FIELDS = ("pain_before", "pain_worst", "pain_after")
 
 

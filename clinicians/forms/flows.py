@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 
+from rehab import wording
 from rehab.clinical import screening as clinical_screening
 from rehab.clinical.levels import KNEE_CONDITIONS
 from rehab.models import CONDITION_CHOICES, DATE_RANGE, Patient
@@ -64,16 +65,6 @@ COMMON_TIMEZONES = (
     "Australia/Melbourne",
     "Pacific/Auckland",
     "UTC",
-)
-
-WEEKDAYS = (
-    (0, "Monday"),
-    (1, "Tuesday"),
-    (2, "Wednesday"),
-    (3, "Thursday"),
-    (4, "Friday"),
-    (5, "Saturday"),
-    (6, "Sunday"),
 )
 
 
@@ -269,7 +260,7 @@ class AssignForm(forms.Form):
     start_date = forms.DateField(widget=DATE_INPUT, validators=DATE_RANGE)
     schedule_days = forms.TypedMultipleChoiceField(
         label="Session days",
-        choices=WEEKDAYS,
+        choices=wording.weekday_choices,
         coerce=int,
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose at least one day."},

@@ -16,9 +16,11 @@ from typing import Any
 
 from django import forms
 
+from rehab import wording
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.clinical import questionnaires
 from rehab.clinical.levels import KNEE_CONDITIONS
+from rehab.clinical.progression import ADVERSE_EVENTS
 from rehab.models import NOTE_MAX, SETTING_CHOICES, SessionLog
 from rehab.web_forms import (
     PSFS_ACTIVITY_MAX,
@@ -58,13 +60,6 @@ def _scale(label: str, *, required: bool = True, help_text: str = "") -> forms.T
 
 # --- Supervised session -----------------------------------------------------------------------
 
-ADVERSE_EVENTS = (
-    ("fall", "Fall"),
-    ("near_fall", "Near fall"),
-    ("dizziness", "Dizziness"),
-    ("chest_pain", "Chest pain"),
-)
-
 
 class SupervisedSessionForm(SessionForm):
     """A session done with the clinician present. Field names are session_log's keywords."""
@@ -97,10 +92,11 @@ class SupervisedSessionForm(SessionForm):
         required=False,
         help_text="Only for a session on an earlier day, when the patient has told you.",
     )
-    fall = forms.BooleanField(label="Fall", required=False)
-    near_fall = forms.BooleanField(label="Near fall", required=False)
-    dizziness = forms.BooleanField(label="Dizziness", required=False)
-    chest_pain = forms.BooleanField(label="Chest pain", required=False)
+    # Labelled in __init__, in the words rehab.wording gives the clinician (read at use time).
+    fall = forms.BooleanField(required=False)
+    near_fall = forms.BooleanField(required=False)
+    dizziness = forms.BooleanField(required=False)
+    chest_pain = forms.BooleanField(required=False)
     notes = forms.CharField(
         label="Session notes",
         required=False,
@@ -110,6 +106,8 @@ class SupervisedSessionForm(SessionForm):
 
     def __init__(self, *args, today, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        for name in ADVERSE_EVENTS:
+            self.fields[name].label = wording.adverse_event(name, wording.CLINICIAN)
         # In the declared field's place: the date first.
         self.fields["date"] = date_field(
             "Date of the session", today=today, help_text="The patient's local date."

@@ -16,7 +16,6 @@ from django.views.decorators.http import require_POST
 
 from clinicians.access import clinician_required
 from clinicians.forms.flows import (
-    WEEKDAYS,
     AssignForm,
     AutoApplyForm,
     CompleteForm,
@@ -27,8 +26,8 @@ from clinicians.forms.flows import (
     ScreeningForm,
     SetLevelForm,
 )
-from rehab import selectors, services
-from rehab.audit import audit_record
+from rehab import selectors, services, wording
+from rehab.audit import AuditAction, audit_record
 from rehab.clinical import screening as clinical_screening
 from rehab.clinical.levels import Constraints, cap_level
 from rehab.errors import RehabError
@@ -43,7 +42,7 @@ def _patient(request, pk: int):
     return get_object_or_404(selectors.patients_for(request.principal), pk=pk)
 
 
-def _audit_read(request, action: str, patient, obj=None) -> None:
+def _audit_read(request, action: AuditAction, patient, obj=None) -> None:
     audit_record(
         actor=request.user,
         action=action,
@@ -166,7 +165,7 @@ def patient_edit(request, pk: int):
             else:
                 messages.success(request, f"{patient.full_name}'s details are saved.")
                 return redirect("clinicians:patient", pk=patient.pk)
-    _audit_read(request, "patient.read", patient, patient)
+    _audit_read(request, AuditAction.PATIENT_READ, patient, patient)
     return render(
         request,
         "clinicians/flows/patient_form.html",
@@ -201,7 +200,7 @@ def screening_new(request, pk: int):
         if previous is not None:
             initial = ScreeningForm.initial_from(previous.answers)
         form = ScreeningForm(initial=initial, condition=patient.condition)
-    _audit_read(request, "patient.read", patient, patient)
+    _audit_read(request, AuditAction.PATIENT_READ, patient, patient)
     return render(
         request,
         "clinicians/flows/screening_form.html",
@@ -228,7 +227,7 @@ def screening_result(request, pk: int):
     today = patient.local_today()
     current = selectors.screening_current(patient=patient, today=today)
     open_plan = selectors.plan_open(patient=patient)
-    _audit_read(request, "screening.read", patient, screening)
+    _audit_read(request, AuditAction.SCREENING_READ, patient, screening)
     return render(
         request,
         "clinicians/flows/screening_result.html",
@@ -315,7 +314,7 @@ def plan_assign(request, pk: int):
         )
 
     constraints = Constraints.from_dict(screening.constraints if screening else {})
-    _audit_read(request, "patient.read", patient, patient)
+    _audit_read(request, AuditAction.PATIENT_READ, patient, patient)
     return render(
         request,
         "clinicians/flows/plan_assign.html",
@@ -445,7 +444,7 @@ def plan_manage(request, pk: int):
     if action and action not in available:
         # The form is not on the page for a plan in this state: say everything at the top.
         error_messages = [str(e) for errors in forms[action].errors.values() for e in errors]
-    _audit_read(request, "plan.read", patient, plan)
+    _audit_read(request, AuditAction.PLAN_READ, patient, plan)
     return render(
         request,
         "clinicians/flows/plan_manage.html",
@@ -457,7 +456,7 @@ def plan_manage(request, pk: int):
                 for n, capped in enumerate(plan.capped_levels(), start=1)
             ],
             "constraints": plan.constraints_obj.describe(),
-            "schedule": [name for day, name in WEEKDAYS if day in plan.schedule_days],
+            "schedule": wording.days_words(plan.schedule_days),
             "screening": screening,
             "verdict": verdict_words(verdict) if verdict else None,
             "forms": {name: forms[name] for name in available},

@@ -18,11 +18,12 @@ from clinicians.access import clinician_required
 from clinicians.forms.patient import DecisionNoteForm, ReportRequestForm
 from clinicians.forms.referrals import referral_forms
 from clinicians.forms.work import ClinicalNoteForm
-from rehab import charts, selectors, services
-from rehab.audit import audit_record, audit_view_with_trail
+from rehab import selectors, services
+from rehab.audit import AuditAction, audit_record, audit_view_with_trail
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.errors import RehabError
 from rehab.models import Patient, Report
+from rehab.reports import charts
 from rehab.web import apply_errors
 
 # The status polling gives up after this; the page's "refresh" link still works.
@@ -75,10 +76,10 @@ def render_patient_page(
     # Recorded before the trail is read, so the trail shows this visit (and its reading) too.
     audit_view_with_trail(
         actor=request.user,
-        action="patient.view",
+        action=AuditAction.PATIENT_VIEW,
         patient=patient,
         clinic=principal.clinic,
-        reads=("note.read",),  # the page shows the clinical notes
+        reads=(AuditAction.NOTE_READ,),  # the page shows the clinical notes
     )
     page = selectors.patient_page(principal=principal, patient=patient)
     context = {
@@ -233,7 +234,7 @@ def report_download(request, pk: int):
     # The same audit action as the API's download, so one query finds every download.
     audit_record(
         actor=request.user,
-        action="report.read",
+        action=AuditAction.REPORT_READ,
         obj=report,
         patient=report.patient,
         clinic=request.principal.clinic,

@@ -17,7 +17,7 @@ from django.urls import path
 from clinicians.access import clinic_today, clinician_required
 from clinicians.forms.today import TodayFilterForm
 from rehab import selectors, services
-from rehab.audit import audit_reads
+from rehab.audit import AuditAction, audit_reads
 
 
 @clinician_required
@@ -41,7 +41,7 @@ def today(request):
     rows = selectors.dashboard_rows(principal=principal, today=day, patients=list(page))
     audit_reads(
         actor=principal.actor,
-        action="patient.list",
+        action=AuditAction.PATIENT_LIST,
         patients=[row.patient for row in rows],
         clinic=principal.clinic,
     )

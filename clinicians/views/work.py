@@ -17,13 +17,9 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods
 
 from clinicians.access import clinician_required
-from clinicians.forms.work import (
-    ADVERSE_EVENTS,
-    OUTCOME_FORMS,
-    supervised_session_form,
-)
+from clinicians.forms.work import OUTCOME_FORMS, supervised_session_form
 from rehab import selectors, services
-from rehab.audit import audit_record
+from rehab.audit import AuditAction, audit_record
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.errors import RehabError
 from rehab.models import Plan
@@ -35,7 +31,7 @@ def _patient(request, pk: int):
     return get_object_or_404(selectors.patients_for(request.principal), pk=pk)
 
 
-def _audit_read(request, action: str, patient, obj=None) -> None:
+def _audit_read(request, action: AuditAction, patient, obj=None) -> None:
     audit_record(
         actor=request.user, action=action, obj=obj, patient=patient, clinic=request.principal.clinic
     )
@@ -51,7 +47,7 @@ def session_new(request, pk: int):
     today = patient.local_today()
     plan = selectors.plan_open(patient=patient)
     data = request.POST if request.method == "POST" else None
-    context = {"patient": patient, "plan": plan, "today": today, "events": ADVERSE_EVENTS}
+    context = {"patient": patient, "plan": plan, "today": today}
     if plan is None:
         # Nothing to log against; a stale form posted here is a conflict, said in words.
         context["problem"] = (
@@ -89,7 +85,7 @@ def session_new(request, pk: int):
                 return redirect(reverse("clinicians:patient", args=[patient.pk]) + "#sessions")
     else:
         # The form shows the plan's prescription and constraints: a read of the plan.
-        _audit_read(request, "plan.read", patient, plan)
+        _audit_read(request, AuditAction.PLAN_READ, patient, plan)
     return render(request, "clinicians/work/session_form.html", context, status=status)
 
 
@@ -130,7 +126,7 @@ def outcome_new(request, pk: int, measure: str):
                     reverse("clinicians:patient", args=[patient.pk]) + f"#outcome-{measure}"
                 )
     else:
-        _audit_read(request, "patient.read", patient, patient)
+        _audit_read(request, AuditAction.PATIENT_READ, patient, patient)
     return render(
         request,
         "clinicians/work/outcome_form.html",

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from django import forms
 
+from rehab import wording
 from rehab.clinical.levels import KNEE_CONDITIONS, SETTINGS, loggable_settings
+from rehab.clinical.progression import ADVERSE_EVENTS
 from rehab.models import SETTING_CHOICES, SessionLog
 from rehab.web_forms import (
     PAIN_FIELDS,
@@ -57,13 +59,6 @@ SWELLING_CHOICES = [
     (SessionLog.Swelling.SAME, "The same as usual"),
     (SessionLog.Swelling.MORE, "More than usual"),
 ]
-
-ADVERSE_EVENT_LABELS = (
-    ("fall", "I fell"),
-    ("near_fall", "I nearly fell"),
-    ("dizziness", "I felt dizzy"),
-    ("chest_pain", "I had chest pain"),
-)
 
 
 # The words under a 0-10 scale, at 0, 5 and 10: the scale shows large numbers, and each number's
@@ -161,10 +156,11 @@ class SessionLogForm(SessionForm):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose how swollen your knee is."},
     )
-    fall = forms.BooleanField(label="I fell", required=False)
-    near_fall = forms.BooleanField(label="I nearly fell", required=False)
-    dizziness = forms.BooleanField(label="I felt dizzy", required=False)
-    chest_pain = forms.BooleanField(label="I had chest pain", required=False)
+    # Labelled in __init__, as the patient tells it (rehab.wording, read at use time).
+    fall = forms.BooleanField(required=False)
+    near_fall = forms.BooleanField(required=False)
+    dizziness = forms.BooleanField(required=False)
+    chest_pain = forms.BooleanField(required=False)
     notes = forms.CharField(
         label="Anything else your physiotherapist should know",
         required=False,
@@ -189,6 +185,8 @@ class SessionLogForm(SessionForm):
             help_text="Today, unless you are logging an earlier walk.",
             required="Enter the date of your walk.",
         )
+        for name in ADVERSE_EVENTS:
+            self.fields[name].label = wording.adverse_event_told(name)
         if settings is not None:
             # Only where the plan lets the patient walk: a forged choice is "not one of the
             # choices", a form error like any other.

@@ -66,15 +66,6 @@ MEASURE_WORDS: dict[str, MeasureWords] = {
     ),
 }
 
-SUBSCALE_WORDS: dict[str, str] = {
-    clinical_outcomes.TOTAL: "Score",
-    "pain": "Pain",
-    "symptoms": "Symptoms",
-    "adl": "Everyday activities",
-    "sport_rec": "Sport and leisure",
-    "qol": "Quality of life",
-}
-
 
 def measure_words(code: str) -> MeasureWords:
     known = MEASURE_WORDS.get(code)

@@ -14,7 +14,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from patients.forms.invite import ChoosePasswordForm
 from rehab import selectors, services
-from rehab.audit import audit_record
+from rehab.audit import AuditAction, audit_record
 from rehab.errors import RehabError
 
 BACKEND = "rehab.backends.UsernameOrEmailBackend"
@@ -54,7 +54,7 @@ def invite_accept(request, token: str):
     else:
         form = ChoosePasswordForm()
         # Showing the page tells its reader the patient's name and address.
-        audit_record(actor=None, action="portal.invite_view", obj=invite, patient=patient)
+        audit_record(actor=None, action=AuditAction.PORTAL_INVITE_VIEW, obj=invite, patient=patient)
     return render(
         request,
         "patients/invite_accept.html",

@@ -10,14 +10,13 @@ from django.views.decorators.http import require_http_methods
 
 from patients.access import patient_required
 from patients.forms.log import (
-    ADVERSE_EVENT_LABELS,
     EFFORT_CHOICES,
     PAIN_CHOICES,
     NextMorningPainForm,
     log_form_for,
 )
-from rehab import selectors, services
-from rehab.audit import audit_record
+from rehab import selectors, services, wording
+from rehab.audit import AuditAction, audit_record
 from rehab.errors import RehabError
 from rehab.models import Plan, ProgressionDecision, SessionLog
 from rehab.web import apply_errors
@@ -58,7 +57,7 @@ def session_log(request):
     # The form shows the plan's prescription: a read of the patient's plan, like Today.
     audit_record(
         actor=request.user,
-        action="portal.log_form",
+        action=AuditAction.PORTAL_LOG_FORM,
         obj=plan,
         patient=patient,
         clinic=principal.clinic,
@@ -99,7 +98,7 @@ def _summary(log: SessionLog) -> list[tuple[str, str]]:
         ("Pain just after", pain[str(log.pain_after)]),
         ("How hard it felt", effort[str(log.effort)]),
     ]
-    events = [label for name, label in ADVERSE_EVENT_LABELS if getattr(log, name)]
+    events = [wording.adverse_event_told(name) for name in log.adverse_events]
     if events:
         rows.append(("What happened", ", ".join(events)))
     return rows
@@ -119,7 +118,7 @@ def session_saved(request, pk: int):
     take_care = not paused and (log.near_fall or log.dizziness)
     audit_record(
         actor=request.user,
-        action="portal.session_read",
+        action=AuditAction.PORTAL_SESSION_READ,
         obj=log,
         patient=principal.patient,
         clinic=principal.clinic,
@@ -161,7 +160,7 @@ def next_morning(request, pk: int):
         return redirect("patients:today")
     audit_record(
         actor=request.user,
-        action="portal.session_read",
+        action=AuditAction.PORTAL_SESSION_READ,
         obj=log,
         patient=principal.patient,
         clinic=principal.clinic,

@@ -20,11 +20,12 @@ from django.utils.safestring import mark_safe
 
 from patients.access import patient_required
 from patients.forms import outcomes as forms_outcomes
-from rehab import charts, selectors, services, wording
-from rehab.audit import audit_reads, audit_record
+from rehab import selectors, services, wording
+from rehab.audit import AuditAction, audit_reads, audit_record
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.errors import RehabError
 from rehab.models import Report
+from rehab.reports import charts
 from rehab.web import apply_outcome_errors
 
 # Charts are drawn this size and scaled by the browser (viewBox, width 100 %): about 1:1 on a
@@ -110,7 +111,7 @@ def _chart_views(points) -> list[ChartView]:
 
 
 def _subscale(code: str) -> str:
-    return forms_outcomes.SUBSCALE_WORDS.get(code, code)
+    return wording.subscale(code, wording.PATIENT)
 
 
 def _outcome_view(status: selectors.OutcomeStatus, drafts: dict | None = None) -> dict:
@@ -186,7 +187,7 @@ def progress(request):
         )
     audit_record(
         actor=request.user,
-        action="plan.read",
+        action=AuditAction.PLAN_READ,
         obj=plan,
         patient=patient,
         detail={"page": "portal progress"},
@@ -243,7 +244,7 @@ def questionnaire(request, measure: str):
         context["form"] = form
     audit_record(
         actor=request.user,
-        action="outcome.read",
+        action=AuditAction.OUTCOME_READ,
         patient=patient,
         detail={"measure": measure, "page": "portal questionnaire"},
     )
@@ -345,7 +346,7 @@ def _questionnaire_pages(request, *, measure: str, pages, context: dict):
     )
     audit_record(
         actor=request.user,
-        action="outcome.read",
+        action=AuditAction.OUTCOME_READ,
         patient=patient,
         detail={"measure": measure, "page": "portal questionnaire"},
     )
@@ -373,7 +374,7 @@ def reports(request):
     rows = selectors.portal_reports(principal)
     audit_record(
         actor=request.user,
-        action="report.list",
+        action=AuditAction.REPORT_LIST,
         patient=principal.patient,
         detail={"page": "portal reports"},
     )
@@ -413,7 +414,10 @@ def report_download(request, pk: int):
         return redirect("patients:reports")
     # The same audit event as the API's download.
     audit_reads(
-        actor=request.user, action="report.read", patients=[report.patient], clinic=principal.clinic
+        actor=request.user,
+        action=AuditAction.REPORT_READ,
+        patients=[report.patient],
+        clinic=principal.clinic,
     )
     response = FileResponse(
         file_path.open("rb"),

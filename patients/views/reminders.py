@@ -12,13 +12,12 @@ from django.views.decorators.http import require_POST, require_safe
 
 from patients.access import patient_required
 from patients.forms.reminders import ReminderSettingsForm, timezone_place
-from rehab import calendar, selectors, services
-from rehab.audit import audit_record
+from rehab import calendar, selectors, services, wording
+from rehab.audit import AuditAction, audit_record
 from rehab.errors import RehabError
 from rehab.models import Patient
 from rehab.web import apply_errors
 
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _HOW = {Patient.Channel.EMAIL: "by e-mail", Patient.Channel.SMS: "by text message"}
 _MISSING = {Patient.Channel.EMAIL: "e-mail address", Patient.Channel.SMS: "mobile phone number"}
 
@@ -28,13 +27,6 @@ _MISSING = {Patient.Channel.EMAIL: "e-mail address", Patient.Channel.SMS: "mobil
 
 def _clock(moment) -> str:
     return f"{moment.hour}:{moment.minute:02d}"
-
-
-def _days_words(days) -> str:
-    names = [WEEKDAYS[day] for day in sorted(days) if 0 <= day < 7]
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _zone_words(name: str) -> str:
@@ -62,7 +54,7 @@ def settings_sentences(settings: selectors.ReminderSettings) -> list[str]:
     sentences = [
         f"We'll remind you {_HOW[settings.channel]} at {_clock(settings.time)} "
         f"({_zone_words(settings.timezone)}) on your walking days: "
-        f"{_days_words(settings.schedule_days)}."
+        f"{wording.days_words(settings.schedule_days)}."
     ]
     if settings.sends_at != settings.time:
         sentences.append(
@@ -94,7 +86,10 @@ def _render_page(request, *, form=None, new_link: str = "", status: int = 200):
         "webcal_link": "webcal://" + new_link.split("://", 1)[-1] if new_link else "",
     }
     audit_record(
-        actor=request.user, action="portal.reminders", patient=patient, clinic=principal.clinic
+        actor=request.user,
+        action=AuditAction.PORTAL_REMINDERS,
+        patient=patient,
+        clinic=principal.clinic,
     )
     response = render(request, "patients/reminders.html", context, status=status)
     if new_link:
@@ -165,7 +160,7 @@ def calendar_feed(request, token: str):
     # Apps poll every few hours; each fetch is a read of the patient's plan, so each is recorded.
     audit_record(
         actor=None,
-        action="calendar.fetch",
+        action=AuditAction.CALENDAR_FETCH,
         obj=feed,
         patient=patient,
         detail={"via": "calendar_feed"},

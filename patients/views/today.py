@@ -9,14 +9,12 @@ from django.urls import path
 
 from patients.access import patient_required
 from patients.forms.log import NextMorningPainForm, log_form_for
-from rehab import selectors
-from rehab.audit import audit_record
+from rehab import selectors, wording
+from rehab.audit import AuditAction, audit_record
 from rehab.clinical import levels as clinical_levels
 from rehab.clinical.levels import CappedLevel, Constraints, Level
 from rehab.clinical.protocols import safety_for
 from rehab.models import Plan
-
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 _WHERE = {
     clinical_levels.PARALLEL_BARS: "Between the parallel bars, holding on with both hands",
@@ -96,13 +94,6 @@ def safety_lines(prescription: CappedLevel, constraints: Constraints) -> list[st
     return lines
 
 
-def _days_words(days: list[int]) -> str:
-    names = [WEEKDAYS[d] for d in sorted(days) if 0 <= d < 7]
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
-
-
 def _next_walking_day(days: list[int], today: dt.date) -> dt.date | None:
     for ahead in range(1, 8):
         day = today + dt.timedelta(days=ahead)
@@ -154,7 +145,7 @@ def today(request):
                 sessions_per_week=prescription.level.sessions_per_week,
                 safety=safety_lines(prescription, plan.constraints_obj),
                 timer=_timer(prescription),
-                schedule_words=_days_words(plan.schedule_days),
+                schedule_words=wording.days_words(plan.schedule_days),
                 # Days the clinician set that differ from the level's sessions a week are named
                 # as days, never as "3 times a week: Monday, ..., Saturday".
                 schedule_count=len(set(plan.schedule_days)),
@@ -165,7 +156,7 @@ def today(request):
                 context["form"] = log_form_for(plan=plan, today=local_today)
     audit_record(
         actor=request.user,
-        action="portal.today",
+        action=AuditAction.PORTAL_TODAY,
         obj=plan,
         patient=patient,
         clinic=principal.clinic,

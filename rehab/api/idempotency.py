@@ -18,7 +18,7 @@ from django.utils import timezone
 from rest_framework.response import Response
 
 from rehab.access import Principal
-from rehab.errors import RehabError
+from rehab.errors import ErrorCode, RehabError
 from rehab.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -47,7 +47,7 @@ def _claim(owner: str, key: str, fingerprint: str) -> IdempotencyRecord | Respon
     record = IdempotencyRecord.objects.get(owner=owner, key=key)
     if record.fingerprint != fingerprint:
         raise RehabError(
-            "idempotency_key_reused",
+            ErrorCode.IDEMPOTENCY_KEY_REUSED,
             f"This {HEADER} was already used for a different request; use a new key.",
             status=422,
         )
@@ -55,7 +55,7 @@ def _claim(owner: str, key: str, fingerprint: str) -> IdempotencyRecord | Respon
         return _replay(record)
     if timezone.now() - record.created_at < ABANDONED_AFTER:
         raise RehabError(
-            "idempotency_in_progress",
+            ErrorCode.IDEMPOTENCY_IN_PROGRESS,
             "A request with this Idempotency-Key is still being processed; retry shortly.",
             status=409,
         )
@@ -70,7 +70,7 @@ def idempotent(request, principal: Principal, handler: Callable[[], Response]) -
     key = key.strip()
     if not key or len(key) > MAX_KEY_LENGTH:
         raise RehabError(
-            "validation_error",
+            ErrorCode.VALIDATION_ERROR,
             f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters.",
             fields={HEADER: [f"1 to {MAX_KEY_LENGTH} characters."]},
         )

@@ -46,8 +46,6 @@ from rehab.selectors.library_page import (
     protocols_for_condition,
 )
 from rehab.selectors.patient_page import (
-    PATIENT_PAGE_ADVERSE_EVENTS,
-    PATIENT_PAGE_AUDIT_ACTIONS,
     PATIENT_PAGE_AUDIT_EVENTS,
     PATIENT_PAGE_CHART_WEEKS,
     PATIENT_PAGE_DECISIONS,
@@ -59,7 +57,6 @@ from rehab.selectors.patient_page import (
     PATIENT_PAGE_SCREENINGS,
     PATIENT_PAGE_SESSIONS,
     PATIENT_PAGE_SESSIONS_READ,
-    PATIENT_PAGE_SUBSCALES,
     PatientPage,
     PatientPageAudit,
     PatientPageChange,
@@ -184,8 +181,6 @@ __all__ = [
     "PAIN_TREND_CHANGE",
     "PAIN_TREND_MIN_SESSIONS",
     "PAIN_TREND_SESSIONS",
-    "PATIENT_PAGE_ADVERSE_EVENTS",
-    "PATIENT_PAGE_AUDIT_ACTIONS",
     "PATIENT_PAGE_AUDIT_EVENTS",
     "PATIENT_PAGE_CHART_WEEKS",
     "PATIENT_PAGE_DECISIONS",
@@ -197,7 +192,6 @@ __all__ = [
     "PATIENT_PAGE_SCREENINGS",
     "PATIENT_PAGE_SESSIONS",
     "PATIENT_PAGE_SESSIONS_READ",
-    "PATIENT_PAGE_SUBSCALES",
     "PORTAL_CALENDAR_WEEKS",
     "PORTAL_CHART_WEEKS",
     "PORTAL_OUTCOMES_ALWAYS",

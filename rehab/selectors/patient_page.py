@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from rehab import wording
 from rehab.access import Principal
+from rehab.audit import audit_action_words
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.clinical import screening as clinical_screening
 from rehab.clinical.levels import CappedLevel, Constraints
@@ -63,88 +64,10 @@ PATIENT_PAGE_AUDIT_EVENTS = 50
 PATIENT_PAGE_NOTES = 20
 
 
-PATIENT_PAGE_ADVERSE_EVENTS = {
-    "fall": "Fall",
-    "near_fall": "Near fall",
-    "dizziness": "Dizziness",
-    "chest_pain": "Chest pain",
-}
-
-
-PATIENT_PAGE_SUBSCALES = {
-    clinical_outcomes.TOTAL: "Total",
-    "pain": "Pain",
-    "symptoms": "Symptoms",
-    "adl": "Daily living",
-    "sport_rec": "Sport and recreation",
-    "qol": "Quality of life",
-}
-
-
-PATIENT_PAGE_AUDIT_ACTIONS = {
-    "patient.view": "Opened the patient page",
-    "audit.read": "Read the record's audit trail",
-    "invite.read": "Read the portal invitations",
-    "calendar.read": "Read the calendar link's record",
-    "patient.list": "Saw the patient in a list",
-    "patient.read": "Read the patient's details",
-    "patient.create": "Added the patient",
-    "patient.update": "Changed the patient's details",
-    "patient.archive": "Archived the patient",
-    "screening.submit": "Screened the patient",
-    "screening.invalidate": "Screening invalidated",
-    "screening.read": "Read the screenings",
-    "referral.acted": "Recorded a referral as acted on",
-    "plan.assign": "Assigned a plan",
-    "plan.read": "Read the plan",
-    "plan.paused": "Paused the plan",
-    "plan.resumed": "Resumed the plan",
-    "plan.completed": "Completed the plan",
-    "plan.discontinued": "Discontinued the plan",
-    "plan.settings": "Changed the plan's settings",
-    "plan.level": "Changed the level",
-    "session.log": "Logged a session",
-    "session.next_morning": "Added next-morning pain",
-    "session.read": "Read the sessions",
-    "progression.decision": "Progression decision recorded",
-    "progression.approve": "Approved a decision",
-    "progression.reject": "Rejected a decision",
-    "decision.read": "Read the decisions",
-    "outcome.record": "Recorded an outcome measure",
-    "outcome.read": "Read the outcome measures",
-    "note.add": "Wrote a clinical note",
-    "note.read": "Read the clinical notes",
-    "reminder.read": "Read the reminders",
-    "report.request": "Requested a report",
-    "report.render": "Report rendered",
-    "report.read": "Downloaded a report",
-    "report.list": "Saw the list of reports",
-    "portal.today": "Opened Today in the portal",
-    "portal.log_form": "Opened the session log in the portal",
-    "portal.session_read": "Read a logged session in the portal",
-    "portal.reminders": "Opened reminder settings in the portal",
-    "portal.invite": "Invited to the patient portal",
-    "portal.invite_view": "Opened the portal invitation",
-    "portal.invite_accept": "Accepted the portal invitation",
-    "portal.invite_failed": "Portal invitation could not be sent",
-    "portal.remember_device": "Signed in to the portal, kept signed in on that device",
-    "portal.login_email": "The portal sign-in address followed the record's",
-    "portal.form_kept": "A portal form arrived after the sign-in ended; kept for the patient",
-    "portal.form_kept_used": "A kept portal form was sent again after signing in",
-    "portal.form_kept_discarded": "A kept portal form was removed unused",
-    "outcome.draft_save": "Saved a page of a questionnaire",
-    "calendar.create": "Made a calendar link",
-    "calendar.revoke": "Stopped the calendar link",
-    "calendar.fetch": "Calendar app fetched the sessions",
-    "reminder.reschedule": "Moved a planned reminder",
-    "reminder.cancel": "Cancelled a planned reminder",
-}
-
-
 def session_points(logs) -> tuple:
-    """Session logs as `rehab.charts.SessionPoint`s, oldest first: the one conversion that the
+    """Session logs as `rehab.reports.SessionPoint`s, oldest first: the one conversion that the
     pages' charts and the PDF report's charts share."""
-    from rehab.charts import SessionPoint  # reportlab is loaded only where a chart is drawn
+    from rehab.reports.charts import SessionPoint  # reportlab is loaded only where a chart is drawn
 
     return tuple(
         SessionPoint(
@@ -259,7 +182,7 @@ class PatientPage:
     pending: tuple[PatientPageDecision, ...]  # awaiting approval, on the open plan
     sessions: tuple[PatientPageSession, ...]  # newest first
     chart_since: dt.date
-    chart_points: tuple  # rehab.charts.SessionPoint from chart_since, oldest first
+    chart_points: tuple  # rehab.reports.SessionPoint from chart_since, oldest first
     screenings: tuple[PatientPageScreening, ...]
     screening_valid: bool  # one of them is valid today (a plan can be assigned or resumed)
     decisions: tuple[PatientPageDecision, ...]
@@ -328,14 +251,14 @@ def _page_outcomes(scores: list[OutcomeScore]) -> tuple[PatientPageOutcome, ...]
         if measure is not None and len(rows) >= 2:
             # The comparison outcome_changes makes, on rows already read.
             changes = tuple(
-                PatientPageChange(PATIENT_PAGE_SUBSCALES.get(c.subscale, c.subscale), c)
+                PatientPageChange(wording.subscale(c.subscale, wording.CLINICIAN), c)
                 for c in clinical_outcomes.change(code, rows[0].scores, rows[-1].scores)
             )
         sections.append(
             PatientPageOutcome(
                 measure=code,
                 name=measure.name if measure is not None else code.upper(),
-                subscales=tuple(PATIENT_PAGE_SUBSCALES.get(s, s) for s in subscales),
+                subscales=tuple(wording.subscale(s, wording.CLINICIAN) for s in subscales),
                 rows=tuple(
                     (row.taken_on, tuple(row.scores.get(s) for s in subscales))
                     for row in reversed(rows[-PATIENT_PAGE_OUTCOME_ROWS:])
@@ -388,7 +311,9 @@ def patient_page(
         PatientPageSession(
             log=log,
             level_name=_page_level_name(plans_by_id.get(log.plan_id), log.level_index),
-            adverse_events=tuple(PATIENT_PAGE_ADVERSE_EVENTS[name] for name in log.adverse_events),
+            adverse_events=tuple(
+                wording.adverse_event(name, wording.CLINICIAN) for name in log.adverse_events
+            ),
             logged_by=person_name(log.logged_by),
         )
         for log in logs[:PATIENT_PAGE_SESSIONS]
@@ -439,7 +364,7 @@ def patient_page(
         .order_by("-noted_on", "-created_at", "-id")[:PATIENT_PAGE_NOTES]
     )
     audit_events = tuple(
-        PatientPageAudit(event, PATIENT_PAGE_AUDIT_ACTIONS.get(event.action, event.action))
+        PatientPageAudit(event, audit_action_words(event.action))
         for event in AuditEvent.objects.filter(patient=patient, clinic=principal.clinic).order_by(
             "-at", "-id"
         )[:PATIENT_PAGE_AUDIT_EVENTS]

@@ -9,6 +9,7 @@ from django.conf import settings as django_settings
 from django.utils import timezone
 
 from rehab.access import Principal
+from rehab.audit import AuditAction
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.models import (
     AuditEvent,
@@ -44,7 +45,7 @@ PORTAL_OUTCOMES_ALWAYS = ("nprs", "psfs")
 PORTAL_REPORTS_SHOWN = 20
 
 
-_PLAN_STATUS_ACTIONS = {"plan.paused": "pause", "plan.resumed": "resume"}
+_PLAN_STATUS_ACTIONS = {AuditAction.PLAN_PAUSED: "pause", AuditAction.PLAN_RESUMED: "resume"}
 
 
 def portal_progress_sessions(

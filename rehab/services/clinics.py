@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
-from rehab.audit import Actor, audit_record
+from rehab.audit import Actor, AuditAction, audit_record
 from rehab.clinical import screening as clinical_screening
 from rehab.errors import validation_error
 from rehab.models import (
@@ -29,7 +29,7 @@ def clinic_update_screening_settings(
     clinic.save(update_fields=["screening_settings"])
     audit_record(
         actor=actor,
-        action="clinic.settings",
+        action=AuditAction.CLINIC_SETTINGS,
         obj=clinic,
         clinic=clinic,
         detail={"fields": sorted(clinic.screening_settings)},
@@ -62,6 +62,10 @@ def clinic_update_contact(
         clinic.save(update_fields=list(CLINIC_CONTACT_FIELDS))
     # The field names only: a clinic's phone is no patient's data, but the trail needs no copy.
     audit_record(
-        actor=actor, action="clinic.contact", obj=clinic, clinic=clinic, detail={"fields": changed}
+        actor=actor,
+        action=AuditAction.CLINIC_CONTACT,
+        obj=clinic,
+        clinic=clinic,
+        detail={"fields": changed},
     )
     return clinic

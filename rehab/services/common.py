@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 
-from rehab.errors import RehabError, validation_error
+from rehab.errors import ErrorCode, RehabError, validation_error
 from rehab.models import (
     Patient,
 )
@@ -82,7 +82,7 @@ def as_decimal(value: Any) -> Any:
 def require_active_patient(patient: Patient) -> None:
     if patient.archived_at is not None:
         raise RehabError(
-            "patient_archived",
+            ErrorCode.PATIENT_ARCHIVED,
             f"{patient.full_name} is archived; restore the record first.",
             status=409,
         )

@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from rehab import notify, scheduling, selectors
-from rehab.audit import Actor, as_user, audit_record
-from rehab.errors import RehabError, validation_error
+from rehab.audit import Actor, AuditAction, as_user, audit_record
+from rehab.errors import ErrorCode, RehabError, validation_error
 from rehab.models import (
     Patient,
     PortalInvite,
@@ -35,7 +35,7 @@ def invite_check(*, invite: PortalInvite | None, now: dt.datetime | None = None)
     read (404 for an unknown link, 410 for one that worked once but no longer does)."""
     if invite is None:
         raise RehabError(
-            "invite_not_found",
+            ErrorCode.INVITE_NOT_FOUND,
             "This invitation link is not valid. Check that the whole link was copied from the "
             "e-mail, or ask your clinic to send a new one.",
             status=404,
@@ -43,19 +43,19 @@ def invite_check(*, invite: PortalInvite | None, now: dt.datetime | None = None)
     patient = invite.patient
     state = invite.state(now)
     if state == "used" or patient.user_id is not None:
-        raise RehabError("invite_used", _INVITE_USED, status=410)
+        raise RehabError(ErrorCode.INVITE_USED, _INVITE_USED, status=410)
     # An address changed since the e-mail went out means the link may be in the wrong mailbox.
     address_changed = invite.sent_to.lower() != patient.email.strip().lower()
     if state == "revoked" or patient.archived_at is not None or address_changed:
         raise RehabError(
-            "invite_revoked",
+            ErrorCode.INVITE_REVOKED,
             "This invitation is no longer valid; a newer one may have been sent. Use the link in "
             "the most recent e-mail from your clinic, or ask them to send a new one.",
             status=410,
         )
     if state == "expired":
         raise RehabError(
-            "invite_expired",
+            ErrorCode.INVITE_EXPIRED,
             "This invitation has expired. Ask your clinic to send a new one.",
             status=410,
         )
@@ -74,14 +74,14 @@ def patient_invite(*, patient: Patient, actor: Actor, base_url: str | None = Non
     require_active_patient(patient)
     if patient.user_id is not None:
         raise RehabError(
-            "portal_account_exists",
+            ErrorCode.PORTAL_ACCOUNT_EXISTS,
             f"{patient.full_name} already has a portal account. They can sign in, or reset "
             "their password from the portal's sign-in page.",
             status=409,
         )
     if not patient.email.strip():
         raise RehabError(
-            "email_required",
+            ErrorCode.EMAIL_REQUIRED,
             f"{patient.full_name} has no e-mail address; add one to their record first.",
             fields={"email": ["An e-mail address is needed for an invitation."]},
         )
@@ -101,7 +101,7 @@ def patient_invite(*, patient: Patient, actor: Actor, base_url: str | None = Non
     )
     audit_record(
         actor=actor,
-        action="portal.invite",
+        action=AuditAction.PORTAL_INVITE,
         obj=invite,
         patient=patient,
         detail={"revoked_earlier": revoked},
@@ -135,7 +135,7 @@ def _invite_send(invite: PortalInvite, link: str) -> None:
         invite.send_error = str(exc)
         audit_record(
             actor=None,
-            action="portal.invite_failed",
+            action=AuditAction.PORTAL_INVITE_FAILED,
             obj=invite,
             patient=patient,
             detail={"error": exc.__class__.__name__},
@@ -175,14 +175,14 @@ def invite_accept(*, token: str, password: str, username: str | None = None) -> 
         pk=invite.pk, used_at__isnull=True, revoked_at__isnull=True
     ).update(used_at=now)
     if not claimed:
-        raise RehabError("invite_used", _INVITE_USED, status=410)
+        raise RehabError(ErrorCode.INVITE_USED, _INVITE_USED, status=410)
     user.set_password(password)
     user.save()
     linked = Patient.objects.filter(pk=patient.pk, user__isnull=True).update(
         user=user, updated_at=now
     )
     if not linked:  # an account was linked in between; the transaction rolls back
-        raise RehabError("invite_used", _INVITE_USED, status=410)
+        raise RehabError(ErrorCode.INVITE_USED, _INVITE_USED, status=410)
     patient.user = user
-    audit_record(actor=user, action="portal.invite_accept", obj=invite, patient=patient)
+    audit_record(actor=user, action=AuditAction.PORTAL_INVITE_ACCEPT, obj=invite, patient=patient)
     return user

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from rehab import selectors
-from rehab.audit import audit_record
+from rehab.audit import AuditAction, audit_record
 from rehab.models import (
     KeptForm,
     Patient,
@@ -71,7 +71,7 @@ def kept_form_keep(
     # The field names only, never what was typed.
     audit_record(
         actor=patient.user,
-        action="portal.form_kept",
+        action=AuditAction.PORTAL_FORM_KEPT,
         obj=kept,
         patient=patient,
         detail={"fields": sorted(data)[:50]},
@@ -120,7 +120,9 @@ def kept_form_take(
         reason = "used" if mine and fresh else ("expired" if mine else "other_account")
         audit_record(
             actor=user,
-            action="portal.form_kept_used" if reason == "used" else "portal.form_kept_discarded",
+            action=AuditAction.PORTAL_FORM_KEPT_USED
+            if reason == "used"
+            else AuditAction.PORTAL_FORM_KEPT_DISCARDED,
             patient=owner,
             detail={"kept_form": kept_id, "reason": reason},
         )

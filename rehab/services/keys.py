@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from rehab.access import api_key_hash, password_stamp
-from rehab.audit import Actor, as_user, audit_record
+from rehab.audit import Actor, AuditAction, as_user, audit_record
 from rehab.errors import validation_error
 from rehab.models import (
     ApiKey,
@@ -52,7 +52,7 @@ def api_key_create(
     )
     audit_record(
         actor=actor,
-        action="api_key.create",
+        action=AuditAction.API_KEY_CREATE,
         obj=api_key,
         clinic=clinic,
         detail={"name": api_key.name},
@@ -65,7 +65,9 @@ def api_key_revoke(*, api_key: ApiKey, actor: Actor) -> ApiKey:
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
-        audit_record(actor=actor, action="api_key.revoke", obj=api_key, clinic=api_key.clinic)
+        audit_record(
+            actor=actor, action=AuditAction.API_KEY_REVOKE, obj=api_key, clinic=api_key.clinic
+        )
     return api_key
 
 
@@ -88,7 +90,7 @@ def personal_token_create(*, user: User, clinic: Clinic) -> tuple[PersonalToken,
         password_stamp=password_stamp(user),
         expires_at=timezone.now() + dt.timedelta(days=django_settings.API_TOKEN_DAYS),
     )
-    audit_record(actor=user, action="token.create", obj=token, clinic=clinic)
+    audit_record(actor=user, action=AuditAction.TOKEN_CREATE, obj=token, clinic=clinic)
     return token, raw
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.db import transaction
 
-from rehab.audit import Actor, as_user, audit_record
+from rehab.audit import Actor, AuditAction, as_user, audit_record
 from rehab.errors import validation_error
 from rehab.models import (
     ClinicalNote,
@@ -38,7 +38,7 @@ def clinical_note_add(
     note.save()
     audit_record(
         actor=actor,
-        action="note.add",
+        action=AuditAction.NOTE_ADD,
         obj=note,
         patient=patient,
     )

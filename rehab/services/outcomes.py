@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from rehab import selectors
-from rehab.audit import Actor, as_user, audit_record
+from rehab.audit import Actor, AuditAction, as_user, audit_record
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.errors import validation_error
 from rehab.models import (
@@ -60,7 +60,7 @@ def outcome_record(
     )
     audit_record(
         actor=actor,
-        action="outcome.record",
+        action=AuditAction.OUTCOME_RECORD,
         obj=record,
         patient=patient,
         detail={"measure": measure},
@@ -105,7 +105,7 @@ def questionnaire_draft_save(
     draft.save()
     audit_record(
         actor=actor,
-        action="outcome.draft_save",
+        action=AuditAction.OUTCOME_DRAFT_SAVE,
         obj=draft,
         patient=patient,
         detail={"measure": measure, "page": page, "items": len(answers)},

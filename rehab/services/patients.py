@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from rehab import selectors
-from rehab.audit import Actor, as_user, audit_record
-from rehab.errors import RehabError, validation_error
+from rehab.audit import Actor, AuditAction, as_user, audit_record
+from rehab.errors import ErrorCode, RehabError, validation_error
 from rehab.models import (
     Clinic,
     Patient,
@@ -89,7 +89,7 @@ def patient_create(
     )
     _check_patient(patient)
     patient.save()
-    audit_record(actor=actor, action="patient.create", obj=patient, patient=patient)
+    audit_record(actor=actor, action=AuditAction.PATIENT_CREATE, obj=patient, patient=patient)
     if user is not None and patient.email.strip():
         _login_email_follow(patient=patient, actor=actor)
     return patient
@@ -137,7 +137,7 @@ def _login_email_follow(*, patient: Patient, actor: Actor) -> None:
     # Which parts of the login changed; never the addresses.
     audit_record(
         actor=actor,
-        action="portal.login_email",
+        action=AuditAction.PORTAL_LOGIN_EMAIL,
         obj=patient,
         patient=patient,
         detail={"fields": fields},
@@ -157,7 +157,7 @@ def patient_update(
     changes_condition = changes.get("condition", patient.condition) != patient.condition
     if changes_condition and selectors.plan_open(patient=patient) is not None:
         raise RehabError(
-            "plan_open",
+            ErrorCode.PLAN_OPEN,
             "The condition cannot change while a plan is open; complete or discontinue it first.",
             fields={"condition": ["A plan is open for the current condition."]},
             status=409,
@@ -172,7 +172,7 @@ def patient_update(
     patient.save(update_fields=[*PATIENT_EDITABLE, "updated_at"])
     audit_record(
         actor=actor,
-        action="patient.update",
+        action=AuditAction.PATIENT_UPDATE,
         obj=patient,
         patient=patient,
         detail={"fields": sorted(changed)},
@@ -195,5 +195,5 @@ def patient_archive(*, patient: Patient, actor: Actor) -> Patient:
     patient.archived_at = timezone.now()
     patient.save(update_fields=["archived_at", "updated_at"])
     dashboard_mark_stale(patient.pk)
-    audit_record(actor=actor, action="patient.archive", obj=patient, patient=patient)
+    audit_record(actor=actor, action=AuditAction.PATIENT_ARCHIVE, obj=patient, patient=patient)
     return patient

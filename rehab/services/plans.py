@@ -8,10 +8,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from rehab import selectors
-from rehab.audit import Actor, as_user, audit_record
+from rehab.audit import Actor, AuditAction, as_user, audit_record
 from rehab.clinical import progression as clinical_progression
 from rehab.clinical import screening as clinical_screening
-from rehab.errors import RehabError, validation_error
+from rehab.errors import ErrorCode, RehabError, validation_error
 from rehab.models import (
     Patient,
     Plan,
@@ -39,7 +39,7 @@ def _check_screening_allows(
     """
     if screening is None:
         raise RehabError(
-            "screening_required",
+            ErrorCode.SCREENING_REQUIRED,
             f"A valid screening (within its validity period, not invalidated by a fall) is needed "
             f"before a plan can be {doing}.",
             status=409,
@@ -48,7 +48,7 @@ def _check_screening_allows(
     reason = (override_reason or "").strip()
     if verdict.status == "incomplete":
         raise RehabError(
-            "screening_incomplete",
+            ErrorCode.SCREENING_INCOMPLETE,
             "The screening is incomplete; answer " + ", ".join(verdict.missing) + " first.",
             fields={"missing": list(verdict.missing)},
             status=409,
@@ -62,14 +62,14 @@ def _check_screening_allows(
     explanations = "; ".join(text for _, text in verdict.explanations())
     if not verdict.can_override:
         raise RehabError(
-            "screening_blocked",
+            ErrorCode.SCREENING_BLOCKED,
             f"The screening blocks backward walking with an {verdict.referral} referral, which "
             f"cannot be overridden: {explanations}",
             status=409,
         )
     if len(reason) < MIN_OVERRIDE_REASON_LENGTH:
         raise RehabError(
-            "screening_blocked",
+            ErrorCode.SCREENING_BLOCKED,
             "The screening blocks backward walking: "
             f"{explanations}. A clinician may override this block with a written reason "
             f"(at least {MIN_OVERRIDE_REASON_LENGTH} characters).",
@@ -124,7 +124,7 @@ def plan_assign(
     dashboard_mark_stale(patient.pk)
     if selectors.plan_open(patient=patient) is not None:
         raise RehabError(
-            "plan_already_open",
+            ErrorCode.PLAN_ALREADY_OPEN,
             "The patient already has an open plan; complete or discontinue it first.",
             status=409,
         )
@@ -171,11 +171,11 @@ def plan_assign(
             plan.save()
     except IntegrityError as exc:  # a concurrent assignment won the race
         raise RehabError(
-            "plan_already_open", "The patient already has an open plan.", status=409
+            ErrorCode.PLAN_ALREADY_OPEN, "The patient already has an open plan.", status=409
         ) from exc
     audit_record(
         actor=actor,
-        action="plan.assign",
+        action=AuditAction.PLAN_ASSIGN,
         obj=plan,
         patient=patient,
         detail={"protocol": protocol.code, "version": protocol.version, "override": bool(reason)},
@@ -201,7 +201,7 @@ def _transition(
     plan = lock_plan(plan)
     if plan.status not in allowed_from:
         raise RehabError(
-            f"plan_{plan.status}",
+            ErrorCode(f"plan_{plan.status}"),
             f"The plan is {plan.get_status_display().lower()} and cannot be {action}.",
             status=409,
         )
@@ -212,7 +212,7 @@ def _transition(
         plan.ended_at = timezone.now()
     plan.save()
     dashboard_mark_stale(plan.patient_id)
-    audit_record(actor=actor, action=f"plan.{action}", obj=plan, patient=plan.patient)
+    audit_record(actor=actor, action=AuditAction(f"plan.{action}"), obj=plan, patient=plan.patient)
     return plan
 
 
@@ -242,7 +242,7 @@ def plan_resume(
     plan = lock_plan(plan)
     if plan.status != Plan.Status.PAUSED:
         raise RehabError(
-            "plan_not_paused",
+            ErrorCode.PLAN_NOT_PAUSED,
             f"The plan is {plan.get_status_display().lower()}, not paused.",
             status=409,
         )
@@ -265,7 +265,7 @@ def plan_resume(
     dashboard_mark_stale(plan.patient_id)
     audit_record(
         actor=actor,
-        action="plan.resumed",
+        action=AuditAction.PLAN_RESUMED,
         obj=plan,
         patient=plan.patient,
         detail={"screening": screening.pk},
@@ -306,7 +306,7 @@ def plan_set_auto_apply(*, plan: Plan, auto_apply: bool, actor: Actor) -> Plan:
     plan.save(update_fields=["auto_apply", "updated_at"])
     audit_record(
         actor=actor,
-        action="plan.settings",
+        action=AuditAction.PLAN_SETTINGS,
         obj=plan,
         patient=plan.patient,
         detail={"auto_apply": auto_apply},
@@ -322,7 +322,7 @@ def plan_set_level(
     plan = lock_plan(plan)
     if plan.status != Plan.Status.ACTIVE:
         raise RehabError(
-            "plan_not_active", "Only an active plan's level can be changed.", status=409
+            ErrorCode.PLAN_NOT_ACTIVE, "Only an active plan's level can be changed.", status=409
         )
     if not isinstance(level, int) or not 0 <= level < len(plan.levels):
         raise validation_error({"level": f"Choose a level from 1 to {len(plan.levels)}."})
@@ -356,7 +356,7 @@ def plan_set_level(
     dashboard_mark_stale(plan.patient_id)
     audit_record(
         actor=actor,
-        action="plan.level",
+        action=AuditAction.PLAN_LEVEL,
         obj=plan,
         patient=plan.patient,
         detail={"from": decision.from_level, "to": level},

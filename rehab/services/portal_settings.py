@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from rehab import selectors
-from rehab.audit import Actor, audit_record
+from rehab.audit import Actor, AuditAction, audit_record
 from rehab.errors import validation_error
 from rehab.models import (
     CalendarFeed,
@@ -94,7 +94,7 @@ def calendar_feed_create(*, patient: Patient, actor: Actor) -> str:
     )
     audit_record(
         actor=actor,
-        action="calendar.create",
+        action=AuditAction.CALENDAR_CREATE,
         obj=feed,
         patient=patient,
         detail={"replaced": replaced},
@@ -115,5 +115,5 @@ def calendar_feed_revoke(*, patient: Patient, actor: Actor) -> CalendarFeed | No
         return None
     feed.revoked_at = timezone.now()
     feed.save(update_fields=["revoked_at"])
-    audit_record(actor=actor, action="calendar.revoke", obj=feed, patient=patient)
+    audit_record(actor=actor, action=AuditAction.CALENDAR_REVOKE, obj=feed, patient=patient)
     return feed

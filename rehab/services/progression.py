@@ -8,9 +8,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from rehab import outbox, selectors
-from rehab.audit import Actor, as_user, audit_record
+from rehab.audit import Actor, AuditAction, as_user, audit_record
 from rehab.clinical import progression as clinical_progression
-from rehab.errors import RehabError
+from rehab.errors import ErrorCode, RehabError
 from rehab.models import (
     Alert,
     Plan,
@@ -134,7 +134,7 @@ def evaluate_locked(
         dashboard_mark_stale(plan.patient_id)
     audit_record(
         actor=actor,
-        action="progression.decision",
+        action=AuditAction.PROGRESSION_DECISION,
         obj=decision,
         patient=plan.patient,
         detail={
@@ -152,7 +152,7 @@ def _lock_pending(decision: ProgressionDecision) -> ProgressionDecision:
     )
     if decision.status != ProgressionDecision.Status.PENDING:
         raise RehabError(
-            "decision_not_pending",
+            ErrorCode.DECISION_NOT_PENDING,
             f"This decision is {decision.get_status_display().lower()}, not awaiting approval.",
             status=409,
         )
@@ -171,7 +171,7 @@ def decision_approve(
     plan = lock_plan(decision.plan)
     if plan.status != Plan.Status.ACTIVE or plan.current_level != decision.from_level:
         raise RehabError(
-            "decision_stale",
+            ErrorCode.DECISION_STALE,
             "The plan has changed since this decision was made; it can only be rejected.",
             status=409,
         )
@@ -185,7 +185,9 @@ def decision_approve(
     decision.save()
     move_level(plan, decision.to_level, today)
     dashboard_mark_stale(plan.patient_id)
-    audit_record(actor=actor, action="progression.approve", obj=decision, patient=plan.patient)
+    audit_record(
+        actor=actor, action=AuditAction.PROGRESSION_APPROVE, obj=decision, patient=plan.patient
+    )
     return decision
 
 
@@ -202,6 +204,9 @@ def decision_reject(
     decision.save()
     dashboard_mark_stale(decision.plan.patient_id)
     audit_record(
-        actor=actor, action="progression.reject", obj=decision, patient=decision.plan.patient
+        actor=actor,
+        action=AuditAction.PROGRESSION_REJECT,
+        obj=decision,
+        patient=decision.plan.patient,
     )
     return decision

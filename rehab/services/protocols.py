@@ -8,11 +8,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
-from rehab.audit import Actor, audit_record
+from rehab.audit import Actor, AuditAction, audit_record
 from rehab.clinical import progression as clinical_progression
 from rehab.clinical import protocols as clinical_protocols
 from rehab.clinical.levels import Level
-from rehab.errors import RehabError, validation_error
+from rehab.errors import ErrorCode, RehabError, validation_error
 from rehab.models import (
     Clinic,
     Protocol,
@@ -89,7 +89,7 @@ def protocol_library_load() -> list[Protocol]:
 def check_protocol_visible(protocol: Protocol, clinic: Clinic) -> None:
     if protocol.clinic_id not in (None, clinic.pk):
         raise RehabError(
-            "protocol_not_found", "No such protocol in this clinic's library.", status=404
+            ErrorCode.PROTOCOL_NOT_FOUND, "No such protocol in this clinic's library.", status=404
         )
 
 
@@ -124,7 +124,11 @@ def protocol_copy(
         _level_rows(copy, [row.to_level() for row in protocol.levels.all()])
     )
     audit_record(
-        actor=actor, action="protocol.copy", obj=copy, clinic=clinic, detail={"from": protocol.pk}
+        actor=actor,
+        action=AuditAction.PROTOCOL_COPY,
+        obj=copy,
+        clinic=clinic,
+        detail={"from": protocol.pk},
     )
     return copy
 
@@ -170,7 +174,7 @@ def protocol_update(
     """Edit a clinic's own protocol. Built-ins are read-only; live plans keep their snapshot."""
     if protocol.is_builtin:
         raise RehabError(
-            "protocol_read_only",
+            ErrorCode.PROTOCOL_READ_ONLY,
             "Built-in protocols are read-only; copy it into your clinic and edit the copy.",
             status=403,
         )
@@ -196,7 +200,7 @@ def protocol_update(
     protocol.save()
     audit_record(
         actor=actor,
-        action="protocol.update",
+        action=AuditAction.PROTOCOL_UPDATE,
         obj=protocol,
         clinic=protocol.clinic,
         detail={"version": protocol.version},

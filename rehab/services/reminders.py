@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from rehab import notify, scheduling
-from rehab.audit import Actor, audit_record
+from rehab.audit import Actor, AuditAction, audit_record
 from rehab.clinical import protocols as clinical_protocols
 from rehab.models import (
     Patient,
@@ -203,7 +203,7 @@ def _reminder_finish(reminder: Reminder, status: str, detail: str) -> str:
     reminder.save(update_fields=["status", "detail", "sent_at", "updated_at"])
     audit_record(
         actor=None,
-        action=f"reminder.{status}",
+        action=AuditAction(f"reminder.{status}"),
         obj=reminder,
         patient=reminder.patient,
         detail={"kind": reminder.kind, "channel": reminder.channel},
@@ -224,7 +224,7 @@ def reminders_follow_settings(*, patient: Patient, actor: Actor, now: dt.datetim
         if removed:
             audit_record(
                 actor=actor,
-                action="reminder.cancel",
+                action=AuditAction.REMINDER_CANCEL,
                 patient=patient,
                 detail={"count": removed},
             )
@@ -245,5 +245,8 @@ def reminders_follow_settings(*, patient: Patient, actor: Actor, now: dt.datetim
         )
     if moved:
         audit_record(
-            actor=actor, action="reminder.reschedule", patient=patient, detail={"count": moved}
+            actor=actor,
+            action=AuditAction.REMINDER_RESCHEDULE,
+            patient=patient,
+            detail={"count": moved},
         )

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from rehab import outbox, selectors, wording
-from rehab.audit import Actor, as_user, audit_record
+from rehab.audit import Actor, AuditAction, as_user, audit_record
 from rehab.errors import validation_error
 from rehab.models import (
     AuditEvent,
@@ -69,7 +69,7 @@ def report_request(
     )
     audit_record(
         actor=actor,
-        action="report.request",
+        action=AuditAction.REPORT_REQUEST,
         obj=report,
         patient=patient,
         detail={"audience": audience},
@@ -113,7 +113,7 @@ def report_render(*, report_id: int, now: dt.datetime | None = None) -> str:
     Report.objects.filter(pk=report.pk).update(
         status=Report.Status.READY, file_name=name, size_bytes=len(pdf), rendered_at=now, error=""
     )
-    audit_record(actor=None, action="report.render", obj=report, patient=report.patient)
+    audit_record(actor=None, action=AuditAction.REPORT_RENDER, obj=report, patient=report.patient)
     return Report.Status.READY
 
 

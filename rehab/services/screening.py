@@ -9,9 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from rehab import selectors
-from rehab.audit import Actor, as_user, audit_record
+from rehab.audit import Actor, AuditAction, as_user, audit_record
 from rehab.clinical import screening as clinical_screening
-from rehab.errors import RehabError, validation_error
+from rehab.errors import ErrorCode, RehabError, validation_error
 from rehab.models import (
     Patient,
     ReferralAction,
@@ -63,7 +63,7 @@ def screening_submit(
     dashboard_mark_stale(patient.pk)
     audit_record(
         actor=actor,
-        action="screening.submit",
+        action=AuditAction.SCREENING_SUBMIT,
         obj=screening,
         patient=patient,
         detail={"status": screening.status, "referral": screening.referral},
@@ -83,13 +83,13 @@ def referral_act(*, screening: Screening, actor: Actor, action: str) -> Referral
     )
     if screening.referral not in selectors.URGENT_REFERRALS:
         raise RehabError(
-            "referral_not_urgent",
+            ErrorCode.REFERRAL_NOT_URGENT,
             "This screening made no urgent or emergency referral; there is nothing to record.",
             status=409,
         )
     if ReferralAction.objects.filter(screening=screening).exists():
         raise RehabError(
-            "referral_already_acted",
+            ErrorCode.REFERRAL_ALREADY_ACTED,
             "This referral is already recorded as acted on.",
             status=409,
         )
@@ -105,7 +105,7 @@ def referral_act(*, screening: Screening, actor: Actor, action: str) -> Referral
     # What was done stays in the record (it is clinical text); the trail names the act only.
     audit_record(
         actor=actor,
-        action="referral.acted",
+        action=AuditAction.REFERRAL_ACTED,
         obj=record,
         patient=screening.patient,
         detail={"screening": screening.pk, "referral": screening.referral},
@@ -121,7 +121,7 @@ def screenings_invalidate(*, patient: Patient, reason: str, actor: Actor) -> int
     if count:
         audit_record(
             actor=actor,
-            action="screening.invalidate",
+            action=AuditAction.SCREENING_INVALIDATE,
             patient=patient,
             detail={"count": count, "reason": "fall"},
         )

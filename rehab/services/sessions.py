@@ -8,9 +8,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from rehab import outbox
-from rehab.audit import Actor, as_user, audit_record
+from rehab.audit import Actor, AuditAction, as_user, audit_record
 from rehab.clinical import progression as clinical_progression
-from rehab.errors import RehabError, validation_error
+from rehab.errors import ErrorCode, RehabError, validation_error
 from rehab.models import (
     Alert,
     Clinician,
@@ -30,7 +30,7 @@ from rehab.services.screening import screenings_invalidate
 def _plan_accepts_logs(plan: Plan) -> None:
     if plan.status == Plan.Status.PAUSED:
         raise RehabError(
-            "plan_paused",
+            ErrorCode.PLAN_PAUSED,
             "The plan is paused"
             + (f" ({plan.status_reason})" if plan.status_reason else "")
             + "; sessions cannot be logged until the clinician resumes it.",
@@ -38,7 +38,7 @@ def _plan_accepts_logs(plan: Plan) -> None:
         )
     if plan.status != Plan.Status.ACTIVE:
         raise RehabError(
-            "plan_not_active",
+            ErrorCode.PLAN_NOT_ACTIVE,
             f"The plan is {plan.get_status_display().lower()}; sessions cannot be logged on it.",
             status=409,
         )
@@ -126,7 +126,7 @@ def session_log(
     dashboard_mark_stale(patient.pk)
     audit_record(
         actor=actor,
-        action="session.log",
+        action=AuditAction.SESSION_LOG,
         obj=log,
         patient=patient,
         detail={"adverse_events": log.adverse_events, "supervised": supervised},
@@ -172,7 +172,7 @@ def _check_supervisor(actor: Actor, patient: Patient) -> None:
         or not Clinician.objects.filter(user=user, clinic_id=patient.clinic_id).exists()
     ):
         raise RehabError(
-            "supervisor_not_clinician",
+            ErrorCode.SUPERVISOR_NOT_CLINICIAN,
             "Only a clinician of the patient's clinic can record a supervised session.",
             status=403,
         )
@@ -180,7 +180,7 @@ def _check_supervisor(actor: Actor, patient: Patient) -> None:
 
 def _duplicate_session(day: dt.date) -> RehabError:
     return RehabError(
-        "session_duplicate",
+        ErrorCode.SESSION_DUPLICATE,
         f"A session is already logged for {day:%d %b %Y}.",
         fields={"date": ["A session is already logged for this day."]},
         status=409,
@@ -196,7 +196,7 @@ def session_add_next_morning_pain(
     today = today or plan.patient.local_today()
     if session.pain_next_morning is not None:
         raise RehabError(
-            "next_morning_already_recorded",
+            ErrorCode.NEXT_MORNING_ALREADY_RECORDED,
             "Next-morning pain is already recorded for this session.",
             status=409,
         )
@@ -210,7 +210,9 @@ def session_add_next_morning_pain(
     session.pain_next_morning_at = timezone.now()
     session.save(update_fields=["pain_next_morning", "pain_next_morning_at", "updated_at"])
     dashboard_mark_stale(plan.patient_id)  # for the evaluation's writes too
-    audit_record(actor=actor, action="session.next_morning", obj=session, patient=plan.patient)
+    audit_record(
+        actor=actor, action=AuditAction.SESSION_NEXT_MORNING, obj=session, patient=plan.patient
+    )
     if plan.status == Plan.Status.ACTIVE and session.level_index == plan.current_level:
         evaluate_locked(
             plan,

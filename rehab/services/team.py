@@ -12,8 +12,8 @@ from django.utils.html import escape
 from django.utils.http import urlsafe_base64_encode
 
 from rehab import notify, selectors
-from rehab.audit import Actor, as_user, audit_record
-from rehab.errors import RehabError, validation_error
+from rehab.audit import Actor, AuditAction, as_user, audit_record
+from rehab.errors import ErrorCode, RehabError, validation_error
 from rehab.models import (
     Clinic,
     Clinician,
@@ -102,7 +102,7 @@ def _send_team_email(user: User, *, subject: str, text: str, link: str = "") -> 
     except notify.SendError as exc:
         # Raised inside the transaction: nothing is kept, so the administrator can simply retry.
         raise RehabError(
-            "email_not_sent",
+            ErrorCode.EMAIL_NOT_SENT,
             f"The e-mail to {user.email} could not be sent ({exc}). Nothing was changed; "
             "please try again later.",
             status=503,
@@ -175,7 +175,7 @@ def clinician_create(
     clinician.save()
     audit_record(
         actor=actor,
-        action="clinician.create",
+        action=AuditAction.CLINICIAN_CREATE,
         obj=clinician,
         clinic=clinic,
         detail={"username": user.username, "is_clinic_admin": is_clinic_admin},
@@ -189,14 +189,17 @@ def clinician_send_password_link(*, clinician: Clinician, actor: Actor) -> Clini
     """E-mail a new set-password link, e.g. when the first one expired or went astray."""
     if not clinician.user.is_active:
         raise RehabError(
-            "clinician_inactive",
+            ErrorCode.CLINICIAN_INACTIVE,
             f"{clinician} is deactivated; reactivate the account first.",
             status=409,
         )
     if not clinician.user.email:
         raise validation_error({"email": "This account has no e-mail address."})
     audit_record(
-        actor=actor, action="clinician.password_link", obj=clinician, clinic=clinician.clinic
+        actor=actor,
+        action=AuditAction.CLINICIAN_PASSWORD_LINK,
+        obj=clinician,
+        clinic=clinician.clinic,
     )
     _send_set_password_email(clinician, actor)
     return clinician
@@ -213,7 +216,7 @@ def clinician_set_active(*, clinician: Clinician, active: bool, actor: Actor) ->
     if not active:
         if as_user(actor) is not None and as_user(actor).pk == user.pk:
             raise RehabError(
-                "cannot_deactivate_self",
+                ErrorCode.CANNOT_DEACTIVATE_SELF,
                 "You cannot deactivate your own account; ask another administrator.",
                 status=409,
             )
@@ -225,7 +228,7 @@ def clinician_set_active(*, clinician: Clinician, active: bool, actor: Actor) ->
         personal_tokens_revoke_all(user=user)
     audit_record(
         actor=actor,
-        action="clinician.activate" if active else "clinician.deactivate",
+        action=AuditAction.CLINICIAN_ACTIVATE if active else AuditAction.CLINICIAN_DEACTIVATE,
         obj=clinician,
         clinic=clinician.clinic,
     )
@@ -236,7 +239,7 @@ def _refuse_last_admin(clinician: Clinician) -> None:
     """A clinic always keeps one active administrator, who can manage its team and keys."""
     if _other_active_admins(clinician) == 0:
         raise RehabError(
-            "last_admin",
+            ErrorCode.LAST_ADMIN,
             f"{clinician} is the clinic's only active administrator; make someone else an "
             "administrator first.",
             status=409,
@@ -258,7 +261,9 @@ def clinician_set_admin(*, clinician: Clinician, is_clinic_admin: bool, actor: A
     clinician.save(update_fields=["is_clinic_admin"])
     audit_record(
         actor=actor,
-        action="clinician.admin_grant" if is_clinic_admin else "clinician.admin_remove",
+        action=AuditAction.CLINICIAN_ADMIN_GRANT
+        if is_clinic_admin
+        else AuditAction.CLINICIAN_ADMIN_REMOVE,
         obj=clinician,
         clinic=clinician.clinic,
     )

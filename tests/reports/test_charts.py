@@ -1,4 +1,4 @@
-"""rehab.charts: one chart builder drawn to the PDF and to accessible SVG."""
+"""rehab.reports.charts: one chart builder drawn to the PDF and to accessible SVG."""
 
 import itertools
 import xml.etree.ElementTree as ET
@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from reportlab.graphics.shapes import Drawing, PolyLine, String
 
-from rehab.charts import (
+from rehab.reports.charts import (
     PALETTE,
     Chart,
     Series,

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from rehab.charts import SessionPoint, minutes_speed_charts, pain_chart
 from rehab.reports import (
     CalendarDay,
     LevelChange,
@@ -22,6 +21,7 @@ from rehab.reports import (
     SafetyEvent,
     build_report,
 )
+from rehab.reports.charts import SessionPoint, minutes_speed_charts, pain_chart
 
 START = date(2026, 3, 2)  # a Monday
 GENERATED = datetime(2026, 3, 30, 14, 5, tzinfo=UTC)
@@ -283,6 +283,17 @@ def test_patient_version_uses_plain_words_and_no_reason_codes():
     assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), re.findall(r"\b[a-z]+_[a-z_]+\b", text)
     for code in ("criteria_met", "min_days", "low_adherence", "near_fall", "worst_pain_high"):
         assert code not in text
+
+
+def test_questionnaire_parts_are_named_as_the_portal_names_them_for_the_patient():
+    # The patient's report used the clinician's names ("Daily living", "Total") while the portal
+    # said "Everyday activities" and "Score": one wording now, per reader.
+    patient = flat(pdf_text(build_report(make_data(audience="patient")))[1])
+    clinician = flat(pdf_text(build_report(make_data()))[1])
+    assert "Everyday activities" in patient
+    assert "Daily living" not in patient
+    assert "Daily living" in clinician
+    assert "Everyday activities" not in clinician
 
 
 def test_adherence_is_rounded_half_up():

@@ -9,7 +9,7 @@ from rehab import selectors
 from rehab.api import serializers as s
 from rehab.api.filters import AuditEventFilter, ReminderFilter
 from rehab.api.views.base import ApiViewSet
-from rehab.audit import audit_trail_read
+from rehab.audit import AuditAction, audit_trail_read
 from rehab.models import AuditEvent, Reminder
 
 
@@ -24,7 +24,7 @@ class ReminderViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
     ordering_fields = ["due_date", "id"]
     ordering = ["-due_date", "-id"]
     patient_actions = frozenset({"list", "retrieve"})
-    read_action = "reminder.read"
+    read_action = AuditAction.REMINDER_READ
 
     def get_queryset(self):
         return selectors.reminders_for(self.principal)

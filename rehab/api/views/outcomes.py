@@ -12,6 +12,7 @@ from rehab import selectors, services
 from rehab.api import serializers as s
 from rehab.api.filters import OutcomeFilter
 from rehab.api.views.base import ApiViewSet
+from rehab.audit import AuditAction
 from rehab.models import OutcomeScore, Patient
 
 
@@ -26,7 +27,7 @@ class OutcomeViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
     ordering_fields = ["taken_on", "id"]
     ordering = ["-taken_on", "-id"]
     patient_actions = frozenset({"list", "retrieve", "create", "changes"})
-    read_action = "outcome.read"
+    read_action = AuditAction.OUTCOME_READ
 
     def get_queryset(self):
         return selectors.outcomes_for(self.principal)

@@ -10,7 +10,7 @@ from rehab import selectors, services
 from rehab.api import serializers as s
 from rehab.api.filters import PatientFilter, ScreeningFilter
 from rehab.api.views.base import ApiViewSet
-from rehab.audit import audit_reads
+from rehab.audit import AuditAction, audit_reads
 from rehab.models import Patient, Screening
 
 
@@ -25,7 +25,7 @@ class PatientViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
     ordering_fields = ["last_name", "created_at", "updated_at", "id"]
     ordering = ["last_name", "first_name", "id"]
     patient_actions = frozenset({"list", "retrieve"})
-    read_action = "patient.read"
+    read_action = AuditAction.PATIENT_READ
 
     def get_queryset(self):
         return selectors.patients_for(self.principal)
@@ -90,7 +90,7 @@ class PatientViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
         page = self.paginate_queryset(notes.order_by("-noted_on", "-created_at", "-id"))
         audit_reads(
             actor=self.principal.actor,
-            action="note.read",
+            action=AuditAction.NOTE_READ,
             patients=[patient],
             clinic=self.principal.clinic,
         )
@@ -118,7 +118,7 @@ class ScreeningViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMi
     filterset_class = ScreeningFilter
     ordering_fields = ["screened_at", "id"]
     ordering = ["-screened_at", "-id"]
-    read_action = "screening.read"
+    read_action = AuditAction.SCREENING_READ
 
     def get_queryset(self):
         return selectors.screenings_for(self.principal)

@@ -11,6 +11,7 @@ from rehab.api import serializers as s
 from rehab.api.filters import DecisionFilter, PlanFilter
 from rehab.api.idempotency import idempotent
 from rehab.api.views.base import IDEMPOTENCY_HEADER, ApiViewSet
+from rehab.audit import AuditAction
 from rehab.models import Plan, ProgressionDecision
 
 
@@ -27,7 +28,7 @@ class PlanViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     ordering_fields = ["created_at", "updated_at", "id"]
     ordering = ["-created_at", "-id"]
     patient_actions = frozenset({"list", "retrieve"})
-    read_action = "plan.read"
+    read_action = AuditAction.PLAN_READ
 
     def get_queryset(self):
         return selectors.plans_for(self.principal)
@@ -140,7 +141,7 @@ class DecisionViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
     ordering_fields = ["created_at", "id"]
     ordering = ["-created_at", "-id"]
     patient_actions = frozenset({"list", "retrieve"})
-    read_action = "decision.read"
+    read_action = AuditAction.DECISION_READ
 
     def get_queryset(self):
         return selectors.decisions_for(self.principal)

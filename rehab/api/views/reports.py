@@ -13,7 +13,8 @@ from rehab import selectors, services
 from rehab.api import serializers as s
 from rehab.api.filters import ReportFilter
 from rehab.api.views.base import ApiViewSet
-from rehab.errors import RehabError
+from rehab.audit import AuditAction
+from rehab.errors import ErrorCode, RehabError
 from rehab.models import Report
 
 
@@ -28,7 +29,7 @@ class ReportViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin
     ordering_fields = ["created_at", "id"]
     ordering = ["-created_at", "-id"]
     patient_actions = frozenset({"list", "retrieve", "create", "download"})
-    read_action = "report.read"
+    read_action = AuditAction.REPORT_READ
 
     def get_queryset(self):
         return selectors.reports_for(self.principal)
@@ -61,14 +62,14 @@ class ReportViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin
         report = self.get_object()
         if report.status != Report.Status.READY:
             raise RehabError(
-                "report_not_ready",
+                ErrorCode.REPORT_NOT_READY,
                 f"The report is {report.get_status_display().lower()}; download it once ready.",
                 status=409,
             )
         path = services.report_path(report)
         if not path.is_file():
             raise RehabError(
-                "report_missing",
+                ErrorCode.REPORT_MISSING,
                 "The report's file is no longer there; request the report again.",
                 status=409,
             )

@@ -11,6 +11,7 @@ from rehab.api import serializers as s
 from rehab.api.filters import SessionFilter
 from rehab.api.idempotency import idempotent
 from rehab.api.views.base import IDEMPOTENCY_HEADER, ApiViewSet
+from rehab.audit import AuditAction
 from rehab.models import SessionLog
 
 
@@ -25,7 +26,7 @@ class SessionViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
     ordering_fields = ["date", "created_at", "id"]
     ordering = ["-date", "-id"]
     patient_actions = frozenset({"list", "retrieve", "create", "next_morning_pain"})
-    read_action = "session.read"
+    read_action = AuditAction.SESSION_READ
 
     def get_queryset(self):
         return selectors.sessions_for(self.principal)

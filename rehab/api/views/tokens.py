@@ -16,7 +16,7 @@ from rehab import services, two_step
 from rehab.access import principal_for_user
 from rehab.api import serializers as s
 from rehab.api.auth import PersonalTokenAuthentication
-from rehab.errors import RehabError
+from rehab.errors import ErrorCode, RehabError
 from rehab.models import User
 
 
@@ -82,7 +82,7 @@ class TokenView(APIView):
         if getattr(request, "axes_locked_out", False):
             # django-axes counts this door's failures with the sign-in pages' (rehab/lockout.py).
             raise RehabError(
-                "too_many_attempts",
+                ErrorCode.TOO_MANY_ATTEMPTS,
                 "Too many sign-in attempts; try again in "
                 f"{int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)} minutes.",
                 status=429,

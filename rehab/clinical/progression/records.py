@@ -14,38 +14,38 @@ ADVERSE_EVENTS = ("fall", "near_fall", "dizziness", "chest_pain")
 
 ADVANCE, HOLD, REGRESS, PAUSE = OUTCOMES
 
-REASON_CODES: dict[str, str] = {
+# Every reason the engine can give, by the outcome it argues for. Their words, for the clinician
+# and for the patient, are in rehab.wording (a test holds the two lists together).
+REASON_CODES: tuple[str, ...] = (
     # pause
-    "fall": "A fall was reported: pause and alert the clinician.",
-    "chest_pain": "Chest pain was reported: pause and alert the clinician.",
-    "severe_pain": "A pain score reached the pause threshold: pause and alert the clinician.",
+    "fall",
+    "chest_pain",
+    "severe_pain",
     # regress
-    "worst_pain_high": "Worst pain during exercise was above the regress threshold.",
-    "pain_not_settled": "Next-morning pain was above the pain before that session.",
-    "effort_high": "Effort (Borg CR10) reached the regress threshold.",
+    "worst_pain_high",
+    "pain_not_settled",
+    "effort_high",
     # hold
-    "near_fall": "A near fall was reported: hold and alert the clinician.",
-    "dizziness": "Dizziness was reported: hold and alert the clinician.",
-    "setting_not_allowed": "A session was logged on a setting the plan does not allow: hold and "
-    "alert the clinician.",
-    "beyond_limits": "A session was logged faster or steeper than the screening's limits: hold "
-    "and alert the clinician.",
-    "lowest_level": "Regression was indicated at the first level: hold, the clinician reviews.",
-    "too_few_sessions": "Fewer sessions in the window than the minimum needed to judge progress.",
-    "low_adherence": "Fewer than the required share of prescribed sessions were logged.",
-    "swelling_more": "Knee swelling was more than usual.",
-    "hold_progression": "The screening constraints hold progression.",
-    "min_days": "The minimum number of days at this level has not been reached.",
-    "top_level": "This is the last level: the protocol is finished.",
-    "next_level_capped": "The next level would go beyond the screening constraints.",
-    "step_limit": "The maximum number of advances in 7 days has been reached.",
-    "worst_pain_above_advance": "Worst pain was above the advance limit (not the regress one).",
-    "next_morning_unknown": "Next-morning pain was not recorded, so settling cannot be confirmed.",
-    "median_effort_high": "Median effort was above the advance threshold.",
-    "minutes_short": "A session's minutes fell short of the share of the target needed to advance.",
+    "near_fall",
+    "dizziness",
+    "setting_not_allowed",
+    "beyond_limits",
+    "lowest_level",
+    "too_few_sessions",
+    "low_adherence",
+    "swelling_more",
+    "hold_progression",
+    "min_days",
+    "top_level",
+    "next_level_capped",
+    "step_limit",
+    "worst_pain_above_advance",
+    "next_morning_unknown",
+    "median_effort_high",
+    "minutes_short",
     # advance
-    "criteria_met": "Every advance criterion was met.",
-}
+    "criteria_met",
+)
 
 
 # A session outside what the plan allows (§3's constraints): kept as recorded, held, alerted.

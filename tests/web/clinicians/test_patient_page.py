@@ -14,6 +14,7 @@ from django.utils.html import escape
 from freezegun import freeze_time
 
 from rehab import services
+from rehab.audit import AuditAction, audit_record
 from rehab.clinical import screening as clinical_screening
 from rehab.models import AuditEvent, Plan, ProgressionDecision, Reminder
 from tests.factories import (
@@ -385,6 +386,15 @@ def test_opening_the_page_records_the_view_and_the_trails_read_and_shows_them(
     assert "Opened the patient page" in trail
     assert "Read the record&#x27;s audit trail" in trail
     assert "203.0.113.7" in trail
+
+
+def test_the_trail_says_every_action_in_words_even_the_systems(dashboard, clinic):
+    # A reminder's send was shown as its stored code ("reminder.sent"); every action has words.
+    patient = PatientFactory(clinic=clinic)
+    audit_record(actor=None, action=AuditAction.REMINDER_SENT, patient=patient)
+    trail = section(dashboard.get(url(patient)).content.decode(), "audit")
+    assert "Sent a reminder" in trail
+    assert "reminder.sent" not in trail
 
 
 def test_the_trail_shows_only_this_patients_events(dashboard, clinic):

@@ -282,6 +282,17 @@ def test_dizziness_keeps_the_plan_but_asks_to_rest_and_names_the_clinic(portal, 
     assert "Keep going at the same level." not in text
 
 
+@freeze_time(NOW)
+def test_the_patient_ticks_and_reads_back_what_happened_in_their_own_words(portal, plan):
+    form_text = _text(portal.get(LOG_URL))
+    for words in ("I fell", "I nearly fell", "I felt dizzy", "I had chest pain"):
+        assert words in form_text
+
+    response = portal.post(LOG_URL, _answers(dizziness="on", near_fall="on"), follow=True)
+
+    assert "What happened I nearly fell, I felt dizzy" in _text(response)
+
+
 # --- the result page --------------------------------------------------------------------------
 
 

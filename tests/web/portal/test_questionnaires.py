@@ -15,7 +15,7 @@ from django.utils.html import escape
 from freezegun import freeze_time
 
 from patients.forms import outcomes as forms_outcomes
-from rehab import services
+from rehab import services, wording
 from rehab.clinical import levels as L
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.clinical import questionnaires
@@ -360,7 +360,7 @@ def test_a_knee_patient_fills_in_koos_and_sees_each_part_scored(client, plan):
     assert record.recorded_by == plan.patient.user
     assert record.answers == {item: int(value) for item, value in koos_post().items()}
     for subscale, score in expected.items():
-        label = forms_outcomes.SUBSCALE_WORDS[subscale]
+        label = wording.subscale(subscale, wording.PATIENT)
         assert f"<li>{label}: {forms_outcomes.number(score)}</li>" in html
 
 
@@ -384,7 +384,7 @@ def test_a_knee_part_with_under_half_its_questions_answered_is_not_scored(
         assert response.status_code == 302
         html = client.get(PROGRESS).content.decode()
     scores = OutcomeScore.objects.get(measure="koos").scores
-    not_scored = f"<li>{forms_outcomes.SUBSCALE_WORDS[subscale]}: not scored</li>"
+    not_scored = f"<li>{wording.subscale(subscale, wording.PATIENT)}: not scored</li>"
     if scored:
         assert scores[subscale] == koos_score(subscale)
         assert not_scored not in html

@@ -12,7 +12,14 @@ from rehab import services
 from rehab.clinical import levels as L
 from rehab.models import AuditEvent, Plan, Screening
 from tests.factories import PatientFactory, builtin_protocol, clean_answers
-from tests.web.clinicians.flows.conftest import answers_post, checked, html_of, screen, value_attr
+from tests.web.clinicians.flows.conftest import (
+    answers_post,
+    assign,
+    checked,
+    html_of,
+    screen,
+    value_attr,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -198,6 +205,14 @@ def test_assign_creates_the_plan_and_opens_its_page(dashboard, patient, clinicia
     assert plan.auto_apply is True
     assert plan.start_date == dt.date(2026, 3, 3)
     assert plan.assigned_by == clinician.user
+
+
+def test_the_plan_page_lists_its_session_days_as_the_portal_does(dashboard, patient):
+    # It said "Monday, Wednesday, Friday" where the portal says "... and Friday".
+    screen(patient)
+    plan = assign(patient, schedule_days=[4, 0, 2])
+    html = html_of(dashboard.get(reverse("clinicians:plan_manage", args=[plan.pk])))
+    assert "<dd>Monday, Wednesday and Friday</dd>" in html
 
 
 def test_assign_bad_input_is_refused_with_input_kept(dashboard, patient):

@@ -1,0 +1,81 @@
+"""Codes in words, for clinicians and for patients: one wording for the pages, the portal and
+the PDF. Pure Python, no Django; every text is marked for translation (i18n) and translated
+when read, so a later translation needs no code change.
+
+- reasons: a progression decision's reasons (the clinician's sentence, the patient's "because")
+- vocabulary: adverse events, plan statuses, questionnaire parts, a report calendar's days
+- lists: "a, b and c", and a plan's walking days
+- i18n: the gettext indirection rehab.apps connects to Django
+"""
+
+from rehab.wording.i18n import gettext, gettext_noop, install_translator
+from rehab.wording.lists import (
+    WEEKDAYS,
+    WEEKDAYS_SHORT,
+    days_words,
+    join_words,
+    weekday_choices,
+    weekday_name,
+    weekday_short,
+)
+from rehab.wording.reasons import (
+    CLINICIAN_ADJUSTED,
+    REASONS,
+    because,
+    patient_reason,
+    reason_because,
+    reason_sentence,
+    reason_text,
+)
+from rehab.wording.vocabulary import (
+    ADVERSE_EVENTS,
+    AUDIENCES,
+    CLINICIAN,
+    DAY_STATES,
+    PATIENT,
+    PLAN_STATUSES,
+    SUBSCALES,
+    Audience,
+    EventWords,
+    Words,
+    adverse_event,
+    adverse_event_told,
+    day_state,
+    plan_status,
+    subscale,
+)
+
+__all__ = (
+    "ADVERSE_EVENTS",
+    "AUDIENCES",
+    "CLINICIAN",
+    "CLINICIAN_ADJUSTED",
+    "DAY_STATES",
+    "PATIENT",
+    "PLAN_STATUSES",
+    "REASONS",
+    "SUBSCALES",
+    "WEEKDAYS",
+    "WEEKDAYS_SHORT",
+    "Audience",
+    "EventWords",
+    "Words",
+    "adverse_event",
+    "adverse_event_told",
+    "because",
+    "day_state",
+    "days_words",
+    "gettext",
+    "gettext_noop",
+    "install_translator",
+    "join_words",
+    "patient_reason",
+    "plan_status",
+    "reason_because",
+    "reason_sentence",
+    "reason_text",
+    "subscale",
+    "weekday_choices",
+    "weekday_name",
+    "weekday_short",
+)
