@@ -90,7 +90,6 @@ from rehab.selectors.portal_progress import (
     portal_progress_sessions,
     portal_questionnaire_draft,
     portal_questionnaire_drafts,
-    portal_report,
     portal_reports,
     questionnaire_draft_fresh_since,
 )
@@ -277,7 +276,6 @@ __all__ = [
     "portal_questionnaire_draft",
     "portal_questionnaire_drafts",
     "portal_recent_sessions",
-    "portal_report",
     "portal_reports",
     "portal_session",
     "portal_session_decision",
