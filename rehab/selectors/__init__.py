@@ -145,6 +145,9 @@ from rehab.selectors.scoped import (
     screenings_for,
     sessions_for,
 )
+from rehab.selectors.search import (
+    patients_matching,
+)
 from rehab.selectors.team_page import (
     api_keys_for,
     personal_token_for,
@@ -258,6 +261,7 @@ __all__ = [
     "patient_list_for_dashboard",
     "patient_page",
     "patients_for",
+    "patients_matching",
     "person_name",
     "personal_token_for",
     "plan_ids_active",
