@@ -9,9 +9,13 @@ class RehabConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
+        from rehab.celery import app as celery_app
         from rehab.middleware import stamp_session_on_login
 
         user_logged_in.connect(stamp_session_on_login, dispatch_uid="rehab.stamp_session")
+        # Register the tasks now, in every process (web, worker, shell): the outbox sends them
+        # by name, and only a registered task honours the tests' eager mode.
+        celery_app.autodiscover_tasks(force=True)
 
 
 class RehabAdminConfig(admin_apps.AdminConfig):
