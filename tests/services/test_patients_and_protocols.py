@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 
 from rehab import selectors, services
+from rehab.access import principal_for_user
 from rehab.clinical import levels as L
 from rehab.clinical import protocols as clinical_protocols
 from rehab.errors import RehabError
@@ -92,14 +93,17 @@ def test_archiving_discontinues_the_open_plan_and_hides_the_patient(plan, actor)
     services.patient_archive(patient=patient, actor=actor)
     plan.refresh_from_db()
     assert plan.status == Plan.Status.DISCONTINUED
-    assert patient not in selectors.patient_list(clinic=patient.clinic)
-    assert patient in selectors.patient_list(clinic=patient.clinic, include_archived=True)
+    principal = principal_for_user(actor)
+    assert patient not in selectors.patient_list_for_dashboard(principal=principal)
+    assert patient in selectors.patient_list_for_dashboard(
+        principal=principal, include_archived=True
+    )
 
 
 def test_selectors_never_return_another_clinics_patient(patient):
-    other = ClinicianFactory()
-    with pytest.raises(Patient.DoesNotExist):
-        selectors.patient_get(clinic=other.clinic, patient_id=patient.pk)
+    other = principal_for_user(ClinicianFactory().user)
+    assert not selectors.patients_for(other).filter(pk=patient.pk).exists()
+    assert patient not in selectors.patient_list_for_dashboard(principal=other)
 
 
 # --- protocols
