@@ -10,12 +10,16 @@ class RehabConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
         from django.utils.translation import gettext
 
+        from rehab.celery import app as celery_app
         from rehab.middleware import stamp_session_on_login
         from rehab.wording import install_translator
 
         user_logged_in.connect(stamp_session_on_login, dispatch_uid="rehab.stamp_session")
         # The wording is pure Python; from here on its words are read in the active language.
         install_translator(gettext)
+        # Register the tasks now, in every process (web, worker, shell): the outbox sends them
+        # by name, and only a registered task honours the tests' eager mode.
+        celery_app.autodiscover_tasks(force=True)
 
 
 class RehabAdminConfig(admin_apps.AdminConfig):

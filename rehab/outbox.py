@@ -25,6 +25,7 @@ from django.utils import timezone
 from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 
+from rehab.celery import app as celery_app
 from rehab.models import Alert, Report
 
 log = logging.getLogger(__name__)
@@ -51,16 +52,22 @@ DECISION_ALERT_KINDS = (Alert.Kind.PAUSE, Alert.Kind.HOLD, Alert.Kind.OFF_PLAN)
 BROKER_ERRORS = (KombuError, RedisError, OSError)
 
 
+# Where the tasks live: a message names its task, so the services that record work need not
+# import the tasks (which import the services). RehabConfig.ready() registers them with Celery.
+TASKS_MODULE = "rehab.tasks"
+
+
 def enqueue_after_commit(task_name: str, *ids: int) -> None:
     """Send `tasks.<task_name>(*ids)` once the current transaction commits; a fast path only."""
     transaction.on_commit(partial(_enqueue, task_name, ids))
 
 
 def _enqueue(task_name: str, ids: tuple[int, ...]) -> None:
-    from rehab import tasks  # tasks import services, which import this; loaded by now
-
+    # By name: a registered task runs as its .delay() would (in-process when tasks are eager,
+    # as in the tests); one this process never loaded is still published for a worker.
+    message = celery_app.signature(f"{TASKS_MODULE}.{task_name}", args=ids)
     try:
-        getattr(tasks, task_name).delay(*ids)
+        message.apply_async()
     except BROKER_ERRORS as exc:
         # The row is committed: the sweep delivers it once the broker is back. Ids only here,
         # never patient data.

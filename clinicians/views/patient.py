@@ -8,7 +8,7 @@ or form errors, never as a 500. Opening the page is itself recorded in the audit
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.http.response import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -19,7 +19,7 @@ from clinicians.forms.patient import DecisionNoteForm, ReportRequestForm
 from clinicians.forms.referrals import referral_forms
 from clinicians.forms.work import ClinicalNoteForm
 from rehab import selectors, services
-from rehab.audit import AuditAction, audit_record, audit_view_with_trail
+from rehab.audit import AuditAction, audit_view_with_trail
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.errors import RehabError
 from rehab.models import Patient, Report
@@ -216,34 +216,19 @@ def report_status(request, pk: int):
 @clinician_required
 @require_GET
 def report_download(request, pk: int):
-    report = _report_or_404(request, pk)
-    problem = ""
-    if report.status != Report.Status.READY:
-        problem = (
-            f"The report is {report.get_status_display().lower()}; download it once it is ready."
-        )
-    elif not services.report_path(report).is_file():
-        problem = "The report's file is no longer there; request the report again."
-    if problem:
+    try:
+        file = services.report_download(principal=request.principal, report_id=pk)
+    except Report.DoesNotExist:
+        raise Http404("No such report.") from None
+    except services.ReportUnavailable as exc:
         return render(
             request,
             "clinicians/patient/report_status.html",
-            {"report": report, "download_url": None, "problem": problem},
-            status=409,
+            {"report": exc.report, "download_url": None, "problem": exc.message},
+            status=exc.status,
         )
-    # The same audit action as the API's download, so one query finds every download.
-    audit_record(
-        actor=request.user,
-        action=AuditAction.REPORT_READ,
-        obj=report,
-        patient=report.patient,
-        clinic=request.principal.clinic,
-    )
     response = FileResponse(
-        services.report_path(report).open("rb"),
-        content_type="application/pdf",
-        as_attachment=True,
-        filename=f"progress-report-{report.patient_id}-{report.period_end}.pdf",
+        file.open(), content_type=file.content_type, as_attachment=True, filename=file.filename
     )
     response["Cache-Control"] = "private, no-store"
     return response

@@ -21,7 +21,7 @@ from django.utils.safestring import mark_safe
 from patients.access import patient_required
 from patients.forms import outcomes as forms_outcomes
 from rehab import selectors, services, wording
-from rehab.audit import AuditAction, audit_reads, audit_record
+from rehab.audit import AuditAction, audit_record
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.errors import RehabError
 from rehab.models import Report
@@ -395,35 +395,25 @@ def reports(request):
 
 @patient_required
 def report_download(request, pk: int):
-    principal = request.principal
     try:
-        report = selectors.portal_report(principal, report_id=pk)
+        file = services.report_download(principal=request.principal, report_id=pk)
     except Report.DoesNotExist:
         raise Http404("No such report.") from None
-    if report.status != Report.Status.READY:
-        if report.status == Report.Status.FAILED:
+    except services.ReportUnavailable as exc:
+        # Told in the patient's words on their list of reports, where they can make a new one.
+        if exc.code == "report_missing":
+            messages.error(
+                request, "That report's file is no longer there. Please make a new report."
+            )
+        elif exc.report.status == Report.Status.FAILED:
             messages.error(request, "Sorry, we could not make that report. Please make a new one.")
         else:
             messages.info(
                 request, "Your report is still being prepared. Please try again in a minute."
             )
         return redirect("patients:reports")
-    file_path = services.report_path(report)
-    if not file_path.is_file():
-        messages.error(request, "That report's file is no longer there. Please make a new report.")
-        return redirect("patients:reports")
-    # The same audit event as the API's download.
-    audit_reads(
-        actor=request.user,
-        action=AuditAction.REPORT_READ,
-        patients=[report.patient],
-        clinic=principal.clinic,
-    )
     response = FileResponse(
-        file_path.open("rb"),
-        content_type="application/pdf",
-        as_attachment=True,
-        filename=f"my-progress-report-{report.period_end:%Y-%m-%d}.pdf",
+        file.open(), content_type=file.content_type, as_attachment=True, filename=file.filename
     )
     response["Cache-Control"] = "private, no-store"
     return response

@@ -7,6 +7,7 @@ import django_filters as filters
 from django import forms
 from drf_spectacular.utils import extend_schema_field
 
+from rehab import selectors
 from rehab.api.serializers import MAX_ID
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.models import (
@@ -84,7 +85,9 @@ class PatientFilter(StrictFilterSet):
     archived = filters.BooleanFilter(field_name="archived_at", lookup_expr="isnull", exclude=True)
     external_id = filters.CharFilter()
     search = filters.CharFilter(
-        method="filter_search", help_text="Part of a name or record number."
+        method="filter_search",
+        help_text="Words to find: every word must be part of the first or last name, the "
+        "record number or the e-mail (as the dashboard's search).",
     )
     updated_since = UtcIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
@@ -93,13 +96,7 @@ class PatientFilter(StrictFilterSet):
         fields = ["condition", "archived", "external_id", "search", "updated_since"]
 
     def filter_search(self, queryset, name, value):
-        from django.db.models import Q
-
-        return queryset.filter(
-            Q(first_name__icontains=value)
-            | Q(last_name__icontains=value)
-            | Q(external_id__icontains=value)
-        )
+        return selectors.patients_matching(queryset, value)
 
 
 class ProtocolFilter(StrictFilterSet):

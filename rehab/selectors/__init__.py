@@ -35,7 +35,6 @@ from rehab.selectors.invitations import (
     INVITE_TOKEN_MAX_LENGTH,
     invite_token_hash,
     portal_invite_for_token,
-    portal_invite_latest,
     portal_username_for,
 )
 from rehab.selectors.library_page import (
@@ -87,7 +86,6 @@ from rehab.selectors.portal_progress import (
     portal_progress_sessions,
     portal_questionnaire_draft,
     portal_questionnaire_drafts,
-    portal_report,
     portal_reports,
     questionnaire_draft_fresh_since,
 )
@@ -124,11 +122,8 @@ from rehab.selectors.scoped import (
     audit_events_for,
     clinical_notes_for,
     decisions_for,
-    decisions_pending,
     outcome_changes,
     outcomes_for,
-    patient_get,
-    patient_list,
     patients_for,
     plan_ids_active,
     plan_open,
@@ -142,6 +137,9 @@ from rehab.selectors.scoped import (
     screening_current,
     screenings_for,
     sessions_for,
+)
+from rehab.selectors.search import (
+    patients_matching,
 )
 from rehab.selectors.team_page import (
     api_keys_for,
@@ -240,7 +238,6 @@ __all__ = [
     "dashboard_needs_live",
     "dashboard_rows",
     "decisions_for",
-    "decisions_pending",
     "digest_for",
     "invite_token_hash",
     "logged_last_7_sql",
@@ -248,11 +245,10 @@ __all__ = [
     "outcome_changes",
     "outcomes_for",
     "pain_trend_of",
-    "patient_get",
-    "patient_list",
     "patient_list_for_dashboard",
     "patient_page",
     "patients_for",
+    "patients_matching",
     "person_name",
     "personal_token_for",
     "plan_ids_active",
@@ -262,7 +258,6 @@ __all__ = [
     "plans_for",
     "portal_adherence_calendar",
     "portal_invite_for_token",
-    "portal_invite_latest",
     "portal_outcome_measures",
     "portal_outcomes",
     "portal_plan",
@@ -271,7 +266,6 @@ __all__ = [
     "portal_questionnaire_draft",
     "portal_questionnaire_drafts",
     "portal_recent_sessions",
-    "portal_report",
     "portal_reports",
     "portal_session",
     "portal_session_decision",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from rehab.access import api_key_hash
 from rehab.models import (
-    Patient,
     PortalInvite,
     User,
 )
@@ -28,11 +27,6 @@ def portal_invite_for_token(*, token: str) -> PortalInvite | None:
         .filter(token_hash=invite_token_hash(token))
         .first()
     )
-
-
-def portal_invite_latest(*, patient: Patient) -> PortalInvite | None:
-    """The patient's most recent invitation, whatever its state."""
-    return PortalInvite.objects.filter(patient=patient).order_by("-created_at", "-id").first()
 
 
 def portal_username_for(*, email: str) -> str:

@@ -313,9 +313,3 @@ def portal_reports(principal: Principal) -> list[Report]:
         .select_related(None)
         .order_by("-created_at", "-id")[:PORTAL_REPORTS_SHOWN]
     )
-
-
-def portal_report(principal: Principal, *, report_id: int) -> Report:
-    """One of the patient's plain-language reports; Report.DoesNotExist for anyone else's, and
-    for a clinician-audience report even of the same patient."""
-    return reports_for(principal).get(pk=report_id)

@@ -29,18 +29,6 @@ from rehab.models import (
 )
 
 
-def patient_list(*, clinic: Clinic, include_archived: bool = False) -> QuerySet[Patient]:
-    patients = Patient.objects.filter(clinic=clinic)
-    if not include_archived:
-        patients = patients.filter(archived_at__isnull=True)
-    return patients
-
-
-def patient_get(*, clinic: Clinic, patient_id: int) -> Patient:
-    """The clinic's patient, or Patient.DoesNotExist: another clinic's id is simply not found."""
-    return Patient.objects.select_related("clinic").get(clinic=clinic, pk=patient_id)
-
-
 def protocol_library(*, clinic: Clinic) -> QuerySet[Protocol]:
     """Built-ins and the clinic's own protocols, never another clinic's copies."""
     return Protocol.objects.filter(Q(clinic__isnull=True) | Q(clinic=clinic)).prefetch_related(
@@ -83,12 +71,6 @@ def plan_ids_active() -> QuerySet[Plan]:
     return (
         Plan.objects.filter(status=Plan.Status.ACTIVE).order_by("pk").values_list("pk", flat=True)
     )
-
-
-def decisions_pending(*, clinic: Clinic) -> QuerySet[ProgressionDecision]:
-    return ProgressionDecision.objects.filter(
-        plan__clinic=clinic, status=ProgressionDecision.Status.PENDING
-    ).select_related("plan__patient")
 
 
 def outcome_changes(*, patient: Patient, measure: str) -> tuple[clinical_outcomes.Change, ...]:

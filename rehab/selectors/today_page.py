@@ -34,6 +34,7 @@ from rehab.selectors.dashboard_need import (
     scheduled_last_7_sql,
     with_open_plan,
 )
+from rehab.selectors.search import patients_matching
 
 # The clinic's patients, sorted by need. Every flag is an SQL condition and a patient's need is
 # one integer made of them (_dashboard_base, _need_score: the one definition of the flags). The
@@ -78,18 +79,6 @@ DASHBOARD_STATUSES = {
 _SAFETY_WORDS = {"fall": "fall", "chest_pain": "chest pain", "severe_pain": "severe pain"}
 
 
-def _search(patients: QuerySet[Patient], search: str) -> QuerySet[Patient]:
-    """Every word must match the first or last name, the clinic's record number or e-mail."""
-    for term in search.split():
-        patients = patients.filter(
-            Q(first_name__icontains=term)
-            | Q(last_name__icontains=term)
-            | Q(external_id__icontains=term)
-            | Q(email__icontains=term)
-        )
-    return patients
-
-
 def patient_list_for_dashboard(
     *,
     principal: Principal,
@@ -117,7 +106,7 @@ def patient_list_for_dashboard(
         patients = patients.filter(archived_at__isnull=True)
     if condition:
         patients = patients.filter(condition=condition)
-    patients = _search(patients, search)
+    patients = patients_matching(patients, search)
     # A patient has at most one open plan (a unique constraint): a plan in an open status is it.
     # Each test is one probe of the index of the plans' (patient, status) (dashboard_plan_
     # status_idx), for the patients the other filters left.

@@ -121,6 +121,12 @@ from rehab.services.reminders import (
     reminders_follow_settings,
     reminders_plan,
 )
+from rehab.services.report_files import (
+    REPORT_CONTENT_TYPE,
+    ReportFile,
+    ReportUnavailable,
+    report_download,
+)
 from rehab.services.reports import (
     REPORT_DEFAULT_WEEKS,
     report_mark_failed,
@@ -162,8 +168,11 @@ __all__ = [
     "REMINDER_BATCH_SIZE",
     "REMINDER_FIELDS",
     "REMINDER_SENDING_STALE_AFTER",
+    "REPORT_CONTENT_TYPE",
     "REPORT_DEFAULT_WEEKS",
     "KeptFormTaken",
+    "ReportFile",
+    "ReportUnavailable",
     "alert_hold_subject",
     "alert_off_plan_subject",
     "alert_pause_subject",
@@ -231,6 +240,7 @@ __all__ = [
     "reminders_fail_stale",
     "reminders_follow_settings",
     "reminders_plan",
+    "report_download",
     "report_mark_failed",
     "report_path",
     "report_render",

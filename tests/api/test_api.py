@@ -11,7 +11,7 @@ from freezegun import freeze_time
 from rest_framework.test import APIClient
 
 from rehab.models import AuditEvent, IdempotencyRecord, Plan, SessionLog
-from tests.factories import clean_answers
+from tests.factories import PatientFactory, clean_answers
 
 pytestmark = pytest.mark.django_db
 R = "/api/v1"
@@ -244,6 +244,25 @@ def test_updated_since_returns_only_what_changed(world, api):
     ids = [row["id"] for row in changed["results"]]
     assert world.patient_b.pk in ids
     assert world.patient_a.pk not in ids
+
+
+def test_search_finds_by_every_word_as_the_dashboard_does(world, api):
+    """Before, the API matched the whole string against the names and record number only, so
+    "ann smith" or an e-mail found nobody; now every word must match one of them or the e-mail."""
+    ann = PatientFactory(
+        clinic=world.clinic1, first_name="Ann", last_name="Smith", email="ann@mail.test"
+    )
+    PatientFactory(clinic=world.clinic1, first_name="Anna", last_name="Jones")
+    PatientFactory(clinic=world.clinic2, first_name="Ann", last_name="Smith")  # not theirs
+
+    def found(search: str) -> list[int]:
+        return [
+            row["id"] for row in api.get(f"{R}/patients/", {"search": search}).json()["results"]
+        ]
+
+    assert found("ann smith") == [ann.pk]
+    assert found("ANN@MAIL") == [ann.pk]
+    assert found("smith nobody") == []
 
 
 @pytest.mark.parametrize(

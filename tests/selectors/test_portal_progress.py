@@ -43,7 +43,7 @@ def test_a_patient_reads_their_own_plain_language_reports_only(clinics, django_a
     neighbours = Report.objects.filter(patient=clinics.neighbour.patient).first()
     for report in (clinicians_version, neighbours):
         with pytest.raises(Report.DoesNotExist):
-            selectors.portal_report(clinics.patient, report_id=report.pk)
+            selectors.reports_for(clinics.patient).get(pk=report.pk)
 
 
 def test_the_drafts_are_the_patients_own_and_fresh(clinics, settings):

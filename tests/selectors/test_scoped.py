@@ -5,16 +5,15 @@ import pytest
 
 from rehab import selectors, services
 from rehab.access import principal_for_user
-from rehab.models import Patient
 from tests.factories import TODAY, ClinicianFactory, PatientFactory, UserFactory, builtin_protocol
 
 pytestmark = pytest.mark.django_db
 
 
 def test_selectors_never_return_another_clinics_patient(patient):
-    other = ClinicianFactory()
-    with pytest.raises(Patient.DoesNotExist):
-        selectors.patient_get(clinic=other.clinic, patient_id=patient.pk)
+    other = principal_for_user(ClinicianFactory().user)
+    assert not selectors.patients_for(other).filter(pk=patient.pk).exists()
+    assert patient not in selectors.patient_list_for_dashboard(principal=other)
 
 
 def test_notes_are_read_by_the_clinics_staff_only(patient, actor):

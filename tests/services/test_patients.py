@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 
 from rehab import selectors, services
+from rehab.access import principal_for_user
 from rehab.clinical import levels as L
 from rehab.errors import RehabError
 from rehab.models import AuditEvent, Patient, Plan
@@ -93,5 +94,8 @@ def test_archiving_discontinues_the_open_plan_and_hides_the_patient(plan, actor)
     services.patient_archive(patient=patient, actor=actor)
     plan.refresh_from_db()
     assert plan.status == Plan.Status.DISCONTINUED
-    assert patient not in selectors.patient_list(clinic=patient.clinic)
-    assert patient in selectors.patient_list(clinic=patient.clinic, include_archived=True)
+    principal = principal_for_user(actor)
+    assert patient not in selectors.patient_list_for_dashboard(principal=principal)
+    assert patient in selectors.patient_list_for_dashboard(
+        principal=principal, include_archived=True
+    )

@@ -14,7 +14,6 @@ from rehab.api import serializers as s
 from rehab.api.filters import ReportFilter
 from rehab.api.views.base import ApiViewSet
 from rehab.audit import AuditAction
-from rehab.errors import ErrorCode, RehabError
 from rehab.models import Report
 
 
@@ -59,26 +58,14 @@ class ReportViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin
     )
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
-        report = self.get_object()
-        if report.status != Report.Status.READY:
-            raise RehabError(
-                ErrorCode.REPORT_NOT_READY,
-                f"The report is {report.get_status_display().lower()}; download it once ready.",
-                status=409,
-            )
-        path = services.report_path(report)
-        if not path.is_file():
-            raise RehabError(
-                ErrorCode.REPORT_MISSING,
-                "The report's file is no longer there; request the report again.",
-                status=409,
-            )
-        self._audit([report])
+        # Someone else's report (Report.DoesNotExist) and one without a file (ReportUnavailable)
+        # are the exception handler's 404 and 409.
+        file = services.report_download(principal=self.principal, report_id=pk)
         response = FileResponse(
-            path.open("rb"),
-            content_type="application/pdf",
+            file.open(),
+            content_type=file.content_type,
             as_attachment=True,
-            filename=f"progress-report-{report.patient_id}-{report.period_end}.pdf",
+            filename=file.filename,
         )
         response["Cache-Control"] = "private, no-store"
         return response

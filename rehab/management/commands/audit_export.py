@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from rehab import audit_chain
 
 
-def _date(value: str) -> dt.datetime:
+def before_date(value: str) -> dt.datetime:
     try:
         day = dt.date.fromisoformat(value)
     except ValueError as exc:
@@ -26,7 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", "-o", help="a file to write (default: stdout)")
 
     def handle(self, *args, before, output, **options):
-        before = _date(before)
+        before = before_date(before)
         if output:
             with open(output, "x", encoding="utf-8") as out:  # never overwrite an archive
                 written = audit_chain.audit_export(before=before, out=out)

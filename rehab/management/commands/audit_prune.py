@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from rehab import audit_chain
 from rehab.errors import RehabError
-from rehab.management.commands.audit_export import _date
+from rehab.management.commands.audit_export import before_date
 
 
 class Command(BaseCommand):
@@ -16,7 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--before", required=True, help="YYYY-MM-DD (00:00 UTC)")
 
     def handle(self, *args, before, **options):
-        before = _date(before)
+        before = before_date(before)
         try:
             pruned = audit_chain.audit_prune(before=before)
         except RehabError as exc:

@@ -75,7 +75,12 @@ def test_the_download_is_audited_like_the_apis(client, patient):
     report = ready_report(patient)
     b"".join(client.get(download_url(report)).streaming_content)
     event = AuditEvent.objects.get(action="report.read", patient=patient)
-    assert event.actor == patient.user
+    assert (event.actor, event.object_type, event.object_id, event.detail) == (
+        patient.user,
+        "report",
+        str(report.pk),
+        {"audience": "patient"},
+    )
 
 
 def test_a_report_being_prepared_is_said_so_and_not_downloaded(client, patient):
