@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from rehab.clinical import levels as clinical_levels
+from rehab.clinical.adherence import PlanDays
 from rehab.clinical.levels import CappedLevel, Constraints, Level, cap_level, prescribed_name
 from rehab.validators import (
     note_validators,
@@ -426,6 +427,10 @@ class Plan(models.Model):
     # Where progression starts counting sessions: the level's start or the last resume.
     window_start = models.DateField()
     schedule_days = models.JSONField(default=list)  # weekday numbers, Monday = 0
+    # The spans the plan was paused, oldest first: [first paused day, day it resumed or null],
+    # ISO dates in the patient's calendar. Kept on the plan (services set them as they pause and
+    # resume) so that the adherence rule's paused days are read with the plan, in SQL too.
+    pauses = models.JSONField(default=list, blank=True)
     auto_apply = models.BooleanField(
         default=False, help_text="Apply advance/regress decisions without waiting for approval."
     )
@@ -471,6 +476,22 @@ class Plan(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    def pause_spans(self) -> tuple[tuple[date, date | None], ...]:
+        return tuple(
+            (date.fromisoformat(first), date.fromisoformat(until) if until else None)
+            for first, until in self.pauses
+        )
+
+    def adherence_days(self) -> PlanDays:
+        """What the adherence rule (rehab.clinical.adherence) needs of the plan: its days in the
+        patient's calendar, the day it ended included."""
+        return PlanDays(
+            start=self.start_date,
+            end=self.patient.local_today(self.ended_at) if self.ended_at is not None else None,
+            schedule_days=frozenset(self.schedule_days),
+            pauses=self.pause_spans(),
+        )
 
 
 class SessionLog(models.Model):
