@@ -578,7 +578,7 @@ def _page_short_level_name(plan: Plan, index: int) -> str:
     return name[len(prefix) :].strip() or name
 
 
-def _page_person(user) -> str:
+def person_name(user) -> str:
     return (user.get_full_name() or user.get_username()) if user is not None else ""
 
 
@@ -718,7 +718,7 @@ def _page_decision(decision: ProgressionDecision, plans: dict[int, Plan]) -> Pat
         from_level=_page_level_name(plan, decision.from_level),
         to_level=_page_level_name(plan, decision.to_level),
         reasons=tuple(wording.reason_text(reason) for reason in decision.reasons),
-        decided_by=_page_person(decision.decided_by),
+        decided_by=person_name(decision.decided_by),
     )
 
 
@@ -731,9 +731,9 @@ def _page_screening(screening: Screening, today: dt.date) -> PatientPageScreenin
         explanations=tuple(text for _, text in verdict.explanations()),
         constraints=Constraints.from_dict(screening.constraints).describe(),
         valid_today=screening.is_valid_on(today),
-        screened_by=_page_person(screening.screened_by),
+        screened_by=person_name(screening.screened_by),
         referral_action=action,
-        acted_by=_page_person(action.acted_by) if action is not None else "",
+        acted_by=person_name(action.acted_by) if action is not None else "",
     )
 
 
@@ -747,7 +747,7 @@ def open_referral(screening: Screening) -> OpenReferral:
         screening=screening,
         # A verdict stored before URGENT_REFERRAL_CODES named its codes shows all its reasons.
         reasons=referring or tuple(text for _, text in explanations),
-        screened_by=_page_person(screening.screened_by),
+        screened_by=person_name(screening.screened_by),
     )
 
 
@@ -842,7 +842,7 @@ def patient_page(
             log=log,
             level_name=_page_level_name(plans_by_id.get(log.plan_id), log.level_index),
             adverse_events=tuple(PATIENT_PAGE_ADVERSE_EVENTS[name] for name in log.adverse_events),
-            logged_by=_page_person(log.logged_by),
+            logged_by=person_name(log.logged_by),
         )
         for log in logs[:PATIENT_PAGE_SESSIONS]
     )
@@ -886,7 +886,7 @@ def patient_page(
         .order_by("-created_at", "-id")[:PATIENT_PAGE_REPORTS]
     )
     notes = tuple(
-        PatientPageNote(note, _page_person(note.author))
+        PatientPageNote(note, person_name(note.author))
         for note in ClinicalNote.objects.filter(patient=patient)
         .select_related("author")
         .order_by("-noted_on", "-created_at", "-id")[:PATIENT_PAGE_NOTES]
@@ -988,7 +988,7 @@ DASHBOARD_STATUSES = {
 _SAFETY_WORDS = {"fall": "fall", "chest_pain": "chest pain", "severe_pain": "severe pain"}
 
 
-class _JSONArrayLength(Func):
+class JSONArrayLength(Func):
     """The length of a JSON array column (SQLite; PostgreSQL spells it for jsonb)."""
 
     function = "JSON_ARRAY_LENGTH"
@@ -998,7 +998,7 @@ class _JSONArrayLength(Func):
         return self.as_sql(compiler, connection, function="JSONB_ARRAY_LENGTH", **extra_context)
 
 
-class _JSONArrayInt(Func):
+class JSONArrayInt(Func):
     """The integer at `position` of a JSON array column; NULL past its end."""
 
     template = "JSON_EXTRACT(%(expressions)s, '$[%(position)d]')"
@@ -1012,7 +1012,7 @@ class _JSONArrayInt(Func):
         return self.as_sql(compiler, connection, template=template, **extra_context)
 
 
-class _JSONLevel(Func):
+class JSONLevel(Func):
     """The item at an integer position of a JSON array column (a plan's level at its current
     level), read in the database so a page does not fetch every level; NULL past the end. The
     whole level, not just its name: the name shown is the one capped by the plan's
@@ -1038,7 +1038,7 @@ class _JSONLevel(Func):
         return f"(({levels}) -> ({position})::integer)", params
 
 
-class _DaysBetween(Func):
+class DaysBetween(Func):
     """Whole days from the second date to the first (SQLite; PostgreSQL subtracts dates)."""
 
     template = "CAST(JULIANDAY(%(expressions)s) AS INTEGER)"
@@ -1054,7 +1054,7 @@ class _DaysBetween(Func):
 
 def scheduled_days(schedule_days: list[int], start: dt.date, end: dt.date) -> int:
     """How many days from start to end (both included) are plan days. The Python twin of
-    _scheduled_last_7_sql, for the windows that are only shown (28 days)."""
+    scheduled_last_7_sql, for the windows that are only shown (28 days)."""
     if end < start:
         return 0
     weeks, rest = divmod((end - start).days + 1, 7)
@@ -1063,7 +1063,7 @@ def scheduled_days(schedule_days: list[int], start: dt.date, end: dt.date) -> in
     )
 
 
-def _scheduled_last_7_sql(today: dt.date) -> Case:
+def scheduled_last_7_sql(today: dt.date) -> Case:
     """Plan days in the 7 days to today since the plan started, in SQL: the low-adherence flag
     sorts and filters the list. A plan older than the window has each of its weekdays exactly
     once in it, so the count is the length of schedule_days. For a younger plan, weekday w falls
@@ -1071,21 +1071,21 @@ def _scheduled_last_7_sql(today: dt.date) -> Case:
     start. Compared item by item, which SQLite and PostgreSQL spell alike (they differ on JSON
     containment)."""
     schedule, start = F("dash_plan__schedule_days"), F("dash_plan__start_date")
-    days_running = _DaysBetween(Value(today, output_field=DateField()), start)
+    days_running = DaysBetween(Value(today, output_field=DateField()), start)
     young = Value(0)
     for position in range(7):  # schedule_days holds 1 to 7 distinct weekdays
-        days_ago = (Value(today.weekday() + 7) - _JSONArrayInt(schedule, position=position)) % 7
+        days_ago = (Value(today.weekday() + 7) - JSONArrayInt(schedule, position=position)) % 7
         young = young + Case(When(GreaterThanOrEqual(days_running, days_ago), then=1), default=0)
     return Case(
         When(
-            dash_plan__start_date__lte=today - dt.timedelta(days=6), then=_JSONArrayLength(schedule)
+            dash_plan__start_date__lte=today - dt.timedelta(days=6), then=JSONArrayLength(schedule)
         ),
         default=young,
         output_field=IntegerField(),
     )
 
 
-def _with_open_plan(patients: QuerySet[Patient]) -> QuerySet[Patient]:
+def with_open_plan(patients: QuerySet[Patient]) -> QuerySet[Patient]:
     """The patients joined to their open plan, if any (plan_id, plan_status). A patient has at
     most one open plan (a unique constraint), so the join never repeats a patient."""
     return patients.alias(
@@ -1093,7 +1093,7 @@ def _with_open_plan(patients: QuerySet[Patient]) -> QuerySet[Patient]:
     ).alias(plan_id=F("dash_plan__id"), plan_status=F("dash_plan__status"))
 
 
-def _logged_last_7_sql(today: dt.date) -> Subquery:
+def logged_last_7_sql(today: dt.date) -> Subquery:
     """Sessions of the open plan logged in the 7 days to today."""
     return Subquery(
         SessionLog.objects.filter(
@@ -1150,7 +1150,7 @@ def _dashboard_base(clinic: Clinic, today: dt.date) -> tuple[QuerySet[Patient], 
     safety_reason = Substr(
         KT("reasons__0__text"), 1, Plan._meta.get_field("status_reason").max_length
     )
-    patients = _with_open_plan(Patient.objects.filter(clinic=clinic)).alias(
+    patients = with_open_plan(Patient.objects.filter(clinic=clinic)).alias(
         has_emergency_referral=Exists(unacted.filter(referral=Screening.Referral.EMERGENCY)),
         has_urgent_referral=Exists(unacted.filter(referral=Screening.Referral.URGENT)),
         pause_reason=Case(
@@ -1172,8 +1172,8 @@ def _dashboard_base(clinic: Clinic, today: dt.date) -> tuple[QuerySet[Patient], 
                 pain_next_morning__gt=F("pain_before"),
             )
         ),
-        logged_7=_logged_last_7_sql(today),
-        scheduled_7=_scheduled_last_7_sql(today),
+        logged_7=logged_last_7_sql(today),
+        scheduled_7=scheduled_last_7_sql(today),
         had_plan=Case(
             When(dash_plan__id__isnull=False, then=True),
             default=Exists(Plan.objects.filter(patient_id=OuterRef("pk"))),
@@ -1415,19 +1415,19 @@ def dashboard_rows(
     # rather read the whole clinic's index than 25 rows by their keys.
     details = {
         row["pk"]: row
-        for row in _with_open_plan(Patient.objects.filter(pk__in=[p.pk for p in patients]))
+        for row in with_open_plan(Patient.objects.filter(pk__in=[p.pk for p in patients]))
         .annotate(
             plan_id_=F("dash_plan__id"),
             plan_status_=F("dash_plan__status"),
             plan_status_reason=F("dash_plan__status_reason"),
             plan_level=F("dash_plan__current_level"),
-            plan_level_count=_JSONArrayLength("dash_plan__levels"),
-            plan_level_json=_JSONLevel("dash_plan__levels", "dash_plan__current_level"),
+            plan_level_count=JSONArrayLength("dash_plan__levels"),
+            plan_level_json=JSONLevel("dash_plan__levels", "dash_plan__current_level"),
             plan_constraints=F("dash_plan__constraints"),
             plan_schedule=F("dash_plan__schedule_days"),
             plan_start=F("dash_plan__start_date"),
-            logged_7=_logged_last_7_sql(today),
-            scheduled_7=_scheduled_last_7_sql(today),
+            logged_7=logged_last_7_sql(today),
+            scheduled_7=scheduled_last_7_sql(today),
             last_session=Subquery(
                 SessionLog.objects.filter(patient_id=OuterRef("pk"))
                 .order_by("-date")

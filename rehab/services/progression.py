@@ -1,0 +1,207 @@
+"""Progression decisions: evaluating a plan after a session; a clinician approving or rejecting."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from rehab import outbox, selectors
+from rehab.audit import Actor, as_user, audit_record
+from rehab.clinical import progression as clinical_progression
+from rehab.errors import RehabError
+from rehab.models import (
+    Alert,
+    Plan,
+    ProgressionDecision,
+    SessionLog,
+)
+from rehab.services.alerts import decision_alerts_record
+from rehab.services.common import check_row_fields
+from rehab.services.dashboard import dashboard_mark_stale
+from rehab.services.plans import lock_plan, move_level
+
+
+def session_record(log: SessionLog) -> clinical_progression.SessionRecord:
+    return clinical_progression.SessionRecord(
+        day=log.date,
+        minutes_done=log.minutes_done,
+        pain_before=log.pain_before,
+        pain_worst=log.pain_worst,
+        pain_after=log.pain_after,
+        pain_next_morning=log.pain_next_morning,
+        effort=log.effort,
+        swelling=log.swelling,
+        fall=log.fall,
+        near_fall=log.near_fall,
+        dizziness=log.dizziness,
+        chest_pain=log.chest_pain,
+        setting=log.setting,
+        speed_kmh=None if log.speed_kmh is None else float(log.speed_kmh),
+        incline_pct=None if log.incline_pct is None else float(log.incline_pct),
+    )
+
+
+@transaction.atomic
+def progression_evaluate(
+    *, plan: Plan, trigger: str, today: dt.date | None = None, actor: Actor = None
+) -> ProgressionDecision | None:
+    """Evaluate CLINICAL.md §4 for an active plan and record the decision.
+
+    Returns None for a plan that is not active. Running it twice on the same data records one
+    decision: an unchanged result is not stored again.
+    """
+    plan = lock_plan(plan)
+    if plan.status != Plan.Status.ACTIVE:
+        return None
+    return evaluate_locked(
+        plan, trigger=trigger, today=today or plan.patient.local_today(), actor=actor
+    )
+
+
+def evaluate_locked(
+    plan: Plan, *, trigger: str, today: dt.date, actor: Actor, mark_stale: bool = True
+) -> ProgressionDecision:
+    """mark_stale: mark the patient's dashboard need stale when a decision is recorded; False
+    for a caller that marks it for its whole write already."""
+    settings = clinical_progression.ProgressionSettings.from_dict(plan.progression_settings)
+    since = max(plan.window_start, today - dt.timedelta(days=settings.window_days - 1))
+    logs = SessionLog.objects.filter(
+        plan=plan, level_index=plan.current_level, date__gte=since, date__lte=today
+    ).order_by("date")
+    recent_advances = selectors.plan_recent_advance_dates(plan=plan, today=today)
+    result = clinical_progression.evaluate(
+        levels=plan.level_objs(),
+        current=plan.current_level,
+        constraints=plan.constraints_obj,
+        sessions=[session_record(log) for log in logs],
+        today=today,
+        window_start=plan.window_start,
+        level_started_on=plan.level_started_on,
+        recent_advances=recent_advances,
+        settings=settings,
+    )
+    reasons = [{"code": r.code, "text": r.text, "outcome": r.outcome} for r in result.reasons]
+    last = plan.decisions.order_by("-created_at", "-id").first()
+    if (
+        last is not None
+        and last.status in (ProgressionDecision.Status.PENDING, ProgressionDecision.Status.NOTED)
+        and last.outcome == result.outcome
+        and last.from_level == result.from_level
+        and last.to_level == result.to_level
+        and last.reasons == reasons
+    ):
+        return last  # nothing new to say; keep one row per distinct decision
+
+    Outcome, Status = ProgressionDecision.Outcome, ProgressionDecision.Status
+    if result.outcome == Outcome.PAUSE:
+        status = Status.APPLIED  # pause always applies at once
+    elif result.outcome in (Outcome.ADVANCE, Outcome.REGRESS):
+        status = Status.APPLIED if plan.auto_apply else Status.PENDING
+    else:
+        status = Status.NOTED
+    decision = ProgressionDecision.objects.create(
+        plan=plan,
+        evaluated_on=today,
+        trigger=trigger,
+        outcome=result.outcome,
+        from_level=result.from_level,
+        to_level=result.to_level,
+        reasons=reasons,
+        alert=result.alert,
+        status=status,
+        applied_on=today if status == Status.APPLIED else None,
+    )
+    # A suggestion awaiting approval is only as good as the data it saw: a newer, different
+    # decision (a near fall, more swelling, a regress) replaces it, so nobody approves an
+    # advance the latest sessions argue against. Hence at most one decision is ever pending,
+    # and it is the latest: `last` is the only one to look at.
+    if last is not None and last.status == Status.PENDING:
+        last.status = Status.SUPERSEDED
+        last.save(update_fields=["status"])
+    if result.outcome == Outcome.PAUSE:
+        plan.status = Plan.Status.PAUSED
+        plan.status_reason = result.reasons[0].text[:300]
+        plan.save()
+        # The clinicians hear of it at once. Their alerts commit with the pause, so a broker
+        # that is down loses nothing: the outbox sweep sends what the fast path could not.
+        decision_alerts_record(decision, kind=Alert.Kind.PAUSE)
+        outbox.enqueue_after_commit("alert_pause", decision.pk)
+    elif status == Status.APPLIED:
+        move_level(plan, result.to_level, today)
+    if mark_stale:
+        dashboard_mark_stale(plan.patient_id)
+    audit_record(
+        actor=actor,
+        action="progression.decision",
+        obj=decision,
+        patient=plan.patient,
+        detail={
+            "outcome": decision.outcome,
+            "status": decision.status,
+            "reasons": [r["code"] for r in reasons],
+        },
+    )
+    return decision
+
+
+def _lock_pending(decision: ProgressionDecision) -> ProgressionDecision:
+    decision = (
+        ProgressionDecision.objects.select_for_update().select_related("plan").get(pk=decision.pk)
+    )
+    if decision.status != ProgressionDecision.Status.PENDING:
+        raise RehabError(
+            "decision_not_pending",
+            f"This decision is {decision.get_status_display().lower()}, not awaiting approval.",
+            status=409,
+        )
+    return decision
+
+
+@transaction.atomic
+def decision_approve(
+    *,
+    decision: ProgressionDecision,
+    actor: Actor,
+    note: str = "",
+    today: dt.date | None = None,
+) -> ProgressionDecision:
+    decision = _lock_pending(decision)
+    plan = lock_plan(decision.plan)
+    if plan.status != Plan.Status.ACTIVE or plan.current_level != decision.from_level:
+        raise RehabError(
+            "decision_stale",
+            "The plan has changed since this decision was made; it can only be rejected.",
+            status=409,
+        )
+    today = today or plan.patient.local_today()
+    decision.status = ProgressionDecision.Status.APPROVED
+    decision.applied_on = today
+    decision.decided_by = as_user(actor)
+    decision.decided_at = timezone.now()
+    decision.note = note.strip()
+    check_row_fields(decision, "note")
+    decision.save()
+    move_level(plan, decision.to_level, today)
+    dashboard_mark_stale(plan.patient_id)
+    audit_record(actor=actor, action="progression.approve", obj=decision, patient=plan.patient)
+    return decision
+
+
+@transaction.atomic
+def decision_reject(
+    *, decision: ProgressionDecision, actor: Actor, note: str = ""
+) -> ProgressionDecision:
+    decision = _lock_pending(decision)
+    decision.status = ProgressionDecision.Status.REJECTED
+    decision.decided_by = as_user(actor)
+    decision.decided_at = timezone.now()
+    decision.note = note.strip()
+    check_row_fields(decision, "note")
+    decision.save()
+    dashboard_mark_stale(decision.plan.patient_id)
+    audit_record(
+        actor=actor, action="progression.reject", obj=decision, patient=decision.plan.patient
+    )
+    return decision

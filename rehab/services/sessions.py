@@ -1,0 +1,222 @@
+"""Logged walking sessions and the next morning's pain, each followed by the plan's evaluation."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from rehab import outbox
+from rehab.audit import Actor, as_user, audit_record
+from rehab.clinical import progression as clinical_progression
+from rehab.errors import RehabError, validation_error
+from rehab.models import (
+    Alert,
+    Clinician,
+    Patient,
+    Plan,
+    ProgressionDecision,
+    SessionLog,
+)
+from rehab.services.alerts import decision_alerts_record
+from rehab.services.common import as_decimal, clean_row
+from rehab.services.dashboard import dashboard_mark_stale
+from rehab.services.plans import lock_plan
+from rehab.services.progression import evaluate_locked, session_record
+from rehab.services.screening import screenings_invalidate
+
+
+def _plan_accepts_logs(plan: Plan) -> None:
+    if plan.status == Plan.Status.PAUSED:
+        raise RehabError(
+            "plan_paused",
+            "The plan is paused"
+            + (f" ({plan.status_reason})" if plan.status_reason else "")
+            + "; sessions cannot be logged until the clinician resumes it.",
+            status=409,
+        )
+    if plan.status != Plan.Status.ACTIVE:
+        raise RehabError(
+            "plan_not_active",
+            f"The plan is {plan.get_status_display().lower()}; sessions cannot be logged on it.",
+            status=409,
+        )
+
+
+@transaction.atomic
+def session_log(
+    *,
+    plan: Plan,
+    actor: Actor,
+    date: dt.date,
+    minutes_done: int,
+    pain_before: int,
+    pain_worst: int,
+    pain_after: int,
+    effort: int,
+    setting: str,
+    speed_kmh: float | None = None,
+    incline_pct: float = 0,
+    swelling: str = SessionLog.Swelling.NONE,
+    fall: bool = False,
+    near_fall: bool = False,
+    dizziness: bool = False,
+    chest_pain: bool = False,
+    notes: str = "",
+    pain_next_morning: int | None = None,
+    supervised: bool = False,
+    today: dt.date | None = None,
+) -> SessionLog:
+    """Log a session, then evaluate progression at once: a fall, chest pain or severe pain
+    pauses the plan before this function returns. `supervised`: a clinician of the patient's
+    clinic was there and records it (the dashboard's form); the same rules apply to it."""
+    plan = lock_plan(plan)
+    _plan_accepts_logs(plan)
+    patient = plan.patient
+    if supervised:
+        _check_supervisor(actor, patient)
+    today = today or patient.local_today()
+    log = SessionLog(
+        plan=plan,
+        patient=patient,
+        date=date,
+        level_index=plan.current_level,
+        minutes_done=minutes_done,
+        speed_kmh=as_decimal(speed_kmh),
+        incline_pct=as_decimal(incline_pct),
+        setting=setting,
+        pain_before=pain_before,
+        pain_worst=pain_worst,
+        pain_after=pain_after,
+        pain_next_morning=pain_next_morning,
+        effort=effort,
+        swelling=swelling,
+        fall=fall,
+        near_fall=near_fall,
+        dizziness=dizziness,
+        chest_pain=chest_pain,
+        notes=notes or "",
+    )
+    # Field validators give the messages; the table's check constraint stays as the backstop,
+    # not asked again here (it would cost a query per log for what the validators just said).
+    clean_row(log, exclude=["plan", "patient", "logged_by"], validate_constraints=False)
+    if log.date > today:
+        raise validation_error({"date": "A session cannot be logged for a future date."})
+    if log.date < plan.start_date:
+        raise validation_error(
+            {"date": f"The plan started on {plan.start_date:%d %b %Y}; this date is before it."}
+        )
+    if log.pain_next_morning is not None:
+        if log.date >= today:
+            raise validation_error(
+                {"pain_next_morning": "Next-morning pain can be added from the next morning on."}
+            )
+        log.pain_next_morning_at = timezone.now()
+    log.logged_by = as_user(actor)
+    log.supervised = supervised
+    try:
+        # The unique (plan, date) constraint is the duplicate check, for a retry and for two
+        # requests at once alike. No savepoint of its own: on a clash the whole service
+        # transaction is rolled back.
+        log.save()
+    except IntegrityError as exc:
+        raise _duplicate_session(log.date) from exc
+    # For all this service writes: the session, a fall's invalidated screening, the decision.
+    dashboard_mark_stale(patient.pk)
+    audit_record(
+        actor=actor,
+        action="session.log",
+        obj=log,
+        patient=patient,
+        detail={"adverse_events": log.adverse_events, "supervised": supervised},
+    )
+    if log.fall:
+        # CLINICAL.md §3: a reported fall invalidates the screening.
+        screenings_invalidate(
+            patient=patient, reason=f"Fall logged on {log.date:%d %b %Y}.", actor=actor
+        )
+    decision = evaluate_locked(
+        plan,
+        trigger=ProgressionDecision.Trigger.SESSION,
+        today=today,
+        actor=actor,
+        mark_stale=False,
+    )
+    if decision.outcome != ProgressionDecision.Outcome.PAUSE and any(
+        getattr(log, event) for event in clinical_progression.HOLD_ALERT_EVENTS
+    ):
+        # CLINICAL.md §4.1: a near fall or dizziness holds and alerts. Alerted for the session
+        # that reports it (a later evaluation still naming it alerts nobody again), through the
+        # pause's outbox path; a pause alerts by itself.
+        decision_alerts_record(decision, kind=Alert.Kind.HOLD)
+        outbox.enqueue_after_commit("alert_pause", decision.pk)
+    if decision.outcome != ProgressionDecision.Outcome.PAUSE and clinical_progression.outside_plan(
+        session_record(log), plan.level_objs()[log.level_index], plan.constraints_obj
+    ):
+        # A session done outside what the plan allows (a setting, a speed or a slope beyond the
+        # screening's): the rules hold, and the clinicians are told at once, for the session
+        # that is (a later evaluation still naming it alerts nobody again, however the window's
+        # words change); a pause alerts by itself.
+        decision_alerts_record(decision, kind=Alert.Kind.OFF_PLAN)
+        outbox.enqueue_after_commit("alert_pause", decision.pk)
+    return log
+
+
+def _check_supervisor(actor: Actor, patient: Patient) -> None:
+    """Only a clinician of the patient's clinic can say they supervised a session: not the
+    patient, not a clinic system's key (it cannot say who was there)."""
+    user = as_user(actor)
+    if (
+        user is None
+        or not Clinician.objects.filter(user=user, clinic_id=patient.clinic_id).exists()
+    ):
+        raise RehabError(
+            "supervisor_not_clinician",
+            "Only a clinician of the patient's clinic can record a supervised session.",
+            status=403,
+        )
+
+
+def _duplicate_session(day: dt.date) -> RehabError:
+    return RehabError(
+        "session_duplicate",
+        f"A session is already logged for {day:%d %b %Y}.",
+        fields={"date": ["A session is already logged for this day."]},
+        status=409,
+    )
+
+
+@transaction.atomic
+def session_add_next_morning_pain(
+    *, session: SessionLog, pain: int, actor: Actor, today: dt.date | None = None
+) -> SessionLog:
+    plan = lock_plan(session.plan)
+    session = SessionLog.objects.select_for_update().get(pk=session.pk)
+    today = today or plan.patient.local_today()
+    if session.pain_next_morning is not None:
+        raise RehabError(
+            "next_morning_already_recorded",
+            "Next-morning pain is already recorded for this session.",
+            status=409,
+        )
+    if today <= session.date:
+        raise validation_error(
+            {"pain_next_morning": "Next-morning pain can be added from the next morning on."}
+        )
+    if isinstance(pain, bool) or not isinstance(pain, int) or not 0 <= pain <= 10:
+        raise validation_error({"pain_next_morning": "Give a whole number from 0 to 10."})
+    session.pain_next_morning = pain
+    session.pain_next_morning_at = timezone.now()
+    session.save(update_fields=["pain_next_morning", "pain_next_morning_at", "updated_at"])
+    dashboard_mark_stale(plan.patient_id)  # for the evaluation's writes too
+    audit_record(actor=actor, action="session.next_morning", obj=session, patient=plan.patient)
+    if plan.status == Plan.Status.ACTIVE and session.level_index == plan.current_level:
+        evaluate_locked(
+            plan,
+            trigger=ProgressionDecision.Trigger.NEXT_MORNING,
+            today=today,
+            actor=actor,
+            mark_stale=False,
+        )
+    return session
