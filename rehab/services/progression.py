@@ -20,7 +20,7 @@ from rehab.models import (
 from rehab.services.alerts import decision_alerts_record
 from rehab.services.common import check_row_fields
 from rehab.services.dashboard import dashboard_mark_stale
-from rehab.services.plans import lock_plan, move_level
+from rehab.services.plans import lock_plan, move_level, pause_begin
 
 
 def session_record(log: SessionLog) -> clinical_progression.SessionRecord:
@@ -123,6 +123,7 @@ def evaluate_locked(
     if result.outcome == Outcome.PAUSE:
         plan.status = Plan.Status.PAUSED
         plan.status_reason = result.reasons[0].text[:300]
+        pause_begin(plan, today)
         plan.save()
         # The clinicians hear of it at once. Their alerts commit with the pause, so a broker
         # that is down loses nothing: the outbox sweep sends what the fast path could not.

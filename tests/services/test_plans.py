@@ -196,6 +196,20 @@ def test_pause_and_resume(plan, actor):
     assert plan.window_start == day(5)
 
 
+def test_pause_and_resume_record_the_paused_days_on_the_plan(plan, actor):
+    services.plan_pause(plan=plan, actor=actor, today=day(2))
+    plan.refresh_from_db()
+    assert plan.pause_spans() == ((day(2), None),)
+    services.plan_resume(plan=plan, actor=actor, today=day(5))
+    services.plan_pause(plan=plan, actor=actor, today=day(9))
+    services.plan_resume(plan=plan, actor=actor, today=day(9))  # resumed the same day
+    plan.refresh_from_db()
+    assert plan.pause_spans() == ((day(2), day(5)),)
+    assert plan.adherence_days().paused(day(4))
+    assert not plan.adherence_days().paused(day(5))
+    assert not plan.adherence_days().paused(day(9))
+
+
 def test_resume_of_an_active_plan_is_refused(plan, actor):
     with pytest.raises(RehabError) as exc:
         services.plan_resume(plan=plan, actor=actor)
