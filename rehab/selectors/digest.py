@@ -1,0 +1,90 @@
+"""The clinician's daily digest: what needs attention across their clinic, and who is due one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    Q,
+    Value,
+    When,
+)
+
+from rehab.models import (
+    Clinic,
+    Clinician,
+    Plan,
+    ProgressionDecision,
+    Screening,
+    SessionLog,
+)
+from rehab.selectors.dashboard_need import ADHERENCE_FLAG_BELOW, SCREENING_EXPIRY_WARNING_DAYS
+from rehab.selectors.referrals import open_referral, referrals_unacted
+
+
+def digest_for(*, clinic: Clinic, today: dt.date) -> dict[str, list]:
+    """What a clinician of the clinic should look at today. A fixed number of queries for any
+    number of patients."""
+    week_ago = today - dt.timedelta(days=6)
+    pending = list(
+        ProgressionDecision.objects.filter(
+            plan__clinic=clinic, status=ProgressionDecision.Status.PENDING
+        ).select_related("plan__patient")
+    )
+    active = list(
+        Plan.objects.filter(clinic=clinic, status=Plan.Status.ACTIVE)
+        .select_related("patient", "screening")
+        .annotate(logged=Count("sessions", filter=Q(sessions__date__gte=week_ago)))
+    )
+    non_adherent = []
+    expiring = []
+    for plan in active:
+        start = max(plan.start_date, week_ago)
+        scheduled = sum(
+            1
+            for n in range((today - start).days + 1)
+            if (start + dt.timedelta(days=n)).weekday() in plan.schedule_days
+        )
+        if scheduled >= 2 and plan.logged / scheduled < ADHERENCE_FLAG_BELOW:
+            non_adherent.append((plan, plan.logged, scheduled))
+        if plan.screening.valid_until <= today + dt.timedelta(days=SCREENING_EXPIRY_WARNING_DAYS):
+            expiring.append(plan)
+    unsettled = list(
+        SessionLog.objects.filter(
+            plan__clinic=clinic,
+            plan__status=Plan.Status.ACTIVE,
+            date__gte=week_ago,
+            pain_next_morning__gt=F("pain_before"),
+        ).select_related("patient")
+    )
+    # Referrals first: the same definition as Today's referral flags (emergency first).
+    referrals = [
+        open_referral(screening)
+        for screening in referrals_unacted()
+        .filter(clinic=clinic, patient__archived_at__isnull=True)
+        .select_related("patient", "screened_by")
+        .order_by(
+            Case(When(referral=Screening.Referral.EMERGENCY, then=Value(0)), default=Value(1)),
+            "-screened_at",
+            "-id",
+        )
+    ]
+    return {
+        "referrals": referrals,
+        "pending": pending,
+        "non_adherent": non_adherent,
+        "expiring": expiring,
+        "unsettled": unsettled,
+    }
+
+
+def clinicians_at_local_hour(*, now: dt.datetime, hour: int) -> list:
+    """Clinicians whose clinic's local time is within `hour`:00-59 now."""
+    clinicians = Clinician.objects.select_related("clinic", "user").filter(user__is_active=True)
+    return [
+        c for c in clinicians if now.astimezone(zoneinfo.ZoneInfo(c.clinic.timezone)).hour == hour
+    ]

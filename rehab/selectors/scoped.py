@@ -1,0 +1,200 @@
+"""Records scoped to the acting principal: a clinician's clinic, a patient's rows, a key's."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+
+from django.db.models import (
+    Q,
+    QuerySet,
+)
+
+from rehab.access import Principal, api_key_hash
+from rehab.clinical import outcomes as clinical_outcomes
+from rehab.models import (
+    ApiKey,
+    AuditEvent,
+    Clinic,
+    ClinicalNote,
+    OutcomeScore,
+    Patient,
+    Plan,
+    ProgressionDecision,
+    Protocol,
+    Reminder,
+    Report,
+    Screening,
+    SessionLog,
+)
+
+
+def patient_list(*, clinic: Clinic, include_archived: bool = False) -> QuerySet[Patient]:
+    patients = Patient.objects.filter(clinic=clinic)
+    if not include_archived:
+        patients = patients.filter(archived_at__isnull=True)
+    return patients
+
+
+def patient_get(*, clinic: Clinic, patient_id: int) -> Patient:
+    """The clinic's patient, or Patient.DoesNotExist: another clinic's id is simply not found."""
+    return Patient.objects.select_related("clinic").get(clinic=clinic, pk=patient_id)
+
+
+def protocol_library(*, clinic: Clinic) -> QuerySet[Protocol]:
+    """Built-ins and the clinic's own protocols, never another clinic's copies."""
+    return Protocol.objects.filter(Q(clinic__isnull=True) | Q(clinic=clinic)).prefetch_related(
+        "levels"
+    )
+
+
+def screening_current(*, patient: Patient, today: dt.date) -> Screening | None:
+    """The latest screening still valid today (not expired, not invalidated by a fall)."""
+    return (
+        Screening.objects.filter(
+            patient=patient,
+            invalidated_at__isnull=True,
+            screened_on__lte=today,
+            valid_until__gte=today,
+        )
+        .order_by("-screened_at", "-id")
+        .first()
+    )
+
+
+def plan_open(*, patient: Patient) -> Plan | None:
+    return Plan.objects.filter(patient=patient, status__in=Plan.OPEN_STATUSES).first()
+
+
+def plan_recent_advance_dates(*, plan: Plan, today: dt.date) -> list[dt.date]:
+    """Dates of the advances applied in the last 7 days (CLINICAL.md §1: at most 2 steps in 7)."""
+    return list(
+        plan.decisions.filter(
+            outcome=ProgressionDecision.Outcome.ADVANCE,
+            status__in=(ProgressionDecision.Status.APPLIED, ProgressionDecision.Status.APPROVED),
+            applied_on__gte=today - dt.timedelta(days=6),
+            applied_on__lte=today,
+        ).values_list("applied_on", flat=True)
+    )
+
+
+def plan_ids_active() -> QuerySet[Plan]:
+    """Every active plan's id, in id order, for the nightly progression run to page through."""
+    return (
+        Plan.objects.filter(status=Plan.Status.ACTIVE).order_by("pk").values_list("pk", flat=True)
+    )
+
+
+def decisions_pending(*, clinic: Clinic) -> QuerySet[ProgressionDecision]:
+    return ProgressionDecision.objects.filter(
+        plan__clinic=clinic, status=ProgressionDecision.Status.PENDING
+    ).select_related("plan__patient")
+
+
+def outcome_changes(*, patient: Patient, measure: str) -> tuple[clinical_outcomes.Change, ...]:
+    """The latest score of a measure against the patient's first (the baseline)."""
+    scores = list(
+        OutcomeScore.objects.filter(patient=patient, measure=measure)
+        .order_by("taken_on", "id")
+        .values_list("scores", flat=True)
+    )
+    if len(scores) < 2:
+        return ()
+    return clinical_outcomes.change(measure, scores[0], scores[-1])
+
+
+# Staff (clinicians, API keys) see their clinic; a patient sees only their own rows. Role
+# checks (who may use an endpoint at all) are the doors' permissions; these scopes are the
+# second line, so a forgotten check still shows nothing of another clinic or patient.
+
+
+def _scope(queryset: QuerySet, principal: Principal, patient_path: str = "patient") -> QuerySet:
+    if principal.is_staff:
+        return queryset.filter(**{f"{patient_path}__clinic": principal.clinic})
+    return queryset.filter(**{patient_path: principal.patient})
+
+
+def patients_for(principal: Principal) -> QuerySet[Patient]:
+    if principal.is_staff:
+        return Patient.objects.filter(clinic=principal.clinic)
+    return Patient.objects.filter(pk=principal.patient.pk)
+
+
+def screenings_for(principal: Principal) -> QuerySet[Screening]:
+    if not principal.is_staff:
+        return Screening.objects.none()
+    return Screening.objects.filter(clinic=principal.clinic).select_related("patient")
+
+
+def protocols_for(principal: Principal) -> QuerySet[Protocol]:
+    if not principal.is_staff:
+        return Protocol.objects.none()
+    return protocol_library(clinic=principal.clinic)
+
+
+def plans_for(principal: Principal) -> QuerySet[Plan]:
+    return _scope(Plan.objects.select_related("patient"), principal)
+
+
+def sessions_for(principal: Principal) -> QuerySet[SessionLog]:
+    return _scope(SessionLog.objects.select_related("patient", "plan"), principal)
+
+
+def decisions_for(principal: Principal) -> QuerySet[ProgressionDecision]:
+    return _scope(
+        ProgressionDecision.objects.select_related("plan__patient"), principal, "plan__patient"
+    )
+
+
+def outcomes_for(principal: Principal) -> QuerySet[OutcomeScore]:
+    return _scope(OutcomeScore.objects.select_related("patient"), principal)
+
+
+def clinical_notes_for(principal: Principal) -> QuerySet[ClinicalNote]:
+    """The clinic's working notes: staff only. A patient does not read them through any door
+    (as the clinician's version of a report is not theirs)."""
+    if not principal.is_staff:
+        return ClinicalNote.objects.none()
+    return ClinicalNote.objects.filter(patient__clinic=principal.clinic).select_related(
+        "patient", "author"
+    )
+
+
+def reminders_for(principal: Principal) -> QuerySet[Reminder]:
+    return _scope(Reminder.objects.select_related("patient"), principal)
+
+
+def reports_for(principal: Principal) -> QuerySet[Report]:
+    """Staff see every report of their clinic; a patient only the plain-language versions of
+    their own (the clinician's version is not theirs to read, whichever door they use)."""
+    reports = _scope(Report.objects.select_related("patient"), principal)
+    if not principal.is_staff:
+        reports = reports.filter(audience=Report.Audience.PATIENT)
+    return reports
+
+
+def audit_events_for(principal: Principal) -> QuerySet[AuditEvent]:
+    if not principal.is_clinic_admin:
+        return AuditEvent.objects.none()
+    return AuditEvent.objects.filter(clinic=principal.clinic)
+
+
+def api_key_for(raw_key: str) -> ApiKey | None:
+    """The key a caller presented, found by its prefix and compared by hash in constant time;
+    None for a malformed or unknown key (revocation and expiry are the caller's to check)."""
+    parts = raw_key.split("_", 2)  # the secret part may itself contain "_"
+    if len(parts) != 3 or not parts[1]:
+        return None
+    api_key = ApiKey.objects.select_related("clinic").filter(prefix=parts[1]).first()
+    if api_key is None or not hmac.compare_digest(api_key.key_hash, api_key_hash(raw_key)):
+        return None
+    return api_key
+
+
+def reminder_ids_due(*, now: dt.datetime) -> list[int]:
+    """Reminders waiting to go out whose moment has come."""
+    return list(
+        Reminder.objects.filter(status=Reminder.Status.PENDING, scheduled_for__lte=now)
+        .order_by("scheduled_for", "pk")
+        .values_list("pk", flat=True)
+    )
