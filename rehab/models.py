@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from rehab.clinical import levels as clinical_levels
-from rehab.clinical.adherence import PlanDays
+from rehab.clinical.adherence import PlanDays, pauses_from_json
 from rehab.clinical.levels import CappedLevel, Constraints, Level, cap_level, prescribed_name
 from rehab.validators import (
     note_validators,
@@ -478,10 +478,7 @@ class Plan(models.Model):
         return self.status in self.OPEN_STATUSES
 
     def pause_spans(self) -> tuple[tuple[date, date | None], ...]:
-        return tuple(
-            (date.fromisoformat(first), date.fromisoformat(until) if until else None)
-            for first, until in self.pauses
-        )
+        return pauses_from_json(self.pauses)
 
     def adherence_days(self) -> PlanDays:
         """What the adherence rule (rehab.clinical.adherence) needs of the plan: its days in the

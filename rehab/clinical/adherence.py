@@ -105,6 +105,14 @@ class PlanDays:
         return day.weekday() in self.schedule_days
 
 
+def pauses_from_json(spans: Iterable) -> tuple[tuple[date, date | None], ...]:
+    """Pause spans as Plan.pauses stores them ([first day, day resumed or null], ISO dates)."""
+    return tuple(
+        (date.fromisoformat(first), date.fromisoformat(until) if until else None)
+        for first, until in spans
+    )
+
+
 def day_state(plan: PlanDays, day: date, *, walked: bool, today: date) -> DayState:
     """The state of one day. `walked`: a session was logged on that day (a session logged for a
     day still to come is not counted: it has not happened). Before/after the plan come first, so

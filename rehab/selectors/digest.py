@@ -7,13 +7,12 @@ import zoneinfo
 
 from django.db.models import (
     Case,
-    Count,
     F,
-    Q,
     Value,
     When,
 )
 
+from rehab.clinical import adherence
 from rehab.models import (
     Clinic,
     Clinician,
@@ -22,7 +21,7 @@ from rehab.models import (
     Screening,
     SessionLog,
 )
-from rehab.selectors.dashboard_need import ADHERENCE_FLAG_BELOW, SCREENING_EXPIRY_WARNING_DAYS
+from rehab.selectors.dashboard_need import SCREENING_EXPIRY_WARNING_DAYS
 from rehab.selectors.referrals import open_referral, referrals_unacted
 
 
@@ -36,21 +35,28 @@ def digest_for(*, clinic: Clinic, today: dt.date) -> dict[str, list]:
         ).select_related("plan__patient")
     )
     active = list(
-        Plan.objects.filter(clinic=clinic, status=Plan.Status.ACTIVE)
-        .select_related("patient", "screening")
-        .annotate(logged=Count("sessions", filter=Q(sessions__date__gte=week_ago)))
+        Plan.objects.filter(clinic=clinic, status=Plan.Status.ACTIVE).select_related(
+            "patient", "screening"
+        )
     )
+    walked: dict[int, set[dt.date]] = {}
+    for plan_id, day in SessionLog.objects.filter(
+        plan__clinic=clinic, plan__status=Plan.Status.ACTIVE, date__gte=week_ago, date__lte=today
+    ).values_list("plan_id", "date"):
+        walked.setdefault(plan_id, set()).add(day)
     non_adherent = []
     expiring = []
     for plan in active:
-        start = max(plan.start_date, week_ago)
-        scheduled = sum(
-            1
-            for n in range((today - start).days + 1)
-            if (start + dt.timedelta(days=n)).weekday() in plan.schedule_days
+        # The one rule (rehab.clinical.adherence), as the Today list's flag counts it.
+        week = adherence.adherence(
+            plan.adherence_days(),
+            first=adherence.review_window(today),
+            last=today,
+            walked=walked.get(plan.pk, set()),
+            today=today,
         )
-        if scheduled >= 2 and plan.logged / scheduled < ADHERENCE_FLAG_BELOW:
-            non_adherent.append((plan, plan.logged, scheduled))
+        if adherence.needs_review(week):
+            non_adherent.append((plan, week.done, week.due))
         if plan.screening.valid_until <= today + dt.timedelta(days=SCREENING_EXPIRY_WARNING_DAYS):
             expiring.append(plan)
     unsettled = list(
