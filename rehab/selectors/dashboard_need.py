@@ -12,7 +12,6 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FilteredRelation,
-    FloatField,
     Func,
     IntegerField,
     JSONField,
@@ -155,28 +154,55 @@ class PausedOn(Func):
 
 def planned_sessions_sql(
     today: dt.date, *, settings: adherence.AdherenceSettings = adherence.DEFAULT_SETTINGS
-) -> tuple[Case, Case]:
-    """(planned sessions done, planned sessions due) of the open plan in the flag's window (the 7
-    days to today), in SQL: the low-adherence flag sorts and filters the list. The SQL twin of
-    rehab.clinical.adherence for an open plan (which has no end yet), held to it by
-    tests/selectors/test_adherence_sql.py. Day by day, each day's date and weekday known here:
-    a day of the plan on one of its weekdays is done when walked; it is due when walked, or
-    when it is over and the plan was not paused that day. Each condition names its cheap test
-    first (the plan's dates, its weekdays), so the sessions' index is probed for plan days only."""
+) -> ExpressionWrapper:
+    """The open plan's planned sessions in the flag's window (the 7 days to today) as one
+    integer, done * base + missed (base = PLANNED_BASE(settings), decoded by
+    planned_sessions_of), in SQL: the low-adherence flag sorts and filters the list. The SQL
+    twin of rehab.clinical.adherence for an open plan (which has no end yet), held to it by
+    tests/selectors/test_adherence_sql.py. Day by day, each day's date and weekday known here: a
+    day of the plan on one of its weekdays is done when walked, missed when over without a walk
+    and the plan was not paused that day. One number so the flag reads it once (a condition
+    that named done and due apart would run the subqueries for each); each condition names its
+    cheap test first (the plan's dates, its weekdays), so the sessions' index is probed for plan
+    days only."""
     schedule, pauses = F("dash_plan__schedule_days"), F("dash_plan__pauses")
-    done, due = Value(0), Value(0)
+    base = _planned_base(settings)
+    total = Value(0)
     for days_ago in range(settings.review_window_days):
         day = today - dt.timedelta(days=days_ago)
         plan_day = Q(dash_plan__start_date__lte=day) & Q(JSONHasInt(schedule, value=day.weekday()))
         walked = Q(Exists(SessionLog.objects.filter(plan_id=OuterRef("plan_id"), date=day)))
-        # Today is due once walked: until the day is over there is still time.
-        is_due = walked | ~Q(PausedOn(pauses, day=day)) if day < today else walked
-        done = done + Case(When(plan_day & walked, then=1), default=0)
-        due = due + Case(When(plan_day & is_due, then=1), default=0)
-    return (
-        ExpressionWrapper(done, output_field=IntegerField()),
-        ExpressionWrapper(due, output_field=IntegerField()),
-    )
+        cases = [When(plan_day & walked, then=base)]
+        if day < today:  # today is not missed before it is over: there is still time to walk
+            cases.append(When(plan_day & ~Q(PausedOn(pauses, day=day)), then=1))
+        total = total + Case(*cases, default=0)
+    return ExpressionWrapper(total, output_field=IntegerField())
+
+
+def _planned_base(settings: adherence.AdherenceSettings = adherence.DEFAULT_SETTINGS) -> int:
+    return settings.review_window_days + 1  # more than the days that can be missed
+
+
+def planned_sessions_of(
+    value: int, settings: adherence.AdherenceSettings = adherence.DEFAULT_SETTINGS
+) -> tuple[int, int]:
+    """(done, due) from planned_sessions_sql's number."""
+    done, missed = divmod(value, _planned_base(settings))
+    return done, done + missed
+
+
+def low_adherence_values(
+    settings: adherence.AdherenceSettings = adherence.DEFAULT_SETTINGS,
+) -> list[int]:
+    """The numbers of planned_sessions_sql that the rule flags (adherence.flag_low), so the SQL
+    takes its thresholds from the rule itself."""
+    base, days = _planned_base(settings), settings.review_window_days
+    return [
+        done * base + missed
+        for done in range(days + 1)
+        for missed in range(days + 1 - done)
+        if adherence.flag_low(done, done + missed, settings)
+    ]
 
 
 def with_open_plan(patients: QuerySet[Patient]) -> QuerySet[Patient]:
@@ -222,7 +248,6 @@ def _dashboard_base(clinic: Clinic, today: dt.date) -> tuple[QuerySet[Patient], 
     safety_reason = Substr(
         KT("reasons__0__text"), 1, Plan._meta.get_field("status_reason").max_length
     )
-    done_7, due_7 = planned_sessions_sql(today)
     patients = with_open_plan(Patient.objects.filter(clinic=clinic)).alias(
         has_emergency_referral=Exists(unacted.filter(referral=Screening.Referral.EMERGENCY)),
         has_urgent_referral=Exists(unacted.filter(referral=Screening.Referral.URGENT)),
@@ -245,8 +270,7 @@ def _dashboard_base(clinic: Clinic, today: dt.date) -> tuple[QuerySet[Patient], 
                 pain_next_morning__gt=F("pain_before"),
             )
         ),
-        done_7=done_7,
-        due_7=due_7,
+        planned_7=planned_sessions_sql(today),
         had_plan=Case(
             When(dash_plan__id__isnull=False, then=True),
             default=Exists(Plan.objects.filter(patient_id=OuterRef("pk"))),
@@ -266,14 +290,7 @@ def _dashboard_base(clinic: Clinic, today: dt.date) -> tuple[QuerySet[Patient], 
         "screening_expired": has_open & ~screened,
         # The digest's rule too (rehab.clinical.adherence.flag_low): under half of at least 2
         # planned sessions due in the last 7 days were done.
-        "non_adherent": Q(plan_status=Plan.Status.ACTIVE)
-        & Q(due_7__gte=adherence.DEFAULT_SETTINGS.review_min_due)
-        & Q(
-            done_7__lt=ExpressionWrapper(
-                F("due_7") * Value(adherence.DEFAULT_SETTINGS.partial_from) - Value(1e-9),
-                output_field=FloatField(),
-            )
-        ),
+        "non_adherent": Q(plan_status=Plan.Status.ACTIVE) & Q(planned_7__in=low_adherence_values()),
         "screening_due": has_open & screened & ~screened_beyond,
         "screening_needed": new_patient & ~screened,
         "no_plan": new_patient & screened,
