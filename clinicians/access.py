@@ -1,7 +1,9 @@
 """Who may use the dashboard: a signed-in clinician, scoped to their clinic by a Principal.
 
 Every dashboard view is wrapped in `clinician_required`; the principal it puts on the request is
-what the selectors scope by, so a view cannot reach another clinic's rows even by mistake.
+what the selectors scope by, so a view cannot reach another clinic's rows even by mistake. The
+rule both doors share is rehab.web.door_required; what is the dashboard's own is its two-step
+gate.
 """
 
 from __future__ import annotations
@@ -16,31 +18,14 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.utils import timezone
 
-from rehab.access import CLINICIAN, principal_for_user
+from rehab.access import CLINICIAN
 from rehab.two_step import two_step_enrolled
+from rehab.web import door_required
+
+REFUSAL = "This page is for the clinic's staff."
 
 
-def clinician_required(view):
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        principal = principal_for_user(request.user)
-        if principal is None or principal.kind != CLINICIAN:
-            if principal is not None:
-                # A patient who followed an old link belongs in the portal, not on a 403.
-                return redirect("patients:today")
-            raise PermissionDenied("This page is for the clinic's staff.")
-        request.principal = principal
-        refusal = _two_step_gate(request, view)
-        if refusal is not None:
-            return refusal
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def _two_step_gate(request, view):
+def _two_step_gate(request, view, args, kwargs):
     """A clinic that requires two-step sign-in: a clinician without an authenticator sets one
     up before any other page; a session that was not verified with a code (it began before the
     authenticator was set up elsewhere) signs in again. The clinic comes with the principal, so
@@ -55,33 +40,19 @@ def _two_step_gate(request, view):
     return redirect_to_login(request.get_full_path())
 
 
+clinician_required = door_required(kind=CLINICIAN, refusal=REFUSAL, gate=_two_step_gate)
+
+# The person's own account pages: clinicians, and staff of the Django admin (who have no
+# clinic, but must set up their second step somewhere). request.principal is None for them.
+account_required = door_required(
+    kind=CLINICIAN, refusal=REFUSAL, staff_without_clinic=True, gate=_two_step_gate
+)
+
+
 def allowed_before_two_step(view):
     """Marks the views a clinician must reach to set up the second step their clinic asks for."""
     view.two_step_setup = True
     return view
-
-
-def account_required(view):
-    """The person's own account pages: clinicians, and staff of the Django admin (who have no
-    clinic, but must set up their second step somewhere). request.principal is None for them."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        principal = principal_for_user(request.user)
-        if principal is not None and principal.kind != CLINICIAN:
-            return redirect("patients:today")
-        if principal is None and not (request.user.is_staff and request.user.is_active):
-            raise PermissionDenied("This page is for the clinic's staff.")
-        request.principal = principal
-        if principal is not None:
-            refusal = _two_step_gate(request, view)
-            if refusal is not None:
-                return refusal
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def clinic_admin_required(view):

@@ -1,10 +1,12 @@
-"""What both doors' pages share: the sign-in and password-reset routes, and putting a service's
-refusal on a form. Each door passes its own name ("clinicians" or "patients"), which picks its
-URL namespace and its base template, so the doors never import each other."""
+"""What both doors' pages share: who may open them, the sign-in form and the sign-in and
+password-reset routes, and putting a service's refusal on a form. Each door passes what is its
+own (its name, "clinicians" or "patients", which picks its URL namespace and its base template;
+the kind of person it is for; its words), so the doors never import each other."""
 
 from __future__ import annotations
 
 import time
+from functools import wraps
 
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_lockout_response
@@ -13,7 +15,10 @@ from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_login_failed
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import path, reverse_lazy
 from django.views.decorators.cache import never_cache
@@ -23,10 +28,88 @@ from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 
 from rehab import two_step
-from rehab.access import PATIENT, principal_for_user
+from rehab.access import CLINICIAN, PATIENT, principal_for_user
 from rehab.audit import audit_record
 from rehab.errors import RehabError
 from rehab.models import User
+
+# --- Who may open a door's pages -----------------------------------------------------------------
+
+# Where each kind of person starts: someone signed in who follows an old link to the other door
+# belongs at their own, not on a 403.
+HOME = {CLINICIAN: "clinicians:today", PATIENT: "patients:today"}
+
+
+def door_required(
+    *,
+    kind: str,
+    refusal: str,
+    login_url: str | None = None,
+    staff_without_clinic: bool = False,
+    signed_out=None,
+    gate=None,
+):
+    """A decorator for a door's pages, open to one kind of person (rehab.access: CLINICIAN or
+    PATIENT), whose principal it puts on the request: what the selectors scope by, so a view
+    cannot reach another clinic's or patient's rows even by mistake.
+
+    Someone signed out goes to `login_url` (None: settings.LOGIN_URL), after
+    `signed_out(request, response)` has had its say; someone without a principal gets a 403
+    saying `refusal`, unless `staff_without_clinic` lets in the Django admin's staff (with
+    request.principal None). `gate(request, view, args, kwargs)` may answer in the view's place
+    (a door's own rule); None lets the request through."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                response = redirect_to_login(request.get_full_path(), login_url=login_url)
+                if signed_out is not None:
+                    signed_out(request, response)
+                return response
+            principal = principal_for_user(request.user)
+            if principal is not None and principal.kind != kind:
+                return redirect(HOME[principal.kind])
+            if principal is None:
+                user = request.user
+                if not (staff_without_clinic and user.is_staff and user.is_active):
+                    raise PermissionDenied(refusal)
+                request.principal = None
+                return view(request, *args, **kwargs)
+            request.principal = principal
+            if gate is not None:
+                answer = gate(request, view, args, kwargs)
+                if answer is not None:
+                    return answer
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+# --- Signing in ----------------------------------------------------------------------------------
+
+
+class SignInForm(AuthenticationForm):
+    """A door's sign-in: a username or an e-mail address (rehab.backends takes either) and a
+    password. A door's form names the first field and words a refusal in its own way."""
+
+    username_label = "Username or e-mail"
+    invalid_login = "That username or e-mail and password do not match an account."
+    username = forms.CharField(
+        max_length=254,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.error_messages = {**cls.error_messages, "invalid_login": cls.invalid_login}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = self.username_label
+
 
 # The session key of a sign-in whose password was right and whose code is still to come. The
 # session is not signed in until the code is: no page, API call or admin sees a half sign-in.
@@ -229,6 +312,9 @@ def auth_urlpatterns(*, door: str, form_class: type[forms.Form], home: str) -> l
             name="password_reset_complete",
         ),
     ]
+
+
+# --- A service's refusal on a form ---------------------------------------------------------------
 
 
 def apply_errors(

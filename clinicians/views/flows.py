@@ -15,7 +15,7 @@ from django.urls import path
 from django.views.decorators.http import require_POST
 
 from clinicians.access import clinician_required
-from clinicians.forms_flows import (
+from clinicians.forms.flows import (
     WEEKDAYS,
     AssignForm,
     AutoApplyForm,

@@ -7,7 +7,6 @@ or form errors, never as a 500. Opening the page is itself recorded in the audit
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.http import JsonResponse
 from django.http.response import FileResponse
@@ -16,44 +15,18 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from clinicians.access import clinician_required
-from clinicians.forms_referrals import referral_forms
-from clinicians.forms_work import ClinicalNoteForm
+from clinicians.forms.patient import DecisionNoteForm, ReportRequestForm
+from clinicians.forms.referrals import referral_forms
+from clinicians.forms.work import ClinicalNoteForm
 from rehab import charts, selectors, services
 from rehab.audit import audit_record, audit_view_with_trail
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.errors import RehabError
-from rehab.models import DATE_RANGE, Patient, Report
+from rehab.models import Patient, Report
 from rehab.web import apply_errors
 
 # The status polling gives up after this; the page's "refresh" link still works.
 REPORT_POLL_SECONDS = 2
-
-
-class ReportRequestForm(forms.Form):
-    audience = forms.ChoiceField(
-        label="Who the report is for",
-        choices=Report.Audience.choices,
-        initial=Report.Audience.CLINICIAN,
-        widget=forms.RadioSelect,
-    )
-    period_start = forms.DateField(
-        validators=DATE_RANGE,
-        label="From",
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text="Leave both dates empty for the last 12 weeks.",
-    )
-    period_end = forms.DateField(
-        validators=DATE_RANGE,
-        label="To",
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text="Empty means up to today.",
-    )
-
-
-class DecisionNoteForm(forms.Form):
-    note = forms.CharField(required=False, max_length=1000)
 
 
 def _chart_view(key: str, chart: charts.Chart) -> dict:

@@ -10,7 +10,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from clinicians.access import clinician_required
-from clinicians.forms_referrals import ReferralActionForm
+from clinicians.forms.referrals import ReferralActionForm
 from clinicians.views.patient import render_patient_page
 from rehab import selectors, services
 from rehab.errors import RehabError

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from base64 import b32encode
 
-from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -14,38 +13,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
 from clinicians.access import account_required, allowed_before_two_step, clinic_admin_required
+from clinicians.forms.two_step import ConfirmCodeForm, RemoveForm, RequireForm
 from rehab import two_step
 from rehab.errors import RehabError
 from rehab.web import apply_errors
-
-# --- Forms -------------------------------------------------------------------------------------
-
-
-class ConfirmCodeForm(forms.Form):
-    code = forms.CharField(
-        label="Code from the app",
-        max_length=32,
-        help_text="The 6 digits the app shows for Retrowalk now.",
-        widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
-        ),
-    )
-
-
-class RemoveForm(forms.Form):
-    password = forms.CharField(
-        label="Your password",
-        strip=False,
-        help_text="Asked again so that no one else at an open computer can remove it.",
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
-
-
-class RequireForm(forms.Form):
-    require_two_step = forms.BooleanField(
-        label="Require two-step sign-in for every clinician of this clinic", required=False
-    )
-
 
 # --- The person's own -------------------------------------------------------------------------
 

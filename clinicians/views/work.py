@@ -17,7 +17,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods
 
 from clinicians.access import clinician_required
-from clinicians.forms_work import (
+from clinicians.forms.work import (
     ADVERSE_EVENTS,
     OUTCOME_FORMS,
     supervised_session_form,

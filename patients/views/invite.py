@@ -6,45 +6,18 @@ The link works once and expires; an unusable link gets a calm page that says wha
 
 from __future__ import annotations
 
-from django import forms
-from django.contrib.auth import login, password_validation
+from django.contrib.auth import login
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
+from patients.forms.invite import ChoosePasswordForm
 from rehab import selectors, services
 from rehab.audit import audit_record
 from rehab.errors import RehabError
 
 BACKEND = "rehab.backends.UsernameOrEmailBackend"
-
-
-class ChoosePasswordForm(forms.Form):
-    password = forms.CharField(
-        label="Choose a password",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "autofocus": True}),
-    )
-    password_confirm = forms.CharField(
-        label="Type the same password again",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        rules = " ".join(password_validation.password_validators_help_texts())
-        self.fields[
-            "password"
-        ].help_text = f"{rules} A few unrelated words are easy to remember and hard to guess."
-
-    def clean(self):
-        data = super().clean()
-        first, second = data.get("password"), data.get("password_confirm")
-        if first and second and first != second:
-            self.add_error("password_confirm", "The two passwords are not the same.")
-        return data
 
 
 def _refused(request, error: RehabError):

@@ -9,7 +9,7 @@ from django.urls import path
 from django.views.decorators.http import require_http_methods
 
 from patients.access import patient_required
-from patients.forms_log import (
+from patients.forms.log import (
     ADVERSE_EVENT_LABELS,
     EFFORT_CHOICES,
     PAIN_CHOICES,

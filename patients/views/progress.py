@@ -18,8 +18,8 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.safestring import mark_safe
 
-from patients import forms_outcomes
 from patients.access import patient_required
+from patients.forms import outcomes as forms_outcomes
 from rehab import charts, selectors, services, wording
 from rehab.audit import audit_reads, audit_record
 from rehab.clinical import outcomes as clinical_outcomes

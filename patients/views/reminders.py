@@ -11,7 +11,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST, require_safe
 
 from patients.access import patient_required
-from patients.forms_reminders import ReminderSettingsForm, timezone_place
+from patients.forms.reminders import ReminderSettingsForm, timezone_place
 from rehab import calendar, selectors, services
 from rehab.audit import audit_record
 from rehab.errors import RehabError

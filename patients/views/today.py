@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.urls import path
 
 from patients.access import patient_required
-from patients.forms_log import NextMorningPainForm, log_form_for
+from patients.forms.log import NextMorningPainForm, log_form_for
 from rehab import selectors
 from rehab.audit import audit_record
 from rehab.clinical import levels as clinical_levels

@@ -8,6 +8,9 @@ import zoneinfo
 from django.db.models import (
     Case,
     F,
+    OuterRef,
+    Subquery,
+    Sum,
     Value,
     When,
 )
@@ -34,25 +37,39 @@ def digest_for(*, clinic: Clinic, today: dt.date) -> dict[str, list]:
             plan__clinic=clinic, status=ProgressionDecision.Status.PENDING
         ).select_related("plan__patient")
     )
-    active = list(
-        Plan.objects.filter(clinic=clinic, status=Plan.Status.ACTIVE).select_related(
-            "patient", "screening"
+    # The days of the flag's window each plan was walked, read with the plans: one bit a day
+    # (one session per plan and day), so the rule below costs no query of its own.
+    first = adherence.review_window(today)
+    window = [first + dt.timedelta(days=n) for n in range((today - first).days + 1)]
+    walked_bits = Subquery(
+        SessionLog.objects.filter(plan_id=OuterRef("pk"), date__gte=first, date__lte=today)
+        .order_by()
+        .values("plan_id")
+        .annotate(
+            bits=Sum(
+                Case(
+                    *(When(date=day, then=Value(1 << n)) for n, day in enumerate(window)),
+                    default=Value(0),
+                )
+            )
         )
+        .values("bits")
     )
-    walked: dict[int, set[dt.date]] = {}
-    for plan_id, day in SessionLog.objects.filter(
-        plan__clinic=clinic, plan__status=Plan.Status.ACTIVE, date__gte=week_ago, date__lte=today
-    ).values_list("plan_id", "date"):
-        walked.setdefault(plan_id, set()).add(day)
+    active = list(
+        Plan.objects.filter(clinic=clinic, status=Plan.Status.ACTIVE)
+        .select_related("patient", "screening")
+        .annotate(walked_bits=walked_bits)
+    )
     non_adherent = []
     expiring = []
     for plan in active:
         # The one rule (rehab.clinical.adherence), as the Today list's flag counts it.
+        bits = plan.walked_bits or 0
         week = adherence.adherence(
             plan.adherence_days(),
-            first=adherence.review_window(today),
+            first=first,
             last=today,
-            walked=walked.get(plan.pk, set()),
+            walked={day for n, day in enumerate(window) if bits >> n & 1},
             today=today,
         )
         if adherence.needs_review(week):

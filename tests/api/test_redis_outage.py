@@ -176,12 +176,12 @@ def test_a_dependency_down_in_a_middleware_answers_json_503_with_retry_after(
 
 
 def test_an_unexpected_error_in_a_view_answers_json_500_and_is_logged(world, monkeypatch, caplog):
-    from rehab.api import views
+    from rehab import selectors
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(views.selectors, "patients_for", broken)
+    monkeypatch.setattr(selectors, "patients_for", broken)
     client = world.clients["key1"]
     client.raise_request_exception = False
     with caplog.at_level(logging.ERROR, logger="django.request"):

@@ -71,7 +71,7 @@ def axe_check():
 
 def fill_screening(page, answers: dict) -> None:
     """Answers the dashboard's screening form as a clinician would, question by question."""
-    from clinicians.forms_flows import NO, YES
+    from clinicians.forms.flows import NO, YES
 
     for code, value in answers.items():
         if not page.locator(f"[name='{code}']").count():

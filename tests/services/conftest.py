@@ -4,7 +4,14 @@ import pytest
 
 from rehab import services
 from rehab.clinical import levels as L
-from tests.factories import TODAY, ClinicianFactory, PatientFactory, builtin_protocol, clean_answers
+from tests.factories import (
+    TODAY,
+    ClinicFactory,
+    ClinicianFactory,
+    PatientFactory,
+    builtin_protocol,
+    clean_answers,
+)
 
 LADDER = [
     {
@@ -47,6 +54,12 @@ def ladder(clinic, actor):
 @pytest.fixture
 def patient(clinic):
     return PatientFactory(clinic=clinic)
+
+
+@pytest.fixture
+def stranger(db):
+    """A patient of another clinic."""
+    return PatientFactory(clinic=ClinicFactory(name="Elsewhere"))
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from rehab import services
 from rehab.clinical import levels as L
 from rehab.errors import RehabError
 from rehab.models import AuditEvent, Plan, ProgressionDecision, Screening, SessionLog
-from tests.factories import TODAY, good_session
+from tests.factories import TODAY, ClinicianFactory, UserFactory, good_session
 from tests.services.conftest import day
 
 pytestmark = pytest.mark.django_db
@@ -215,3 +215,56 @@ def test_a_concurrent_duplicate_that_slips_past_the_check_is_still_a_clear_confl
         log(plan, actor, day(0))
     assert exc.value.code == "session_duplicate"
     assert SessionLog.objects.count() == 1
+
+
+# --- Supervised sessions ------------------------------------------------------------------------
+
+
+def test_a_clinicians_supervised_session_is_recorded_as_theirs_and_audited(plan, actor):
+    log = services.session_log(
+        plan=plan, actor=actor, date=TODAY, today=TODAY, supervised=True, **good_session()
+    )
+    log.refresh_from_db()
+    assert (log.supervised, log.logged_by) == (True, actor)
+    event = AuditEvent.objects.get(action="session.log", object_id=str(log.pk))
+    assert event.actor == actor
+    assert event.detail == {"adverse_events": [], "supervised": True}
+
+
+def test_a_session_is_not_supervised_unless_said(plan, actor):
+    log = services.session_log(plan=plan, actor=actor, date=TODAY, today=TODAY, **good_session())
+    assert log.supervised is False
+
+
+@pytest.mark.parametrize("who", ["patient", "api_key", "other_clinic", "system"])
+def test_only_a_clinician_of_the_clinic_can_record_a_supervised_session(plan, who):
+    patient = plan.patient
+    if who == "patient":
+        patient.user = UserFactory()
+        patient.save()
+        actor = patient.user
+    elif who == "api_key":
+        actor, _ = services.api_key_create(clinic=patient.clinic, name="EHR", actor=None)
+    elif who == "other_clinic":
+        actor = ClinicianFactory().user
+    else:
+        actor = None
+    with pytest.raises(RehabError) as caught:
+        services.session_log(
+            plan=plan, actor=actor, date=TODAY, today=TODAY, supervised=True, **good_session()
+        )
+    assert caught.value.code == "supervisor_not_clinician"
+    assert not plan.sessions.exists()
+
+
+def test_a_supervised_fall_pauses_the_plan_like_any_other(plan, actor):
+    services.session_log(
+        plan=plan,
+        actor=actor,
+        date=TODAY,
+        today=TODAY,
+        supervised=True,
+        **good_session(fall=True),
+    )
+    plan.refresh_from_db()
+    assert plan.status == "paused"

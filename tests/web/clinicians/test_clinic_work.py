@@ -198,6 +198,30 @@ def test_bad_input_is_a_400_with_errors_on_the_fields_and_everything_kept(dashbo
     assert not SessionLog.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("field", "typed", "words"),
+    [
+        ("speed_kmh", "100", "Enter a speed from 0 to 10 km/h."),
+        ("speed_kmh", "-1", "Enter a speed from 0 to 10 km/h."),
+        ("incline_pct", "100", "Enter an incline from 0 to 20 %."),
+        ("incline_pct", "20.5", "Enter an incline from 0 to 20 %."),
+    ],
+)
+def test_a_speed_or_incline_out_of_range_is_one_sentence_with_the_value_kept(
+    dashboard, clinic, field, typed, words
+):
+    # As on the portal's log (rehab.web_forms.Amount): 100 was two of Django's sentences, one
+    # about the maximum and one about "2 digits before the decimal point".
+    plan = plan_for(clinic)
+    response = dashboard.post(session_url(plan.patient), session_post(**{field: typed}))
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert field_error(html, field) == words
+    assert value_of(html, field) == typed
+    assert not SessionLog.objects.exists()
+
+
 def test_the_services_field_refusal_lands_on_its_field(dashboard, clinic):
     plan = plan_for(clinic)
     before_start = (plan.start_date - dt.timedelta(days=1)).isoformat()

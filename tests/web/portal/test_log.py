@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from freezegun import freeze_time
 
-from patients.forms_log import SessionLogForm
+from patients.forms.log import SessionLogForm
 from rehab import services
 from rehab.clinical import levels as L
 from rehab.models import AuditEvent, Plan, ProgressionDecision, SessionLog

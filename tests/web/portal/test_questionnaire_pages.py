@@ -11,7 +11,8 @@ import pytest
 from django.urls import reverse
 from freezegun import freeze_time
 
-from patients import forms_outcomes, keep
+from patients import keep
+from patients.forms import outcomes as forms_outcomes
 from rehab import selectors, services
 from rehab.access import principal_for_user
 from rehab.clinical import levels as L

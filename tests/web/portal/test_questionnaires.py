@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.html import escape
 from freezegun import freeze_time
 
-from patients import forms_outcomes
+from patients.forms import outcomes as forms_outcomes
 from rehab import services
 from rehab.clinical import levels as L
 from rehab.clinical import outcomes as clinical_outcomes

@@ -1,0 +1,23 @@
+"""A person's personal API token: the request for one, and the token."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from rehab.api.serializers.fields import Text
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = Text(max_length=150)
+    password = Text(max_length=200, style={"input_type": "password"})
+    otp = Text(
+        max_length=32,
+        required=False,
+        help_text="Required for an account with two-step sign-in: the 6-digit code the "
+        "authenticator app shows now, or one of the account's single-use recovery codes. "
+        "Without it such an account is refused with code `otp_required`.",
+    )
+
+
+class TokenSerializer(serializers.Serializer):
+    token = Text()

@@ -1,0 +1,54 @@
+"""Read-only histories: reminders sent and the clinic's audit trail."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins
+
+from rehab import selectors
+from rehab.api import serializers as s
+from rehab.api.filters import AuditEventFilter, ReminderFilter
+from rehab.api.views.base import ApiViewSet
+from rehab.audit import audit_trail_read
+from rehab.models import AuditEvent, Reminder
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Reminder history (read only)", tags=["reminders"]),
+    retrieve=extend_schema(summary="Get a reminder and its delivery result", tags=["reminders"]),
+)
+class ReminderViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    queryset = Reminder.objects.none()  # for the schema; rows come from get_queryset
+    serializer_class = s.ReminderSerializer
+    filterset_class = ReminderFilter
+    ordering_fields = ["due_date", "id"]
+    ordering = ["-due_date", "-id"]
+    patient_actions = frozenset({"list", "retrieve"})
+    read_action = "reminder.read"
+
+    def get_queryset(self):
+        return selectors.reminders_for(self.principal)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Audit events of the clinic (clinic administrators)", tags=["audit"]
+    ),
+    retrieve=extend_schema(summary="Get an audit event", tags=["audit"]),
+)
+class AuditEventViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    queryset = AuditEvent.objects.none()  # for the schema; rows come from get_queryset
+    serializer_class = s.AuditEventSerializer
+    filterset_class = AuditEventFilter
+    ordering_fields = ["at", "id"]
+    ordering = ["-at", "-id"]
+    admin_only = True
+
+    def get_queryset(self):
+        return selectors.audit_events_for(self.principal)
+
+    def _audit(self, objects) -> None:
+        # Reading the trail is audited too, even a page without patients: one insert.
+        audit_trail_read(
+            actor=self.principal.actor, events=objects, via="api", clinic=self.principal.clinic
+        )
