@@ -175,7 +175,6 @@ def progress(request):
             calendar=selectors.portal_adherence_calendar(
                 plan=plan,
                 session_days={log.date for log in logs},
-                pauses=selectors.plan_pauses(history),
                 today=today,
             ),
             charts=_chart_views(points),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from rehab.clinical.adherence import PlanDays, pauses_from_json
 from rehab.clinical.levels import CappedLevel, Constraints, Level, cap_level, prescribed_name
 from rehab.models.fields import (
     CONDITION_CHOICES,
@@ -55,6 +58,10 @@ class Plan(models.Model):
     # Where progression starts counting sessions: the level's start or the last resume.
     window_start = models.DateField()
     schedule_days = models.JSONField(default=list)  # weekday numbers, Monday = 0
+    # The spans the plan was paused, oldest first: [first paused day, day it resumed or null],
+    # ISO dates in the patient's calendar. Kept on the plan (services set them as they pause and
+    # resume) so that the adherence rule's paused days are read with the plan, in SQL too.
+    pauses = models.JSONField(default=list, blank=True)
     auto_apply = models.BooleanField(
         default=False, help_text="Apply advance/regress decisions without waiting for approval."
     )
@@ -100,6 +107,19 @@ class Plan(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    def pause_spans(self) -> tuple[tuple[date, date | None], ...]:
+        return pauses_from_json(self.pauses)
+
+    def adherence_days(self) -> PlanDays:
+        """What the adherence rule (rehab.clinical.adherence) needs of the plan: its days in the
+        patient's calendar, the day it ended included."""
+        return PlanDays(
+            start=self.start_date,
+            end=self.patient.local_today(self.ended_at) if self.ended_at is not None else None,
+            schedule_days=frozenset(self.schedule_days),
+            pauses=self.pause_spans(),
+        )
 
 
 class SessionLog(models.Model):

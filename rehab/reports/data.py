@@ -8,7 +8,7 @@ from datetime import date, datetime
 from rehab.reports.charts import SessionPoint
 
 AUDIENCES = ("clinician", "patient")
-CALENDAR_STATES = ("done", "missed", "not_scheduled", "future")
+CALENDAR_STATES = ("done", "missed", "not_scheduled", "paused", "future")
 
 
 # --- data ----------------------------------------------------------------------------------------
@@ -45,7 +45,7 @@ class SafetyEvent:
 @dataclass(frozen=True)
 class CalendarDay:
     day: date
-    state: str  # "done" | "missed" | "not_scheduled" | "future"
+    state: str  # "done" | "missed" | "not_scheduled" | "paused" | "future"
 
 
 @dataclass(frozen=True)
@@ -88,3 +88,8 @@ class ReportData:
     date_of_birth: date | None = None
     # The clinician's version only (services leave it empty for the patient's).
     clinical_notes: tuple[ReportNote, ...] = ()
+    # The adherence rule's counts (rehab.clinical.adherence): planned sessions done and due, and
+    # the walks on rest days, which are done but not planned. None: counted from the calendar.
+    planned_done: int | None = None
+    planned_due: int | None = None
+    rest_day_walks: int = 0

@@ -42,6 +42,7 @@ _CALENDAR_COLOURS: dict[str, colors.Color] = {  # state -> background; its words
     "done": colors.HexColor("#CCEBE3"),
     "missed": colors.HexColor("#F6D5BF"),
     "not_scheduled": colors.HexColor("#EEEEEE"),
+    "paused": colors.HexColor("#DCE6F2"),
     "future": colors.white,
 }
 
@@ -168,9 +169,12 @@ def _adherence(data: ReportData, st: Styles, width: float) -> list[Flowable]:
     out: list[Flowable] = [
         Paragraph("How many sessions you did" if patient else "Adherence", st.h2)
     ]
-    done = sum(1 for d in data.calendar if d.state == "done")
-    missed = sum(1 for d in data.calendar if d.state == "missed")
-    planned = done + missed
+    if data.planned_due is None or data.planned_done is None:
+        done = sum(1 for d in data.calendar if d.state == "done")
+        planned = done + sum(1 for d in data.calendar if d.state == "missed")
+    else:
+        done, planned = data.planned_done, data.planned_due
+    missed = planned - done
     percent = None if data.adherence_percent is None else format_percent(data.adherence_percent)
     if patient:
         if planned and percent:
@@ -181,25 +185,34 @@ def _adherence(data: ReportData, st: Styles, width: float) -> list[Flowable]:
             text = f"You did <b>{percent}</b> of your planned sessions."
         else:
             text = "No sessions were planned in this period yet."
+        if data.rest_day_walks:
+            text += (
+                f" You also walked on {data.rest_day_walks} rest "
+                f"day{'s' if data.rest_day_walks != 1 else ''}."
+            )
     else:
         figure = percent if percent else "not available"
         text = f"<b>Adherence: {figure}</b>"
         if planned:
             text += f" ({done} of {planned} planned sessions done, {missed} missed)"
         text += "."
+        if data.rest_day_walks:
+            text += f" Sessions on rest days, not counted: {data.rest_day_walks}."
     out.append(Paragraph(text, st.body))
     if data.calendar:
         out.append(_calendar_grid(data.calendar, st, width))
         if patient:
             legend = (
                 "<b>Done</b>: you did the session. <b>Missed</b>: a session was planned but not "
-                "done. <b>Rest</b>: no session was planned. <b>To come</b>: later in your plan. "
+                "done. <b>Rest</b>: no session was planned. <b>Paused</b>: your plan was paused, "
+                "nothing was expected. <b>To come</b>: not over yet. "
                 "An empty box is a day outside your plan."
             )
         else:
             legend = (
                 "Legend: <b>Done</b> = session logged; <b>Missed</b> = scheduled, not logged; "
-                "<b>Rest</b> = not scheduled; <b>To come</b> = future day. Blank = outside "
+                "<b>Rest</b> = not scheduled; <b>Paused</b> = plan paused, not counted; "
+                "<b>To come</b> = today (not logged yet) or later. Blank = outside "
                 "the period, before the plan started or after it ended."
             )
         out.append(Spacer(1, 3))

@@ -8,12 +8,10 @@ from dataclasses import dataclass
 from django.db.models import (
     BooleanField,
     Case,
-    DateField,
     Exists,
     ExpressionWrapper,
     F,
     FilteredRelation,
-    FloatField,
     Func,
     IntegerField,
     JSONField,
@@ -26,8 +24,8 @@ from django.db.models import (
 )
 from django.db.models.fields.json import KT
 from django.db.models.functions import Substr
-from django.db.models.lookups import GreaterThanOrEqual
 
+from rehab.clinical import adherence
 from rehab.models import (
     Clinic,
     Patient,
@@ -37,9 +35,6 @@ from rehab.models import (
     SessionLog,
 )
 from rehab.selectors.referrals import referrals_unacted
-
-ADHERENCE_FLAG_BELOW = 0.5  # [I] CLINICAL.md §4: under 50 % is flagged for review
-
 
 SCREENING_EXPIRY_WARNING_DAYS = 14  # [I] how far ahead an expiring screening is mentioned
 
@@ -92,20 +87,6 @@ class JSONArrayLength(Func):
         return self.as_sql(compiler, connection, function="JSONB_ARRAY_LENGTH", **extra_context)
 
 
-class JSONArrayInt(Func):
-    """The integer at `position` of a JSON array column; NULL past its end."""
-
-    template = "JSON_EXTRACT(%(expressions)s, '$[%(position)d]')"
-    output_field = IntegerField()
-
-    def __init__(self, expression, *, position: int):
-        super().__init__(expression, position=int(position))
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        template = "((%(expressions)s ->> %(position)d)::integer)"
-        return self.as_sql(compiler, connection, template=template, **extra_context)
-
-
 class JSONLevel(Func):
     """The item at an integer position of a JSON array column (a plan's level at its current
     level), read in the database so a page does not fetch every level; NULL past the end. The
@@ -132,51 +113,96 @@ class JSONLevel(Func):
         return f"(({levels}) -> ({position})::integer)", params
 
 
-class DaysBetween(Func):
-    """Whole days from the second date to the first (SQLite; PostgreSQL subtracts dates)."""
+class JSONHasInt(Func):
+    """Whether a JSON array column holds the integer `value` (a weekday of a plan's schedule)."""
 
-    template = "CAST(JULIANDAY(%(expressions)s) AS INTEGER)"
-    arg_joiner = ") - JULIANDAY("
-    arity = 2
-    output_field = IntegerField()
+    template = "EXISTS (SELECT 1 FROM JSON_EACH(%(expressions)s) WHERE value = %(value)d)"
+    output_field = BooleanField()
+
+    def __init__(self, expression, *, value: int):
+        super().__init__(expression, value=int(value))
 
     def as_postgresql(self, compiler, connection, **extra_context):
-        return self.as_sql(
-            compiler, connection, template="(%(expressions)s)", arg_joiner=" - ", **extra_context
-        )
+        # An array contains a bare number when it holds it as an element.
+        template = "(%(expressions)s @> '%(value)d'::jsonb)"
+        return self.as_sql(compiler, connection, template=template, **extra_context)
 
 
-def scheduled_days(schedule_days: list[int], start: dt.date, end: dt.date) -> int:
-    """How many days from start to end (both included) are plan days. The Python twin of
-    scheduled_last_7_sql, for the windows that are only shown (28 days)."""
-    if end < start:
-        return 0
-    weeks, rest = divmod((end - start).days + 1, 7)
-    return weeks * len(set(schedule_days)) + sum(
-        1 for n in range(rest) if (start + dt.timedelta(days=n)).weekday() in schedule_days
-    )
+class PausedOn(Func):
+    """Whether one of a plan's pause spans (Plan.pauses: [first day, day resumed or null], ISO
+    dates) covers `day`: ISO dates compare as text in the order of the days."""
+
+    output_field = BooleanField()
+    _SPAN = "{first} <= %s AND ({until} IS NULL OR {until} > %s)"
+
+    def __init__(self, expression, *, day: dt.date):
+        super().__init__(expression)
+        self.day = day
+
+    def _sql(self, compiler, table: str, first: str, until: str):
+        (column, params), day = compiler.compile(self.source_expressions[0]), self.day.isoformat()
+        span = self._SPAN.format(first=first, until=until)
+        return f"EXISTS (SELECT 1 FROM {table.format(column)} WHERE {span})", (*params, day, day)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        value = "JSON_EXTRACT(s.value, '$[{}]')"
+        return self._sql(compiler, "JSON_EACH({}) AS s", value.format(0), value.format(1))
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self._sql(compiler, "JSONB_ARRAY_ELEMENTS({}) AS s(v)", "s.v ->> 0", "s.v ->> 1")
 
 
-def scheduled_last_7_sql(today: dt.date) -> Case:
-    """Plan days in the 7 days to today since the plan started, in SQL: the low-adherence flag
-    sorts and filters the list. A plan older than the window has each of its weekdays exactly
-    once in it, so the count is the length of schedule_days. For a younger plan, weekday w falls
-    in the window when its last date, (today's weekday - w) mod 7 days ago, is not before the
-    start. Compared item by item, which SQLite and PostgreSQL spell alike (they differ on JSON
-    containment)."""
-    schedule, start = F("dash_plan__schedule_days"), F("dash_plan__start_date")
-    days_running = DaysBetween(Value(today, output_field=DateField()), start)
-    young = Value(0)
-    for position in range(7):  # schedule_days holds 1 to 7 distinct weekdays
-        days_ago = (Value(today.weekday() + 7) - JSONArrayInt(schedule, position=position)) % 7
-        young = young + Case(When(GreaterThanOrEqual(days_running, days_ago), then=1), default=0)
-    return Case(
-        When(
-            dash_plan__start_date__lte=today - dt.timedelta(days=6), then=JSONArrayLength(schedule)
-        ),
-        default=young,
-        output_field=IntegerField(),
-    )
+def planned_sessions_sql(
+    today: dt.date, *, settings: adherence.AdherenceSettings = adherence.DEFAULT_SETTINGS
+) -> ExpressionWrapper:
+    """The open plan's planned sessions in the flag's window (the 7 days to today) as one
+    integer, done * base + missed (base = PLANNED_BASE(settings), decoded by
+    planned_sessions_of), in SQL: the low-adherence flag sorts and filters the list. The SQL
+    twin of rehab.clinical.adherence for an open plan (which has no end yet), held to it by
+    tests/selectors/test_adherence_sql.py. Day by day, each day's date and weekday known here: a
+    day of the plan on one of its weekdays is done when walked, missed when over without a walk
+    and the plan was not paused that day. One number so the flag reads it once (a condition
+    that named done and due apart would run the subqueries for each); each condition names its
+    cheap test first (the plan's dates, its weekdays), so the sessions' index is probed for plan
+    days only."""
+    schedule, pauses = F("dash_plan__schedule_days"), F("dash_plan__pauses")
+    base = _planned_base(settings)
+    total = Value(0)
+    for days_ago in range(settings.review_window_days):
+        day = today - dt.timedelta(days=days_ago)
+        plan_day = Q(dash_plan__start_date__lte=day) & Q(JSONHasInt(schedule, value=day.weekday()))
+        walked = Q(Exists(SessionLog.objects.filter(plan_id=OuterRef("plan_id"), date=day)))
+        cases = [When(plan_day & walked, then=base)]
+        if day < today:  # today is not missed before it is over: there is still time to walk
+            cases.append(When(plan_day & ~Q(PausedOn(pauses, day=day)), then=1))
+        total = total + Case(*cases, default=0)
+    return ExpressionWrapper(total, output_field=IntegerField())
+
+
+def _planned_base(settings: adherence.AdherenceSettings = adherence.DEFAULT_SETTINGS) -> int:
+    return settings.review_window_days + 1  # more than the days that can be missed
+
+
+def planned_sessions_of(
+    value: int, settings: adherence.AdherenceSettings = adherence.DEFAULT_SETTINGS
+) -> tuple[int, int]:
+    """(done, due) from planned_sessions_sql's number."""
+    done, missed = divmod(value, _planned_base(settings))
+    return done, done + missed
+
+
+def low_adherence_values(
+    settings: adherence.AdherenceSettings = adherence.DEFAULT_SETTINGS,
+) -> list[int]:
+    """The numbers of planned_sessions_sql that the rule flags (adherence.flag_low), so the SQL
+    takes its thresholds from the rule itself."""
+    base, days = _planned_base(settings), settings.review_window_days
+    return [
+        done * base + missed
+        for done in range(days + 1)
+        for missed in range(days + 1 - done)
+        if adherence.flag_low(done, done + missed, settings)
+    ]
 
 
 def with_open_plan(patients: QuerySet[Patient]) -> QuerySet[Patient]:
@@ -185,18 +211,6 @@ def with_open_plan(patients: QuerySet[Patient]) -> QuerySet[Patient]:
     return patients.alias(
         dash_plan=FilteredRelation("plans", condition=Q(plans__status__in=Plan.OPEN_STATUSES))
     ).alias(plan_id=F("dash_plan__id"), plan_status=F("dash_plan__status"))
-
-
-def logged_last_7_sql(today: dt.date) -> Subquery:
-    """Sessions of the open plan logged in the 7 days to today."""
-    return Subquery(
-        SessionLog.objects.filter(
-            plan_id=OuterRef("plan_id"), date__gte=today - dt.timedelta(days=6), date__lte=today
-        )
-        .order_by()
-        .annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField()))
-        .values("n")
-    )
 
 
 def _dashboard_base(clinic: Clinic, today: dt.date) -> tuple[QuerySet[Patient], dict]:
@@ -256,8 +270,7 @@ def _dashboard_base(clinic: Clinic, today: dt.date) -> tuple[QuerySet[Patient], 
                 pain_next_morning__gt=F("pain_before"),
             )
         ),
-        logged_7=logged_last_7_sql(today),
-        scheduled_7=scheduled_last_7_sql(today),
+        planned_7=planned_sessions_sql(today),
         had_plan=Case(
             When(dash_plan__id__isnull=False, then=True),
             default=Exists(Plan.objects.filter(patient_id=OuterRef("pk"))),
@@ -275,14 +288,9 @@ def _dashboard_base(clinic: Clinic, today: dt.date) -> tuple[QuerySet[Patient], 
         # The digest's rule (digest_for): next-morning pain above that session's pain before.
         "pain_unsettled": has_open & Q(has_unsettled=True),
         "screening_expired": has_open & ~screened,
-        # The digest's rule too: under ADHERENCE_FLAG_BELOW of at least 2 plan days.
-        "non_adherent": Q(plan_status=Plan.Status.ACTIVE)
-        & Q(scheduled_7__gte=2)
-        & Q(
-            logged_7__lt=ExpressionWrapper(
-                F("scheduled_7") * Value(ADHERENCE_FLAG_BELOW), output_field=FloatField()
-            )
-        ),
+        # The digest's rule too (rehab.clinical.adherence.flag_low): under half of at least 2
+        # planned sessions due in the last 7 days were done.
+        "non_adherent": Q(plan_status=Plan.Status.ACTIVE) & Q(planned_7__in=low_adherence_values()),
         "screening_due": has_open & screened & ~screened_beyond,
         "screening_needed": new_patient & ~screened,
         "no_plan": new_patient & screened,

@@ -7,13 +7,15 @@ import zoneinfo
 
 from django.db.models import (
     Case,
-    Count,
     F,
-    Q,
+    OuterRef,
+    Subquery,
+    Sum,
     Value,
     When,
 )
 
+from rehab.clinical import adherence
 from rehab.models import (
     Clinic,
     Clinician,
@@ -22,7 +24,7 @@ from rehab.models import (
     Screening,
     SessionLog,
 )
-from rehab.selectors.dashboard_need import ADHERENCE_FLAG_BELOW, SCREENING_EXPIRY_WARNING_DAYS
+from rehab.selectors.dashboard_need import SCREENING_EXPIRY_WARNING_DAYS
 from rehab.selectors.referrals import open_referral, referrals_unacted
 
 
@@ -35,22 +37,43 @@ def digest_for(*, clinic: Clinic, today: dt.date) -> dict[str, list]:
             plan__clinic=clinic, status=ProgressionDecision.Status.PENDING
         ).select_related("plan__patient")
     )
+    # The days of the flag's window each plan was walked, read with the plans: one bit a day
+    # (one session per plan and day), so the rule below costs no query of its own.
+    first = adherence.review_window(today)
+    window = [first + dt.timedelta(days=n) for n in range((today - first).days + 1)]
+    walked_bits = Subquery(
+        SessionLog.objects.filter(plan_id=OuterRef("pk"), date__gte=first, date__lte=today)
+        .order_by()
+        .values("plan_id")
+        .annotate(
+            bits=Sum(
+                Case(
+                    *(When(date=day, then=Value(1 << n)) for n, day in enumerate(window)),
+                    default=Value(0),
+                )
+            )
+        )
+        .values("bits")
+    )
     active = list(
         Plan.objects.filter(clinic=clinic, status=Plan.Status.ACTIVE)
         .select_related("patient", "screening")
-        .annotate(logged=Count("sessions", filter=Q(sessions__date__gte=week_ago)))
+        .annotate(walked_bits=walked_bits)
     )
     non_adherent = []
     expiring = []
     for plan in active:
-        start = max(plan.start_date, week_ago)
-        scheduled = sum(
-            1
-            for n in range((today - start).days + 1)
-            if (start + dt.timedelta(days=n)).weekday() in plan.schedule_days
+        # The one rule (rehab.clinical.adherence), as the Today list's flag counts it.
+        bits = plan.walked_bits or 0
+        week = adherence.adherence(
+            plan.adherence_days(),
+            first=first,
+            last=today,
+            walked={day for n, day in enumerate(window) if bits >> n & 1},
+            today=today,
         )
-        if scheduled >= 2 and plan.logged / scheduled < ADHERENCE_FLAG_BELOW:
-            non_adherent.append((plan, plan.logged, scheduled))
+        if adherence.needs_review(week):
+            non_adherent.append((plan, week.done, week.due))
         if plan.screening.valid_until <= today + dt.timedelta(days=SCREENING_EXPIRY_WARNING_DAYS):
             expiring.append(plan)
     unsettled = list(

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from rehab.access import Principal
 from rehab.audit import AuditAction
+from rehab.clinical import adherence
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.models import (
     AuditEvent,
@@ -135,22 +136,6 @@ def portal_plan_history(principal: Principal, *, plan: Plan) -> tuple[PlanEvent,
     return tuple(sorted(events, key=lambda event: event.day))
 
 
-def plan_pauses(events: tuple[PlanEvent, ...]) -> tuple[tuple[dt.date, dt.date | None], ...]:
-    """The spans a plan was paused, from its history: (first paused day, day it resumed), the
-    end None while it is still paused."""
-    spans: list[tuple[dt.date, dt.date | None]] = []
-    paused_from: dt.date | None = None
-    for event in events:
-        if event.kind == "pause" and paused_from is None:
-            paused_from = event.day
-        elif event.kind == "resume" and paused_from is not None:
-            spans.append((paused_from, event.day))
-            paused_from = None
-    if paused_from is not None:
-        spans.append((paused_from, None))
-    return tuple(spans)
-
-
 @dataclass(frozen=True)
 class CalendarDay:
     day: dt.date
@@ -167,51 +152,45 @@ class AdherenceCalendar:
     weeks: tuple[tuple[CalendarDay, ...], ...]  # Monday first
     first: dt.date
     last: dt.date
-    done: int  # sessions walked from `first` to today
-    planned: int  # planned days from `first` to today (today's only once walked)
+    done: int  # planned sessions walked from `first` to today
+    planned: int  # planned sessions due from `first` to today (today's only once walked)
+    extra: int = 0  # walks on rest days: done, but not planned sessions
 
 
 def portal_adherence_calendar(
     *,
     plan: Plan,
     session_days: set[dt.date],
-    pauses: tuple[tuple[dt.date, dt.date | None], ...],
     today: dt.date,
     weeks: int = PORTAL_CALENDAR_WEEKS,
 ) -> AdherenceCalendar:
-    """This week and the weeks before it, day by day: walked, missed, planned or rest. Today is
-    never missed: there is still time to walk."""
+    """This week and the weeks before it, day by day, by the one adherence rule
+    (rehab.clinical.adherence): walked, missed, planned, rest, paused or outside the plan. Today
+    is never missed: there is still time to walk."""
     first = today - dt.timedelta(days=today.weekday(), weeks=weeks - 1)
-    ended = plan.patient.local_today(plan.ended_at) if plan.ended_at is not None else None
-    days, done, planned = [], 0, 0
-    for n in range(7 * weeks):
-        day = first + dt.timedelta(days=n)
-        scheduled = day.weekday() in plan.schedule_days
-        in_plan = plan.start_date <= day and (ended is None or day <= ended)
-        paused = any(start <= day and (end is None or day < end) for start, end in pauses)
-        walked = day in session_days and day <= today
-        if walked:
-            state = "done"
-        elif not in_plan:
-            state = "outside"
-        elif paused:
-            state = "paused"
-        elif not scheduled:
-            state = "rest"
-        elif day < today:
-            state = "missed"
-        else:
-            state = "planned"
-        if day <= today:
-            done += walked
-            planned += in_plan and not paused and scheduled and (day < today or walked)
-        days.append(CalendarDay(day=day, state=state, is_today=day == today, is_future=day > today))
+    last = first + dt.timedelta(days=7 * weeks - 1)
+    plan_days = plan.adherence_days()
+    states = list(
+        adherence.days(plan_days, first=first, last=last, walked=session_days, today=today)
+    )
+    tally = adherence.tally(plan_days, states)
+    outside = (adherence.DayState.BEFORE, adherence.DayState.AFTER)
+    days = [
+        CalendarDay(
+            day=day,
+            state="outside" if state in outside else state.value,
+            is_today=day == today,
+            is_future=day > today,
+        )
+        for day, state in states
+    ]
     return AdherenceCalendar(
         weeks=tuple(tuple(days[i : i + 7]) for i in range(0, len(days), 7)),
         first=first,
-        last=days[-1].day,
-        done=done,
-        planned=planned,
+        last=last,
+        done=tally.done,
+        planned=tally.due,
+        extra=tally.extra,
     )
 
 

@@ -16,6 +16,8 @@ from django.db.models import (
 )
 
 from rehab.access import Principal
+from rehab.clinical import adherence
+from rehab.clinical.adherence import Adherence, PlanDays
 from rehab.clinical.levels import prescribed_name
 from rehab.models import (
     Patient,
@@ -29,9 +31,6 @@ from rehab.selectors.dashboard_need import (
     JSONArrayLength,
     JSONLevel,
     dashboard_flags_of,
-    logged_last_7_sql,
-    scheduled_days,
-    scheduled_last_7_sql,
     with_open_plan,
 )
 from rehab.selectors.search import patients_matching
@@ -154,18 +153,6 @@ def dashboard_flag_counts(*, principal: Principal) -> dict[str, int]:
 
 
 @dataclass(frozen=True)
-class Adherence:
-    logged: int
-    scheduled: int
-
-    @property
-    def percent(self) -> int | None:
-        if not self.scheduled:
-            return None
-        return round(100 * self.logged / self.scheduled)
-
-
-@dataclass(frozen=True)
 class PainTrend:
     direction: str  # "worse", "better", "steady" or "" (too few sessions to say)
     recent: float | None = None
@@ -253,8 +240,7 @@ def dashboard_rows(
             plan_constraints=F("dash_plan__constraints"),
             plan_schedule=F("dash_plan__schedule_days"),
             plan_start=F("dash_plan__start_date"),
-            logged_7=logged_last_7_sql(today),
-            scheduled_7=scheduled_last_7_sql(today),
+            plan_pauses=F("dash_plan__pauses"),
             last_session=Subquery(
                 SessionLog.objects.filter(patient_id=OuterRef("pk"))
                 .order_by("-date")
@@ -278,22 +264,21 @@ def dashboard_rows(
             "plan_constraints",
             "plan_schedule",
             "plan_start",
-            "logged_7",
-            "scheduled_7",
+            "plan_pauses",
             "last_session",
             "ended_status",
         )
     }
     plan_ids = [d["plan_id_"] for d in details.values() if d["plan_id_"] is not None]
     pains: dict[int, list[int]] = {}
-    logged_28: dict[int, int] = {}
-    for plan_id, pain_after in (
+    walked_28: dict[int, set[dt.date]] = {}
+    for plan_id, day, pain_after in (
         SessionLog.objects.filter(plan_id__in=plan_ids, date__gte=start_28, date__lte=today)
         .order_by("plan_id", "-date")
-        .values_list("plan_id", "pain_after")
+        .values_list("plan_id", "date", "pain_after")
     ):
         pains.setdefault(plan_id, []).append(pain_after)
-        logged_28[plan_id] = logged_28.get(plan_id, 0) + 1
+        walked_28.setdefault(plan_id, set()).add(day)
     pause_codes: dict[int, list[str]] = {}
     pending: dict[int, ProgressionDecision] = {}
     for decision in (
@@ -339,10 +324,16 @@ def dashboard_rows(
                     prescribed_name(level, d["plan_constraints"]) if isinstance(level, dict) else ""
                 )
                 row.level_name = _level_name(name, row.level_number)
-            row.adherence_7 = Adherence(d["logged_7"], d["scheduled_7"])
-            row.adherence_28 = Adherence(
-                logged_28.get(plan_id, 0),
-                scheduled_days(d["plan_schedule"], max(d["plan_start"], start_28), today),
+            # The one rule (rehab.clinical.adherence); the need's SQL twin agrees with it.
+            plan_days = PlanDays(
+                start=d["plan_start"],
+                schedule_days=frozenset(d["plan_schedule"]),
+                pauses=adherence.pauses_from_json(d["plan_pauses"]),
+            )
+            walked = walked_28.get(plan_id, set())
+            row.adherence_7, row.adherence_28 = (
+                adherence.adherence(plan_days, first=first, last=today, walked=walked, today=today)
+                for first in (adherence.review_window(today), start_28)
             )
             row.pain_trend = pain_trend_of(pains.get(plan_id, []))
         for flag in dashboard_flags_of(patient.dashboard_need):
@@ -359,7 +350,7 @@ def dashboard_rows(
                     f"{decision.to_level + 1}"
                 )
             elif flag.code == "non_adherent":
-                text = f"Low adherence {row.adherence_7.logged}/{row.adherence_7.scheduled}"
+                text = f"Low adherence {row.adherence_7.done}/{row.adherence_7.due}"
             elif flag.code == "pain_unsettled":
                 text = "Next-morning pain up"
             row.flags.append(RowFlag(flag.code, text, flag.tone))

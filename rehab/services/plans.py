@@ -189,6 +189,23 @@ def lock_plan(plan: Plan) -> Plan:
     return Plan.objects.select_for_update().select_related("patient__clinic").get(pk=plan.pk)
 
 
+def pause_begin(plan: Plan, day: dt.date) -> None:
+    """Opens a pause span on the plan from `day` (the caller saves the plan): the adherence
+    rule's paused days (rehab.clinical.adherence) are read from Plan.pauses."""
+    if plan.pauses and plan.pauses[-1][1] is None:
+        return  # paused already
+    plan.pauses = [*plan.pauses, [day.isoformat(), None]]
+
+
+def pause_end(plan: Plan, day: dt.date) -> None:
+    """Closes the open pause span: `day` is a plan day again. A pause resumed the day it began
+    leaves no span, so that day is a plan day like any other."""
+    if not plan.pauses or plan.pauses[-1][1] is not None:
+        return
+    first, earlier = plan.pauses[-1][0], plan.pauses[:-1]
+    plan.pauses = [*earlier, [first, day.isoformat()]] if day.isoformat() > first else earlier
+
+
 def _transition(
     *,
     plan: Plan,
@@ -197,6 +214,7 @@ def _transition(
     actor: Actor,
     reason: str,
     action: str,
+    today: dt.date | None = None,
 ) -> Plan:
     plan = lock_plan(plan)
     if plan.status not in allowed_from:
@@ -210,6 +228,8 @@ def _transition(
     check_row_fields(plan, "status_reason")
     if to in (Plan.Status.COMPLETED, Plan.Status.DISCONTINUED):
         plan.ended_at = timezone.now()
+    if to == Plan.Status.PAUSED:
+        pause_begin(plan, today or plan.patient.local_today())
     plan.save()
     dashboard_mark_stale(plan.patient_id)
     audit_record(actor=actor, action=AuditAction(f"plan.{action}"), obj=plan, patient=plan.patient)
@@ -217,7 +237,9 @@ def _transition(
 
 
 @transaction.atomic
-def plan_pause(*, plan: Plan, actor: Actor, reason: str = "") -> Plan:
+def plan_pause(*, plan: Plan, actor: Actor, reason: str = "", today: dt.date | None = None) -> Plan:
+    """Pause a plan from `today` (the patient's day): its days are paused, never missed, until
+    it resumes."""
     return _transition(
         plan=plan,
         to=Plan.Status.PAUSED,
@@ -225,6 +247,7 @@ def plan_pause(*, plan: Plan, actor: Actor, reason: str = "") -> Plan:
         actor=actor,
         reason=reason or "Paused by the clinician.",
         action="paused",
+        today=today,
     )
 
 
@@ -261,6 +284,7 @@ def plan_resume(
     plan.status_reason = (reason or "Resumed by the clinician.").strip()
     check_row_fields(plan, "status_reason", "override_reason")
     plan.window_start = today
+    pause_end(plan, today)
     plan.save()
     dashboard_mark_stale(plan.patient_id)
     audit_record(

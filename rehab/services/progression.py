@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from rehab import outbox, selectors
 from rehab.audit import Actor, AuditAction, as_user, audit_record
+from rehab.clinical import adherence
 from rehab.clinical import progression as clinical_progression
 from rehab.errors import ErrorCode, RehabError
 from rehab.models import (
@@ -20,7 +21,7 @@ from rehab.models import (
 from rehab.services.alerts import decision_alerts_record
 from rehab.services.common import check_row_fields
 from rehab.services.dashboard import dashboard_mark_stale
-from rehab.services.plans import lock_plan, move_level
+from rehab.services.plans import lock_plan, move_level, pause_begin
 
 
 def session_record(log: SessionLog) -> clinical_progression.SessionRecord:
@@ -67,15 +68,26 @@ def evaluate_locked(
     for a caller that marks it for its whole write already."""
     settings = clinical_progression.ProgressionSettings.from_dict(plan.progression_settings)
     since = max(plan.window_start, today - dt.timedelta(days=settings.window_days - 1))
-    logs = SessionLog.objects.filter(
-        plan=plan, level_index=plan.current_level, date__gte=since, date__lte=today
-    ).order_by("date")
+    # Every session of the window counts as walked for adherence (the day a level changed was
+    # walked at the level before); the rules judge the current level's.
+    window = list(SessionLog.objects.filter(plan=plan, date__gte=since, date__lte=today))
+    logs = sorted(
+        (log for log in window if log.level_index == plan.current_level), key=lambda log: log.date
+    )
+    planned = adherence.adherence(
+        plan.adherence_days(),
+        first=since,
+        last=today,
+        walked={log.date for log in window},
+        today=today,
+    )
     recent_advances = selectors.plan_recent_advance_dates(plan=plan, today=today)
     result = clinical_progression.evaluate(
         levels=plan.level_objs(),
         current=plan.current_level,
         constraints=plan.constraints_obj,
         sessions=[session_record(log) for log in logs],
+        planned=(planned.done, planned.due),
         today=today,
         window_start=plan.window_start,
         level_started_on=plan.level_started_on,
@@ -123,6 +135,7 @@ def evaluate_locked(
     if result.outcome == Outcome.PAUSE:
         plan.status = Plan.Status.PAUSED
         plan.status_reason = result.reasons[0].text[:300]
+        pause_begin(plan, today)
         plan.save()
         # The clinicians hear of it at once. Their alerts commit with the pause, so a broker
         # that is down loses nothing: the outbox sweep sends what the fast path could not.

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from rehab import notify, scheduling
 from rehab.audit import Actor, AuditAction, audit_record
+from rehab.clinical import adherence
 from rehab.clinical import protocols as clinical_protocols
 from rehab.models import (
     Patient,
@@ -76,12 +77,11 @@ def _reminders_for_batch(batch: list[Plan], now: dt.datetime) -> int:
         }
         if today.weekday() in plan.schedule_days and today >= plan.start_date:
             rows.append(Reminder(kind=Reminder.Kind.SESSION, **common))
-        missed = (
-            yesterday.weekday() in plan.schedule_days
-            and yesterday >= max(plan.start_date, plan.window_start)
-            and (plan.pk, yesterday) not in logged
+        # Missed by the one adherence rule: a planned day of the plan, not paused, now over.
+        missed = adherence.day_state(
+            plan.adherence_days(), yesterday, walked=(plan.pk, yesterday) in logged, today=today
         )
-        if missed:
+        if missed is adherence.DayState.MISSED:
             rows.append(Reminder(kind=Reminder.Kind.NUDGE, **common))
     if not rows:
         return 0

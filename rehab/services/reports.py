@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from rehab import outbox, selectors, wording
 from rehab.audit import Actor, AuditAction, as_user, audit_record
+from rehab.clinical import adherence
 from rehab.errors import validation_error
 from rehab.models import (
     AuditEvent,
@@ -127,6 +128,16 @@ def report_path(report: Report):
     return django_settings.MEDIA_ROOT / "reports" / report.file_name
 
 
+# The adherence rule's day states as the PDF's calendar names them.
+_CALENDAR_STATES = {
+    adherence.DayState.DONE: "done",
+    adherence.DayState.MISSED: "missed",
+    adherence.DayState.PLANNED: "future",  # today, not logged yet: there is still time
+    adherence.DayState.REST: "not_scheduled",
+    adherence.DayState.PAUSED: "paused",
+}
+
+
 def _report_data(report: Report, now: dt.datetime):
     from rehab import reports
 
@@ -135,31 +146,34 @@ def _report_data(report: Report, now: dt.datetime):
     today = patient.local_today(now)
     # The report is the plan's: its period starts no earlier than the plan did, and days before
     # the plan or after it ended are left blank, not counted as rest.
-    plan_first, plan_last = start, end
-    if plan is not None:
-        plan_first = plan.start_date
-        if plan.ended_at is not None:
-            plan_last = patient.local_today(plan.ended_at)
-        if start < plan_first <= end:
-            start = plan_first
+    if plan is not None and start < plan.start_date <= end:
+        start = plan.start_date
     logs = list(
         SessionLog.objects.filter(patient=patient, date__gte=start, date__lte=end).order_by("date")
     )
     logged_days = {log.date for log in logs}
-    calendar, done, missed = [], 0, 0
-    for n in range((end - start).days + 1):
-        day = start + dt.timedelta(days=n)
-        if day not in logged_days and not plan_first <= day <= plan_last:
-            continue  # outside the plan: blank
-        if day in logged_days:
-            state, done = "done", done + 1
-        elif day > today:
-            state = "future"
-        elif plan is not None and day >= plan.start_date and day.weekday() in plan.schedule_days:
-            state, missed = "missed", missed + 1
-        else:
-            state = "not_scheduled"
-        calendar.append(reports.CalendarDay(day=day, state=state))
+    calendar, tally = [], None
+    if plan is None:
+        for n in range((end - start).days + 1):
+            day = start + dt.timedelta(days=n)
+            state = "done" if day in logged_days else "future" if day > today else "not_scheduled"
+            calendar.append(reports.CalendarDay(day=day, state=state))
+    else:
+        # The one adherence rule (docs/clinical.md "Adherence: one rule"): paused days and an
+        # unlogged today are not missed, and a walk on a rest day is not a planned session.
+        plan_days = plan.adherence_days()
+        states = list(
+            adherence.days(plan_days, first=start, last=end, walked=logged_days, today=today)
+        )
+        tally = adherence.tally(plan_days, states)
+        for day, state in states:
+            if state in (adherence.DayState.BEFORE, adherence.DayState.AFTER):
+                continue  # outside the plan: blank
+            if day > today and state is not adherence.DayState.PAUSED:
+                pdf_state = "future"
+            else:
+                pdf_state = _CALENDAR_STATES[state]
+            calendar.append(reports.CalendarDay(day=day, state=pdf_state))
     # Names as prescribed: a level capped by the screening is named by what it asks for.
     levels = [capped.level for capped in plan.capped_levels()] if plan else []
     changes = []
@@ -214,7 +228,10 @@ def _report_data(report: Report, now: dt.datetime):
         constraints=plan.constraints_obj.describe() if plan else (),
         override_reason=plan.override_reason if plan else "",
         level_changes=tuple(changes),
-        adherence_percent=(100 * done / (done + missed)) if done + missed else None,
+        adherence_percent=(100 * tally.done / tally.due) if tally and tally.due else None,
+        planned_done=tally.done if tally else 0,  # no plan: nothing was planned
+        planned_due=tally.due if tally else 0,
+        rest_day_walks=tally.extra if tally else 0,
         calendar=tuple(calendar),
         sessions=selectors.session_points(logs),
         outcomes=tuple(outcome_rows),

@@ -96,6 +96,7 @@ DAY_STATES: dict[str, Words] = {
     "done": Words(gettext_noop("Done"), gettext_noop("Done")),
     "missed": Words(gettext_noop("Missed"), gettext_noop("Missed")),
     "not_scheduled": Words(gettext_noop("Rest"), gettext_noop("Rest")),
+    "paused": Words(gettext_noop("Paused"), gettext_noop("Paused")),
     "future": Words(gettext_noop("To come"), gettext_noop("To come")),
 }
 

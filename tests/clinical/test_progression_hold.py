@@ -158,6 +158,17 @@ def test_two_of_three_sessions_is_below_80_percent():
     assert codes(decision) == ["low_adherence"]
 
 
+def test_planned_sessions_of_the_adherence_rule_replace_the_weekly_estimate():
+    # Three good sessions, but on rest days: by the plan's calendar none of its 3 planned
+    # sessions was done (the plan service gives these counts from rehab.clinical.adherence).
+    decision = run(sessions=good_week(), planned=(0, 3))
+    assert codes(decision) == ["low_adherence"]
+    assert "0 of 3 planned sessions done" in decision.reasons[0].text
+    # Today's walk not due yet: 2 of 2 is all that was asked.
+    assert run(sessions=good_week()[:2], planned=(2, 2)).outcome == "advance"
+    assert "low_adherence" not in codes(run(sessions=good_week(), planned=(0, 0)))
+
+
 def test_adherence_is_prorated_to_a_short_window_after_resuming():
     # Resumed 3 days ago: about 1.3 sessions prescribed at 3 a week, so 2 sessions are enough.
     decision = run(window_start=TODAY - timedelta(days=2), sessions=[session(2), session(1)])

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from rehab import services
 from rehab.clinical import levels as L
 from rehab.models import Plan, ProgressionDecision, Report
-from tests.factories import TODAY, ClinicianFactory, active_plan
+from tests.factories import TODAY, ClinicianFactory, active_plan, good_session
 
 pytestmark = pytest.mark.django_db
 LATER = TODAY + dt.timedelta(days=14)  # a Monday two weeks into the plan
@@ -68,6 +68,33 @@ def test_days_after_the_plan_ended_are_blank_and_not_missed():
     # Mon 2, Wed 4, Fri 6 and Mon 9 were planned; the days after the 9th were not the plan's.
     assert "0 of 4 planned sessions done, 4 missed" in text
     assert re.search(r"16 Mar (?!\d+ (Missed|Rest|Done))", text)
+
+
+def test_adherence_is_the_one_rule_paused_days_and_an_unlogged_today_are_not_missed():
+    plan = active_plan()  # Monday, Wednesday and Friday from Mon 2 Mar; rendered Mon 16 Mar
+    assert sorted(plan.schedule_days) == [0, 2, 4]
+
+    def walk(day: int) -> None:
+        on = TODAY + dt.timedelta(days=day)
+        with freeze_time(f"{on.isoformat()} 18:00"):
+            services.session_log(plan=plan, actor=None, date=on, today=on, **good_session())
+
+    walk(0)
+    walk(1)  # a Tuesday: done, but not a planned session
+    walk(2)
+    services.plan_pause(plan=plan, actor=None, today=TODAY + dt.timedelta(days=3))
+    services.plan_resume(plan=plan, actor=None, today=TODAY + dt.timedelta(days=7))
+    walk(9)
+    text = render(plan.patient)
+    # Done: Mon 2, Wed 4, Wed 11. Missed: Mon 9, Fri 13. Fri 6 was paused; today (Mon 16) is
+    # not over. Before the one rule: "4 of 8 planned sessions done, 4 missed".
+    assert "3 of 5 planned sessions done, 2 missed" in text
+    assert "Sessions on rest days, not counted: 1." in text
+    assert "6 Paused" in text
+    assert "16 To come" in text
+    patient_text = render(plan.patient, "patient")
+    assert "You did 3 of 5 planned sessions (60 %)." in patient_text
+    assert "You also walked on 1 rest day." in patient_text
 
 
 def test_level_change_reasons_are_the_pages_words_never_codes():

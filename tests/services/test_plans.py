@@ -1,4 +1,5 @@
 import datetime as dt
+import importlib
 
 import pytest
 
@@ -194,6 +195,53 @@ def test_pause_and_resume(plan, actor):
     plan.refresh_from_db()
     assert plan.status == Plan.Status.ACTIVE
     assert plan.window_start == day(5)
+
+
+def test_pause_and_resume_record_the_paused_days_on_the_plan(plan, actor):
+    services.plan_pause(plan=plan, actor=actor, today=day(2))
+    plan.refresh_from_db()
+    assert plan.pause_spans() == ((day(2), None),)
+    services.plan_resume(plan=plan, actor=actor, today=day(5))
+    services.plan_pause(plan=plan, actor=actor, today=day(9))
+    services.plan_resume(plan=plan, actor=actor, today=day(9))  # resumed the same day
+    plan.refresh_from_db()
+    assert plan.pause_spans() == ((day(2), day(5)),)
+    assert plan.adherence_days().paused(day(4))
+    assert not plan.adherence_days().paused(day(5))
+    assert not plan.adherence_days().paused(day(9))
+
+
+def test_migration_0021_rebuilds_the_paused_days_from_the_plans_history(plan, actor):
+    from django.apps import apps
+
+    backfill = importlib.import_module("rehab.migrations.0021_plan_pauses").backfill_pauses
+    services.plan_pause(plan=plan, actor=actor, today=day(2))
+    services.plan_resume(plan=plan, actor=actor, today=day(5))
+    services.session_log(
+        plan=plan,
+        actor=actor,
+        date=day(8),
+        today=day(8),
+        minutes_done=10,
+        pain_before=2,
+        pain_worst=3,
+        pain_after=2,
+        effort=3,
+        setting=L.TREADMILL_BOTH_HANDRAILS,
+        fall=True,
+    )
+    plan.refresh_from_db()
+    recorded = plan.pauses
+    assert len(recorded) == 2
+    Plan.objects.filter(pk=plan.pk).update(pauses=[])
+    # The clinician's pause and resume are dated by their audit events' moments.
+    for action, on in (("plan.paused", day(2)), ("plan.resumed", day(5))):
+        AuditEvent.objects.filter(object_id=str(plan.pk), action=action).update(
+            at=dt.datetime.combine(on, dt.time(12), tzinfo=dt.UTC)
+        )
+    backfill(apps, None)
+    plan.refresh_from_db()
+    assert plan.pauses == recorded
 
 
 def test_resume_of_an_active_plan_is_refused(plan, actor):

@@ -38,6 +38,25 @@ def test_good_week_advances_at_once_when_the_plan_applies_decisions_itself(auto_
     assert auto_plan.level_started_on == day(3)
 
 
+def test_good_sessions_on_rest_days_only_hold_for_low_adherence(plan, actor):
+    # Tuesday and Thursday instead of Monday and Wednesday: done, but not the plan's sessions,
+    # which were missed (by the one adherence rule). Before it, 2 sessions against about 2.1
+    # prescribed in 5 days advanced.
+    for n in (1, 3):
+        services.session_log(
+            plan=plan,
+            actor=actor,
+            date=day(n),
+            today=day(n + 1),
+            pain_next_morning=2,
+            **good_session(),
+        )
+    decision = plan.decisions.order_by("-id").first()
+    assert decision.outcome == "hold"
+    low = next(r for r in decision.reasons if r["code"] == "low_adherence")
+    assert low["text"].startswith("0 of 2 planned sessions done")
+
+
 def test_good_week_waits_for_approval_by_default(plan, actor):
     decision = good_week(plan, actor)
     plan.refresh_from_db()

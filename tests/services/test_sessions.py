@@ -135,6 +135,7 @@ def test_a_logged_fall_pauses_the_plan_at_once_and_invalidates_the_screening(pla
     plan.refresh_from_db()
     assert plan.status == Plan.Status.PAUSED
     assert "fall" in plan.status_reason.lower()
+    assert plan.pause_spans() == ((day(1), None),)  # paused from the day of the fall
     decision = plan.decisions.get()
     assert decision.outcome == "pause"
     assert decision.status == "applied"

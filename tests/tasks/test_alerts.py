@@ -101,6 +101,25 @@ def test_the_digest_lists_pending_decisions_non_adherence_expiry_and_unsettled_p
     assert len(mail.outbox) == 1
 
 
+def test_the_digest_counts_adherence_by_the_one_rule(team):
+    lead, assigning, _ = team
+    walked_friday = plan_of(assigning)  # Monday, Wednesday and Friday from Monday 2 March
+    day = TODAY + dt.timedelta(days=4)
+    services.session_log(plan=walked_friday, actor=None, date=day, today=day, **good_session())
+    rest_days_only = plan_of(assigning)
+    for n in (5, 6):  # Saturday and Sunday: done, but not planned sessions
+        day = TODAY + dt.timedelta(days=n)
+        services.session_log(plan=rest_days_only, actor=None, date=day, today=day, **good_session())
+    # Monday 9 March, 7:10: today's walk is not missed yet. Wednesday missed, Friday walked is
+    # 1 of 2, not under half (before the one rule: "1 of 3", listed). Two weekend walks make up
+    # for neither missed day: 0 of 2.
+    now = dt.datetime.combine(TODAY + dt.timedelta(days=7), dt.time(7, 10), tzinfo=UTC)
+    assert services.digest_send(clinician=lead, now=now) == "sent"
+    body = mail.outbox[0].body
+    assert walked_friday.patient.full_name not in body
+    assert f"{rest_days_only.patient.full_name}: 0 of 2" in body
+
+
 def test_an_empty_digest_is_skipped_and_says_why(team):
     assert (
         services.digest_send(clinician=team[0], now=dt.datetime(2026, 3, 2, 7, 0, tzinfo=UTC))

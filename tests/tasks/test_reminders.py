@@ -161,6 +161,22 @@ def test_no_nudge_when_yesterdays_session_was_logged():
     assert run_plan(dt.datetime(2026, 3, 5, 6, 0, tzinfo=UTC)) == 0
 
 
+def test_no_nudge_for_a_day_the_plan_was_paused_but_one_after_a_level_change():
+    # Wednesday paused, resumed Thursday: Wednesday was not missed (the one adherence rule).
+    plan = plan_for()
+    services.plan_pause(plan=plan, actor=None, today=dt.date(2026, 3, 4))
+    services.plan_resume(plan=plan, actor=None, today=dt.date(2026, 3, 5))
+    assert run_plan(dt.datetime(2026, 3, 5, 6, 0, tzinfo=UTC)) == 0
+    # A level set by hand on Thursday does not excuse Wednesday's walk: before the one rule the
+    # nudge was skipped, as the progression window starts again with the level.
+    other = plan_for()
+    services.plan_set_level(
+        plan=other, level=1, actor=None, reason="Ready.", today=dt.date(2026, 3, 5)
+    )
+    assert run_plan(dt.datetime(2026, 3, 5, 6, 0, tzinfo=UTC)) == 1
+    assert Reminder.objects.get().plan == other
+
+
 def test_planning_costs_the_same_queries_per_batch_for_any_number_of_plans():
     def cost(n):
         Reminder.objects.all().delete()

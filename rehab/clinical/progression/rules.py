@@ -300,6 +300,7 @@ def _hold_reasons(
     level_started_on: date,
     recent_advances: Sequence[date],
     settings: ProgressionSettings,
+    planned: tuple[int, int] | None = None,
 ) -> list[Reason]:
     reasons: list[Reason] = []
     level = levels[current]
@@ -317,7 +318,21 @@ def _hold_reasons(
         )
     window_length = max((today - first_day).days + 1, 0)
     prescribed = level.sessions_per_week * window_length / 7
-    if prescribed > 0 and _below(count, settings.hold_adherence_ratio * prescribed):
+    if planned is not None:
+        # The one rule: a walk on a rest day is not a planned session, a paused day or today
+        # not walked yet is not due.
+        done, due = planned
+        if due > 0 and _below(done, settings.hold_adherence_ratio * due):
+            reasons.append(
+                Reason(
+                    "low_adherence",
+                    f"{done} of {due} planned sessions done {window_words} "
+                    f"({round(100 * done / due)} %); at least "
+                    f"{_num(100 * settings.hold_adherence_ratio)} % are needed to move on.",
+                    HOLD,
+                )
+            )
+    elif prescribed > 0 and _below(count, settings.hold_adherence_ratio * prescribed):
         reasons.append(
             Reason(
                 "low_adherence",
@@ -508,11 +523,15 @@ def evaluate(
     level_started_on: date,
     recent_advances: Sequence[date],
     settings: ProgressionSettings | None = None,
+    planned: tuple[int, int] | None = None,
 ) -> Decision:
     """Suggest pause, regress, hold or advance from the sessions logged at the current level.
 
     Only sessions from max(window_start, today - window_days + 1) to today count. Every rule
-    that fires gives a reason; the most severe tier among them is the outcome.
+    that fires gives a reason; the most severe tier among them is the outcome. `planned`: the
+    window's planned sessions (done, due) by the one adherence rule (rehab.clinical.adherence),
+    which the plan service gives; without it adherence is judged against the level's sessions
+    per week.
     """
     if not levels:
         raise ValueError("A plan needs at least one level to evaluate progression.")
@@ -537,6 +556,7 @@ def evaluate(
         level_started_on=level_started_on,
         recent_advances=recent_advances,
         settings=settings,
+        planned=planned,
     )
     if not reasons:
         # Nothing fired, and with hold_min_sessions >= 1 the window cannot be empty here.

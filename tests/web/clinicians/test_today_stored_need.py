@@ -133,15 +133,16 @@ def _assign(clinic):
 
 def _pause(clinic):
     plan = plan_for(clinic, "Case", start=days_ago(20))
-    log(plan, days_ago(3))  # 1 of 3 plan days
+    log(plan, days_ago(0))  # 1 of 3 planned sessions: Wednesday's and Friday's missed
     write = lambda: services.plan_pause(plan=plan, actor=None, reason="Away for a week.")  # noqa: E731
     return ["non_adherent"], write, []  # adherence is only asked of an active plan
 
 
 def _resume(clinic):
     plan = plan_for(clinic, "Case", start=days_ago(20))
-    log(plan, days_ago(3))
-    services.plan_pause(plan=plan, actor=None, reason="Away for a week.")
+    # Wednesday and Friday missed, then paused from Saturday: the pause does not excuse the days
+    # missed before it, and once resumed they count again (0 of 2).
+    services.plan_pause(plan=plan, actor=None, reason="Away.", today=days_ago(2))
     write = lambda: services.plan_resume(plan=plan, actor=None, today=TODAY)  # noqa: E731
     return [], write, ["non_adherent"]
 
