@@ -93,15 +93,14 @@ def test_a_pending_advance_is_approved_from_the_patient_page(
         start_date=start,
         today=start,
     )
-    for days_ago in range(21, 0, -2):
-        services.session_log(
-            plan=plan,
-            actor=None,
-            date=today - dt.timedelta(days=days_ago),
-            today=today,
-            pain_next_morning=2,
-            **good_session(),
-        )
+    # Every planned day of the last three weeks: walks on rest days are not planned sessions, so
+    # a fixed every-other-day pattern would earn an advance on some weekdays and not on others.
+    for days_ago in range(21, 0, -1):
+        day = today - dt.timedelta(days=days_ago)
+        if day.weekday() in plan.schedule_days:
+            services.session_log(
+                plan=plan, actor=None, date=day, today=today, pain_next_morning=2, **good_session()
+            )
     decision = plan.decisions.get(status=ProgressionDecision.Status.PENDING)
 
     sign_in(page, "priya")
