@@ -6,6 +6,7 @@ from django import forms
 
 from rehab import selectors
 from rehab.models import CONDITION_CHOICES
+from rehab.selectors.search import SEARCH_MAX_LENGTH
 
 
 class TodayFilterForm(forms.Form):
@@ -14,7 +15,7 @@ class TodayFilterForm(forms.Form):
 
     q = forms.CharField(
         label="Search",
-        max_length=100,
+        max_length=SEARCH_MAX_LENGTH,
         required=False,
         help_text="Name, clinic record number or e-mail.",
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),

@@ -23,6 +23,7 @@ from rehab.models import (
     Screening,
     SessionLog,
 )
+from rehab.selectors.search import SEARCH_MAX_LENGTH
 
 
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
@@ -86,8 +87,10 @@ class PatientFilter(StrictFilterSet):
     external_id = filters.CharFilter()
     search = filters.CharFilter(
         method="filter_search",
+        max_length=SEARCH_MAX_LENGTH,
         help_text="Words to find: every word must be part of the first or last name, the "
-        "record number or the e-mail (as the dashboard's search).",
+        f"record number or the e-mail (as the dashboard's search); at most {SEARCH_MAX_LENGTH} "
+        "characters.",
     )
     updated_since = UtcIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 

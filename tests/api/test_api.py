@@ -11,6 +11,7 @@ from freezegun import freeze_time
 from rest_framework.test import APIClient
 
 from rehab.models import AuditEvent, IdempotencyRecord, Plan, SessionLog
+from rehab.selectors.search import SEARCH_MAX_LENGTH
 from tests.factories import PatientFactory, clean_answers
 
 pytestmark = pytest.mark.django_db
@@ -263,6 +264,15 @@ def test_search_finds_by_every_word_as_the_dashboard_does(world, api):
     assert found("ann smith") == [ann.pk]
     assert found("ANN@MAIL") == [ann.pk]
     assert found("smith nobody") == []
+
+
+def test_a_search_longer_than_the_dashboards_is_refused_on_its_field(world, api):
+    """Each word adds four conditions to the query: a search of a thousand words made SQLite
+    give up ("Expression tree is too large") and answered 500. The limit is the dashboard's."""
+    r = api.get(f"{R}/patients/", {"search": " ".join(["a"] * 1500)})
+    assert r.status_code == 400
+    assert "search" in r.json()["fields"]
+    assert api.get(f"{R}/patients/", {"search": "a" * SEARCH_MAX_LENGTH}).status_code == 200
 
 
 @pytest.mark.parametrize(
