@@ -29,7 +29,7 @@ THRESHOLD_LABELS = {
     "pause_pain": "Pause the plan when any pain score reaches (0-10)",
     "regress_worst_pain_above": "Step back a level when worst pain in a session is above (0-10)",
     "regress_effort": "Step back a level when effort (Borg CR10) reaches (0-10)",
-    "hold_adherence_ratio": "Hold unless this share of the prescribed sessions was logged (0-1)",
+    "hold_adherence_ratio": "Hold unless this share of the planned sessions due was done (0-1)",
     "hold_min_sessions": "Hold with fewer sessions than this in the window",
     "advance_max_worst_pain": "Move on only if worst pain stayed at or below (0-10)",
     "advance_max_median_effort": "Move on only if median effort was at or below (0-10)",

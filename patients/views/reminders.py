@@ -18,7 +18,6 @@ from rehab.errors import RehabError
 from rehab.models import Patient
 from rehab.web import apply_errors
 
-_HOW = {Patient.Channel.EMAIL: "by e-mail", Patient.Channel.SMS: "by text message"}
 _MISSING = {Patient.Channel.EMAIL: "e-mail address", Patient.Channel.SMS: "mobile phone number"}
 
 
@@ -43,8 +42,8 @@ def settings_sentences(settings: selectors.ReminderSettings) -> list[str]:
         return ["You have chosen not to get reminders."]
     if state == "unreachable":
         return [
-            f"We can't send your reminders {_HOW[settings.channel]}: there is no "
-            f"{_MISSING[settings.channel]} on your record. Choose another way below, or ask "
+            f"We can't send your reminders {wording.reminder_channel(settings.channel)}: there "
+            f"is no {_MISSING[settings.channel]} on your record. Choose another way below, or ask "
             "your clinic to add one."
         ]
     if state == "no_plan":
@@ -52,7 +51,7 @@ def settings_sentences(settings: selectors.ReminderSettings) -> list[str]:
     if state == "plan_paused":
         return ["Your walking plan is paused for now, so we are not sending reminders."]
     sentences = [
-        f"We'll remind you {_HOW[settings.channel]} at {_clock(settings.time)} "
+        f"We'll remind you {wording.reminder_channel(settings.channel)} at {_clock(settings.time)} "
         f"({_zone_words(settings.timezone)}) on your walking days: "
         f"{wording.days_words(settings.schedule_days)}."
     ]

@@ -6,7 +6,7 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
 
-from rehab import scheduling
+from rehab import scheduling, wording
 from rehab.access import Principal, api_key_hash
 from rehab.models import (
     CalendarFeed,
@@ -109,9 +109,6 @@ _REMINDER_KIND_WORDS = {
 }
 
 
-_CHANNEL_WORDS = {Patient.Channel.EMAIL: "by e-mail", Patient.Channel.SMS: "by text message"}
-
-
 # The reasons services.reminder_send records, recognised by a phrase and said to the patient.
 # Anything else gets a general sentence: a server's own message is not for them.
 _REMINDER_DETAIL_WORDS = (
@@ -146,7 +143,7 @@ def _clock(moment: dt.datetime | None, zone: zoneinfo.ZoneInfo) -> str:
 
 
 def _reminder_outcome(reminder: Reminder, zone: zoneinfo.ZoneInfo) -> str:
-    channel = _CHANNEL_WORDS.get(reminder.channel, "")
+    channel = wording.reminder_channel(reminder.channel)
     status = reminder.status
     if status == Reminder.Status.SENT:
         return f"Sent {channel} at {_clock(reminder.sent_at or reminder.updated_at, zone)}"

@@ -15,6 +15,7 @@ from django.db.models import (
     Subquery,
 )
 
+from rehab import wording
 from rehab.access import Principal
 from rehab.clinical import adherence
 from rehab.clinical.adherence import Adherence, PlanDays
@@ -73,9 +74,6 @@ DASHBOARD_STATUSES = {
     "none": "No plan yet",
     "archived": "Archived patients",
 }
-
-
-_SAFETY_WORDS = {"fall": "fall", "chest_pain": "chest pain", "severe_pain": "severe pain"}
 
 
 def patient_list_for_dashboard(
@@ -340,7 +338,8 @@ def dashboard_rows(
             text = flag.label
             if flag.code == "safety_pause":
                 words = [
-                    _SAFETY_WORDS.get(c, c.replace("_", " ")) for c in pause_codes.get(plan_id, [])
+                    wording.adverse_event(code, wording.CLINICIAN).lower()
+                    for code in pause_codes.get(plan_id, [])
                 ]
                 text = "Paused: " + ", ".join(words) if words else flag.label
             elif flag.code == "pending_decision" and plan_id in pending:

@@ -34,6 +34,7 @@ from rehab.wording.vocabulary import (
     DAY_STATES,
     PATIENT,
     PLAN_STATUSES,
+    REMINDER_CHANNELS,
     SUBSCALES,
     Audience,
     EventWords,
@@ -42,6 +43,7 @@ from rehab.wording.vocabulary import (
     adverse_event_told,
     day_state,
     plan_status,
+    reminder_channel,
     subscale,
 )
 
@@ -54,6 +56,7 @@ __all__ = (
     "PATIENT",
     "PLAN_STATUSES",
     "REASONS",
+    "REMINDER_CHANNELS",
     "SUBSCALES",
     "WEEKDAYS",
     "WEEKDAYS_SHORT",
@@ -74,6 +77,7 @@ __all__ = (
     "reason_because",
     "reason_sentence",
     "reason_text",
+    "reminder_channel",
     "subscale",
     "weekday_choices",
     "weekday_name",

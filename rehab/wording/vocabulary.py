@@ -20,6 +20,7 @@ __all__ = (
     "DAY_STATES",
     "PATIENT",
     "PLAN_STATUSES",
+    "REMINDER_CHANNELS",
     "SUBSCALES",
     "Audience",
     "EventWords",
@@ -28,6 +29,7 @@ __all__ = (
     "adverse_event_told",
     "day_state",
     "plan_status",
+    "reminder_channel",
     "subscale",
 )
 
@@ -81,6 +83,12 @@ PLAN_STATUSES: dict[str, Words] = {
     "discontinued": Words(gettext_noop("Discontinued"), gettext_noop("Stopped")),
 }
 
+# How a reminder reaches a patient (Patient.Channel), said as "We'll remind you ...".
+REMINDER_CHANNELS: dict[str, Words] = {
+    "email": Words(gettext_noop("by e-mail"), gettext_noop("by e-mail")),
+    "sms": Words(gettext_noop("by text message"), gettext_noop("by text message")),
+}
+
 # A questionnaire's parts (rehab.clinical.outcomes: "total" and KOOS's five subscales).
 SUBSCALES: dict[str, Words] = {
     "total": Words(gettext_noop("Total"), gettext_noop("Score")),
@@ -119,6 +127,11 @@ def adverse_event_told(code: str) -> str:
 
 def plan_status(code: str, audience: Audience) -> str:
     return _read(PLAN_STATUSES, code, audience)
+
+
+def reminder_channel(code: str, audience: Audience = PATIENT) -> str:
+    """'by text message'; empty for no channel at all."""
+    return _read(REMINDER_CHANNELS, code, audience) if code in REMINDER_CHANNELS else ""
 
 
 def subscale(code: str, audience: Audience) -> str:
