@@ -164,6 +164,14 @@ def populate(clinic: Clinic, n: int, today: dt.date, rng: random.Random) -> None
             continue
         protocol, levels = protocols[patient.condition]
         start = max(screening.screened_on, today - dt.timedelta(days=rng.randint(0, 60)))
+        # Paused days are read from Plan.pauses by the adherence flag's SQL: a paused plan is
+        # paused since a day of its own, and one active plan in five had a week's pause before.
+        pauses = []
+        if kind == "paused":
+            pauses = [[(start + dt.timedelta(days=(today - start).days // 2)).isoformat(), None]]
+        elif kind == "active" and (today - start).days > 10 and rng.random() < 0.2:
+            paused_on = start + dt.timedelta(days=rng.randint(0, (today - start).days - 8))
+            pauses = [[paused_on.isoformat(), (paused_on + dt.timedelta(days=7)).isoformat()]]
         plans.append(
             Plan(
                 patient=patient,
@@ -182,6 +190,7 @@ def populate(clinic: Clinic, n: int, today: dt.date, rng: random.Random) -> None
                 window_start=start,
                 schedule_days=DEFAULT_SCHEDULES[rng.choice((2, 3, 3, 3, 5))],
                 auto_apply=rng.random() < 0.5,
+                pauses=pauses,
             )
         )
     plans = _bulk(Plan, plans)
