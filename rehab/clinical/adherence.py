@@ -18,7 +18,8 @@ _EPSILON = 1e-9
 
 
 class DayState(StrEnum):
-    """What a day of a plan was, or is going to be. The words beside each say it as the pages do."""
+    """What a day of a plan was, or is going to be. Its words are the pages': the report's
+    calendar (rehab.wording.DAY_STATES) and the portal's (patients/progress_day.html)."""
 
     DONE = "done"  # a session was logged that day
     MISSED = "missed"  # a planned day that is over without a session
@@ -27,21 +28,6 @@ class DayState(StrEnum):
     PAUSED = "paused"  # the plan was paused that day
     BEFORE = "before"  # before the plan started
     AFTER = "after"  # after the plan ended
-
-    @property
-    def label(self) -> str:
-        return _LABELS[self]
-
-
-_LABELS = {
-    DayState.DONE: "Done",
-    DayState.MISSED: "Missed",
-    DayState.PLANNED: "Planned",
-    DayState.REST: "Rest day",
-    DayState.PAUSED: "Paused",
-    DayState.BEFORE: "Before the plan",
-    DayState.AFTER: "After the plan",
-}
 
 
 class Band(StrEnum):
