@@ -18,7 +18,8 @@ _EPSILON = 1e-9
 
 
 class DayState(StrEnum):
-    """What a day of a plan was, or is going to be. The words beside each say it as the pages do."""
+    """What a day of a plan was, or is going to be. Its words are the pages': the report's
+    calendar (rehab.wording.DAY_STATES) and the portal's (patients/progress_day.html)."""
 
     DONE = "done"  # a session was logged that day
     MISSED = "missed"  # a planned day that is over without a session
@@ -27,21 +28,6 @@ class DayState(StrEnum):
     PAUSED = "paused"  # the plan was paused that day
     BEFORE = "before"  # before the plan started
     AFTER = "after"  # after the plan ended
-
-    @property
-    def label(self) -> str:
-        return _LABELS[self]
-
-
-_LABELS = {
-    DayState.DONE: "Done",
-    DayState.MISSED: "Missed",
-    DayState.PLANNED: "Planned",
-    DayState.REST: "Rest day",
-    DayState.PAUSED: "Paused",
-    DayState.BEFORE: "Before the plan",
-    DayState.AFTER: "After the plan",
-}
 
 
 class Band(StrEnum):
@@ -101,6 +87,11 @@ class PlanDays:
     def paused(self, day: date) -> bool:
         return any(first <= day and (until is None or day < until) for first, until in self.pauses)
 
+    def paused_all_day(self, day: date) -> bool:
+        """Paused from before the day began: no walk was due that day, even one logged for it
+        later. The day a pause began is not one (its walk was done while the plan ran)."""
+        return any(first < day and (until is None or day < until) for first, until in self.pauses)
+
     def scheduled(self, day: date) -> bool:
         return day.weekday() in self.schedule_days
 
@@ -133,9 +124,13 @@ def day_state(plan: PlanDays, day: date, *, walked: bool, today: date) -> DaySta
 
 def is_planned_session(plan: PlanDays, day: date, state: DayState) -> bool:
     """Whether a day counts towards "planned sessions due": a missed day, or a done day that was
-    one of the plan's weekdays. A walk on a rest day is done but is not a planned session, so it
-    never lifts the ratio above what was planned."""
-    return state is DayState.MISSED or (state is DayState.DONE and plan.scheduled(day))
+    one of the plan's weekdays and not paused. A walk on a rest day, or one logged for a day the
+    plan was paused, is done but is not a planned session, so it never lifts the ratio above
+    what was planned. The walk on the day a pause began is one: a fall pauses the plan from the
+    day of the session that reported it, a session the plan asked for."""
+    return state is DayState.MISSED or (
+        state is DayState.DONE and plan.scheduled(day) and not plan.paused_all_day(day)
+    )
 
 
 def days(

@@ -152,6 +152,13 @@ class PausedOn(Func):
         return self._sql(compiler, "JSONB_ARRAY_ELEMENTS({}) AS s(v)", "s.v ->> 0", "s.v ->> 1")
 
 
+class PausedAllDay(PausedOn):
+    """Whether a pause that began before `day` still ran on it (adherence's
+    PlanDays.paused_all_day): a walk logged for such a day is no planned session."""
+
+    _SPAN = "{first} < %s AND ({until} IS NULL OR {until} > %s)"
+
+
 def planned_sessions_sql(
     today: dt.date, *, settings: adherence.AdherenceSettings = adherence.DEFAULT_SETTINGS
 ) -> ExpressionWrapper:
@@ -160,11 +167,11 @@ def planned_sessions_sql(
     planned_sessions_of), in SQL: the low-adherence flag sorts and filters the list. The SQL
     twin of rehab.clinical.adherence for an open plan (which has no end yet), held to it by
     tests/selectors/test_adherence_sql.py. Day by day, each day's date and weekday known here: a
-    day of the plan on one of its weekdays is done when walked, missed when over without a walk
-    and the plan was not paused that day. One number so the flag reads it once (a condition
-    that named done and due apart would run the subqueries for each); each condition names its
-    cheap test first (the plan's dates, its weekdays), so the sessions' index is probed for plan
-    days only."""
+    day of the plan on one of its weekdays is done when walked and not paused from before it
+    began, missed when over without a walk and the plan was not paused that day. One number so
+    the flag reads it once (a condition that named done and due apart would run the subqueries
+    for each); each condition names its cheap test first (the plan's dates, its weekdays, its
+    pauses), so the sessions' index is probed for plan days only."""
     schedule, pauses = F("dash_plan__schedule_days"), F("dash_plan__pauses")
     base = _planned_base(settings)
     total = Value(0)
@@ -172,7 +179,7 @@ def planned_sessions_sql(
         day = today - dt.timedelta(days=days_ago)
         plan_day = Q(dash_plan__start_date__lte=day) & Q(JSONHasInt(schedule, value=day.weekday()))
         walked = Q(Exists(SessionLog.objects.filter(plan_id=OuterRef("plan_id"), date=day)))
-        cases = [When(plan_day & walked, then=base)]
+        cases = [When(plan_day & ~Q(PausedAllDay(pauses, day=day)) & walked, then=base)]
         if day < today:  # today is not missed before it is over: there is still time to walk
             cases.append(When(plan_day & ~Q(PausedOn(pauses, day=day)), then=1))
         total = total + Case(*cases, default=0)

@@ -190,8 +190,10 @@ def lock_plan(plan: Plan) -> Plan:
 
 
 def pause_begin(plan: Plan, day: dt.date) -> None:
-    """Opens a pause span on the plan from `day` (the caller saves the plan): the adherence
-    rule's paused days (rehab.clinical.adherence) are read from Plan.pauses."""
+    """Opens a pause span on the plan from `day` (the caller saves the plan; a safety pause
+    gives the day of the session that caused it, never before the last resume: progression
+    reads no session from before it): the adherence rule's paused days
+    (rehab.clinical.adherence) are read from Plan.pauses."""
     if plan.pauses and plan.pauses[-1][1] is None:
         return  # paused already
     plan.pauses = [*plan.pauses, [day.isoformat(), None]]

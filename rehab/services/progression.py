@@ -62,10 +62,19 @@ def progression_evaluate(
 
 
 def evaluate_locked(
-    plan: Plan, *, trigger: str, today: dt.date, actor: Actor, mark_stale: bool = True
+    plan: Plan,
+    *,
+    trigger: str,
+    today: dt.date,
+    actor: Actor,
+    mark_stale: bool = True,
+    session_day: dt.date | None = None,
 ) -> ProgressionDecision:
     """mark_stale: mark the patient's dashboard need stale when a decision is recorded; False
-    for a caller that marks it for its whole write already."""
+    for a caller that marks it for its whole write already. session_day: the day of the session
+    whose report prompted the evaluation (a session logged or its next-morning pain added): a
+    safety pause begins that day, so the days between a backdated fall and its logging are
+    paused, not missed. Without it (the nightly run) a pause begins today."""
     settings = clinical_progression.ProgressionSettings.from_dict(plan.progression_settings)
     since = max(plan.window_start, today - dt.timedelta(days=settings.window_days - 1))
     # Every session of the window counts as walked for adherence (the day a level changed was
@@ -135,7 +144,7 @@ def evaluate_locked(
     if result.outcome == Outcome.PAUSE:
         plan.status = Plan.Status.PAUSED
         plan.status_reason = result.reasons[0].text[:300]
-        pause_begin(plan, today)
+        pause_begin(plan, session_day or today)
         plan.save()
         # The clinicians hear of it at once. Their alerts commit with the pause, so a broker
         # that is down loses nothing: the outbox sweep sends what the fast path could not.

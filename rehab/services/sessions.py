@@ -142,6 +142,7 @@ def session_log(
         today=today,
         actor=actor,
         mark_stale=False,
+        session_day=log.date,
     )
     if decision.outcome != ProgressionDecision.Outcome.PAUSE and any(
         getattr(log, event) for event in clinical_progression.HOLD_ALERT_EVENTS
@@ -220,5 +221,6 @@ def session_add_next_morning_pain(
             today=today,
             actor=actor,
             mark_stale=False,
+            session_day=session.date,
         )
     return session

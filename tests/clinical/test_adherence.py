@@ -100,8 +100,7 @@ def test_walk_on_the_day_a_pause_began_is_done():
     assert state(plan, 2, today=3, walked=True) is DayState.DONE
 
 
-def test_every_state_has_words():
-    assert {s.label for s in DayState} >= {"Done", "Missed", "Planned", "Rest day", "Paused"}
+def test_bands_have_words():
     assert Band.REVIEW.label == "Flagged for review"
 
 
@@ -142,6 +141,21 @@ def test_paused_days_are_not_due():
     # Mon walked; Wed, Fri paused; next Mon walked, Wed (today) not yet
     assert (result.done, result.due) == (2, 2)
     assert result.states[DayState.PAUSED] == 5
+
+
+def test_a_walk_logged_for_a_paused_day_is_done_but_not_a_planned_session():
+    # Paused from Wednesday to next Monday; a walk logged afterwards for the paused Friday.
+    plan = PlanDays(MON, schedule_days=MWF, pauses=((d(2), d(7)),))
+    result = adherence(plan, first=d(0), last=d(9), walked={d(0), d(4), d(7)}, today=d(9))
+    assert state(plan, 4, today=9, walked=True) is DayState.DONE  # the calendar shows it
+    assert (result.done, result.due, result.extra, result.walks) == (2, 2, 1, 3)
+
+
+def test_the_walk_on_the_day_a_pause_began_stays_a_planned_session():
+    # The fall on Wednesday paused the plan from that day: that walk was a planned one.
+    plan = PlanDays(MON, schedule_days=MWF, pauses=((d(2), None),))
+    result = adherence(plan, first=d(0), last=d(6), walked={d(0), d(2)}, today=d(6))
+    assert (result.done, result.due, result.extra) == (2, 2, 0)
 
 
 def test_nothing_due_has_no_ratio_and_no_band():

@@ -50,16 +50,27 @@ def pauses(draw):
     return spans
 
 
-cases = st.fixed_dictionaries(
-    {
-        "today": st.integers(0, 13),
-        "start": st.integers(-10, 12),
-        "schedule": st.lists(st.integers(0, 6), min_size=1, max_size=7, unique=True),
-        "pauses": pauses(),
-        "walked": st.sets(st.integers(-12, 14), max_size=14),
-        "paused_now": st.booleans(),
-    }
-)
+@st.composite
+def cases(draw):
+    """A plan and its walks, some of them on paused days (the day a pause began and later ones:
+    logged afterwards, they are done but only the first day's is a planned session)."""
+    case = draw(
+        st.fixed_dictionaries(
+            {
+                "today": st.integers(0, 13),
+                "start": st.integers(-10, 12),
+                "schedule": st.lists(st.integers(0, 6), min_size=1, max_size=7, unique=True),
+                "pauses": pauses(),
+                "walked": st.sets(st.integers(-12, 14), max_size=14),
+                "paused_now": st.booleans(),
+            }
+        )
+    )
+    for first, until in case["pauses"]:
+        first_n = (dt.date.fromisoformat(first) - TODAY).days
+        last_n = (dt.date.fromisoformat(until) - TODAY).days - 1 if until else first_n + 6
+        case["walked"] |= draw(st.sets(st.integers(first_n, last_n), max_size=3))
+    return case
 
 
 @pytest.fixture
@@ -74,7 +85,7 @@ def subject():
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(case=cases)
+@given(case=cases())
 def test_the_flags_sql_counts_agree_with_the_rule(subject, case):
     plan, template = subject
     today = day(case["today"])
@@ -121,3 +132,27 @@ def test_a_walk_on_a_rest_day_and_an_unlogged_today_in_sql(subject):
         session.pk, session.date = None, day(n)
         session.save()
     assert planned_in_sql(plan, day(7)) == (1, 2)  # before the one rule: 2 logged of 3 plan days
+
+
+def test_walks_logged_for_paused_days_are_not_planned_sessions_in_sql(subject):
+    """Paused from Tuesday to Saturday, walks logged afterwards for the paused Wednesday and
+    Friday, and the Monday after walked: one planned session, done (it was three of three)."""
+    plan, template = subject
+    Plan.objects.filter(pk=plan.pk).update(
+        schedule_days=[0, 2, 4], pauses=[[day(1).isoformat(), day(5).isoformat()]]
+    )
+    SessionLog.objects.filter(plan=plan).delete()
+    for n in (2, 4, 7):
+        session = copy.copy(template)
+        session.pk, session.date = None, day(n)
+        session.save()
+    plan.refresh_from_db()
+    assert planned_in_sql(plan, day(7)) == (1, 1)
+    expected = adherence.adherence(
+        plan.adherence_days(),
+        first=adherence.review_window(day(7)),
+        last=day(7),
+        walked={day(2), day(4), day(7)},
+        today=day(7),
+    )
+    assert (expected.done, expected.due, expected.extra) == (1, 1, 2)

@@ -244,6 +244,65 @@ def test_migration_0021_rebuilds_the_paused_days_from_the_plans_history(plan, ac
     assert plan.pauses == recorded
 
 
+def test_migration_0021_keeps_a_pause_that_follows_a_resume_the_same_day(plan, actor):
+    """Resumed in the morning of day 5, paused again by a fall that afternoon: the plan is still
+    paused, and its rebuilt span stays open (ordered by the day alone, the fall's pause came
+    before the resume, which closed it: every day after would have counted as missed)."""
+    from django.apps import apps
+
+    backfill = importlib.import_module("rehab.migrations.0021_plan_pauses").backfill_pauses
+    services.plan_pause(plan=plan, actor=actor, today=day(2))
+    services.plan_resume(plan=plan, actor=actor, today=day(5))
+    services.session_log(
+        plan=plan,
+        actor=actor,
+        date=day(5),
+        today=day(5),
+        minutes_done=10,
+        pain_before=2,
+        pain_worst=3,
+        pain_after=2,
+        effort=3,
+        setting=L.TREADMILL_BOTH_HANDRAILS,
+        fall=True,
+    )
+    plan.refresh_from_db()
+    assert plan.status == Plan.Status.PAUSED
+    recorded = plan.pauses
+    assert recorded == [[day(2).isoformat(), day(5).isoformat()], [day(5).isoformat(), None]]
+    Plan.objects.filter(pk=plan.pk).update(pauses=[])
+    for action, at in (("plan.paused", (day(2), 9)), ("plan.resumed", (day(5), 9))):
+        AuditEvent.objects.filter(object_id=str(plan.pk), action=action).update(
+            at=dt.datetime.combine(at[0], dt.time(at[1]), tzinfo=dt.UTC)
+        )
+    plan.decisions.update(created_at=dt.datetime.combine(day(5), dt.time(10), tzinfo=dt.UTC))
+    backfill(apps, None)
+    plan.refresh_from_db()
+    assert plan.pauses == recorded
+    assert plan.adherence_days().paused(day(9))
+
+
+def test_migration_0021_reopens_the_pause_of_a_plan_still_paused(plan, actor):
+    """A history that does not end paused (a resume recorded after the last pause) while the
+    plan is paused: its last pause is reopened, so its days stay paused, not missed."""
+    from django.apps import apps
+
+    backfill = importlib.import_module("rehab.migrations.0021_plan_pauses").backfill_pauses
+    services.plan_pause(plan=plan, actor=actor, today=day(2))
+    services.plan_resume(plan=plan, actor=actor, today=day(5))
+    services.plan_pause(plan=plan, actor=actor, today=day(7))
+    Plan.objects.filter(pk=plan.pk).update(pauses=[])
+    # The audit trail has the second pause before the resume (say, clocks set wrong).
+    for action, on in (("plan.paused", day(2)), ("plan.resumed", day(8))):
+        AuditEvent.objects.filter(object_id=str(plan.pk), action=action).update(
+            at=dt.datetime.combine(on, dt.time(12), tzinfo=dt.UTC)
+        )
+    backfill(apps, None)
+    plan.refresh_from_db()
+    assert plan.status == Plan.Status.PAUSED
+    assert plan.pauses == [[day(2).isoformat(), None]]
+
+
 def test_resume_of_an_active_plan_is_refused(plan, actor):
     with pytest.raises(RehabError) as exc:
         services.plan_resume(plan=plan, actor=actor)

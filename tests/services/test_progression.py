@@ -1,6 +1,7 @@
 import pytest
 
 from rehab import services, tasks
+from rehab.clinical import adherence
 from rehab.errors import RehabError
 from rehab.models import ProgressionDecision
 from tests.factories import active_plan, good_session
@@ -159,6 +160,33 @@ def test_plan_paused_by_a_safety_event_is_not_evaluated(plan, actor):
         plan=plan, actor=actor, date=day(1), today=day(1), **good_session(fall=True)
     )
     assert evaluate(plan, 3) is None
+
+
+def test_a_fall_logged_days_later_pauses_the_plan_from_the_day_of_the_fall(plan, actor):
+    """A fall on Tuesday logged on Friday: Wednesday and Thursday were paused days, not missed
+    ones (the plan walks Monday to Friday here)."""
+    plan.schedule_days = [0, 1, 2, 3, 4]
+    plan.save()
+    services.session_log(
+        plan=plan, actor=actor, date=day(1), today=day(4), **good_session(fall=True)
+    )
+    plan.refresh_from_db()
+    assert plan.status == "paused"
+    assert plan.pause_spans() == ((day(1), None),)
+    walked = adherence.adherence(
+        plan.adherence_days(), first=day(0), last=day(4), walked={day(1)}, today=day(4)
+    )
+    assert (walked.done, walked.due) == (1, 2)  # Monday missed, Tuesday walked; no more due
+
+
+def test_severe_next_morning_pain_added_later_pauses_from_the_day_of_the_session(plan, actor):
+    session = services.session_log(
+        plan=plan, actor=actor, date=day(1), today=day(1), **good_session()
+    )
+    services.session_add_next_morning_pain(session=session, pain=9, actor=actor, today=day(4))
+    plan.refresh_from_db()
+    assert plan.status == "paused"
+    assert plan.pause_spans() == ((day(1), None),)
 
 
 def test_nightly_task_evaluates_every_active_plan_and_skips_paused(db):
