@@ -19,7 +19,7 @@ _EPSILON = 1e-9
 
 class DayState(StrEnum):
     """What a day of a plan was, or is going to be. Its words are the pages': the report's
-    calendar (rehab.wording.DAY_STATES) and the portal's (patients/progress_day.html)."""
+    calendar (rehab.wording.DAY_STATES) and the portal's (rehab.wording.CALENDAR_DAYS)."""
 
     DONE = "done"  # a session was logged that day
     MISSED = "missed"  # a planned day that is over without a session

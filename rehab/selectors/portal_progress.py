@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.conf import settings as django_settings
 from django.utils import timezone
 
+from rehab import wording
 from rehab.access import Principal
 from rehab.audit import AuditAction
 from rehab.clinical import adherence
@@ -145,6 +146,11 @@ class CalendarDay:
     state: str
     is_today: bool
     is_future: bool
+
+    @property
+    def words(self) -> str:
+        """The state as a screen reader says it beside the day's mark (rehab.wording)."""
+        return wording.calendar_day(self.state)
 
 
 @dataclass(frozen=True)

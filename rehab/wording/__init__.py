@@ -30,6 +30,7 @@ from rehab.wording.reasons import (
 from rehab.wording.vocabulary import (
     ADVERSE_EVENTS,
     AUDIENCES,
+    CALENDAR_DAYS,
     CLINICIAN,
     DAY_STATES,
     PATIENT,
@@ -41,6 +42,7 @@ from rehab.wording.vocabulary import (
     Words,
     adverse_event,
     adverse_event_told,
+    calendar_day,
     day_state,
     plan_status,
     reminder_channel,
@@ -50,6 +52,7 @@ from rehab.wording.vocabulary import (
 __all__ = (
     "ADVERSE_EVENTS",
     "AUDIENCES",
+    "CALENDAR_DAYS",
     "CLINICIAN",
     "CLINICIAN_ADJUSTED",
     "DAY_STATES",
@@ -66,6 +69,7 @@ __all__ = (
     "adverse_event",
     "adverse_event_told",
     "because",
+    "calendar_day",
     "day_state",
     "days_words",
     "gettext",

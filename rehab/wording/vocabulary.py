@@ -16,6 +16,7 @@ from rehab.wording.i18n import gettext_noop
 __all__ = (
     "ADVERSE_EVENTS",
     "AUDIENCES",
+    "CALENDAR_DAYS",
     "CLINICIAN",
     "DAY_STATES",
     "PATIENT",
@@ -27,6 +28,7 @@ __all__ = (
     "Words",
     "adverse_event",
     "adverse_event_told",
+    "calendar_day",
     "day_state",
     "plan_status",
     "reminder_channel",
@@ -109,6 +111,18 @@ DAY_STATES: dict[str, Words] = {
 }
 
 
+# A day of the portal's walking calendar (rehab.selectors.CalendarDay), the words a screen reader
+# says beside its mark (✓, ○, —, □, ‖).
+CALENDAR_DAYS: dict[str, Words] = {
+    "done": Words(gettext_noop("done"), gettext_noop("walked")),
+    "missed": Words(gettext_noop("missed"), gettext_noop("missed")),
+    "rest": Words(gettext_noop("rest day"), gettext_noop("rest day")),
+    "planned": Words(gettext_noop("planned"), gettext_noop("planned")),
+    "paused": Words(gettext_noop("paused"), gettext_noop("plan paused")),
+    "outside": Words(gettext_noop("outside the plan"), gettext_noop("not in your plan")),
+}
+
+
 def _read(table: dict[str, Words], code: str, audience: Audience) -> str:
     known = table.get(code)
     return known.read_by(audience) if known else _spaced(code)
@@ -123,6 +137,11 @@ def adverse_event_told(code: str) -> str:
     """The event as the patient ticks it: 'I nearly fell'."""
     known = ADVERSE_EVENTS.get(code)
     return _(known.told) if known and known.told else adverse_event(code, PATIENT)
+
+
+def calendar_day(code: str, audience: Audience = PATIENT) -> str:
+    """A calendar day's state as said beside its mark: 'walked', 'rest day', 'plan paused'."""
+    return _read(CALENDAR_DAYS, code, audience)
 
 
 def plan_status(code: str, audience: Audience) -> str:

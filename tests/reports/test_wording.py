@@ -5,6 +5,7 @@ import re
 import pytest
 
 from rehab import wording
+from rehab.clinical.adherence import DayState
 from rehab.clinical.outcomes import KOOS_SUBSCALES, MEASURES
 from rehab.clinical.progression import ADVERSE_EVENTS, OUTCOMES, REASON_CODES
 from rehab.reports.words import reason_words
@@ -85,6 +86,18 @@ def test_every_questionnaire_part_is_worded_for_each_reader():
     assert parts == {"total", *KOOS_SUBSCALES} <= set(wording.SUBSCALES)
     assert wording.subscale("adl", wording.CLINICIAN) == "Daily living"
     assert wording.subscale("adl", wording.PATIENT) == "Everyday activities"
+
+
+def test_every_day_of_the_portal_calendar_is_worded_for_each_reader():
+    # The states the calendar shows: the adherence rule's, its days outside the plan as one.
+    outside = {DayState.BEFORE, DayState.AFTER}
+    states = {state.value for state in DayState if state not in outside} | {"outside"}
+    assert set(wording.CALENDAR_DAYS) == states
+    for state in states:
+        for audience in wording.AUDIENCES:
+            assert not BARE_CODE.search(wording.calendar_day(state, audience))
+    assert wording.calendar_day("done") == "walked"
+    assert wording.calendar_day("paused") == "plan paused"
 
 
 def test_a_code_nobody_has_worded_yet_is_shown_in_words_not_as_a_code():
