@@ -23,6 +23,23 @@ def screen(patient, actor, today=TODAY, **overrides):
     )
 
 
+def log_fall(plan, actor, on):
+    """A short session on day `on`, logged that day, in which the patient fell."""
+    services.session_log(
+        plan=plan,
+        actor=actor,
+        date=on,
+        today=on,
+        minutes_done=10,
+        pain_before=2,
+        pain_worst=3,
+        pain_after=2,
+        effort=3,
+        setting=L.TREADMILL_BOTH_HANDRAILS,
+        fall=True,
+    )
+
+
 def assign(patient, protocol, actor, **kwargs):
     kwargs.setdefault("today", TODAY)
     return services.plan_assign(patient=patient, protocol=protocol, actor=actor, **kwargs)
@@ -217,19 +234,7 @@ def test_migration_0021_rebuilds_the_paused_days_from_the_plans_history(plan, ac
     backfill = importlib.import_module("rehab.migrations.0021_plan_pauses").backfill_pauses
     services.plan_pause(plan=plan, actor=actor, today=day(2))
     services.plan_resume(plan=plan, actor=actor, today=day(5))
-    services.session_log(
-        plan=plan,
-        actor=actor,
-        date=day(8),
-        today=day(8),
-        minutes_done=10,
-        pain_before=2,
-        pain_worst=3,
-        pain_after=2,
-        effort=3,
-        setting=L.TREADMILL_BOTH_HANDRAILS,
-        fall=True,
-    )
+    log_fall(plan, actor, day(8))
     plan.refresh_from_db()
     recorded = plan.pauses
     assert len(recorded) == 2
@@ -253,19 +258,7 @@ def test_migration_0021_keeps_a_pause_that_follows_a_resume_the_same_day(plan, a
     backfill = importlib.import_module("rehab.migrations.0021_plan_pauses").backfill_pauses
     services.plan_pause(plan=plan, actor=actor, today=day(2))
     services.plan_resume(plan=plan, actor=actor, today=day(5))
-    services.session_log(
-        plan=plan,
-        actor=actor,
-        date=day(5),
-        today=day(5),
-        minutes_done=10,
-        pain_before=2,
-        pain_worst=3,
-        pain_after=2,
-        effort=3,
-        setting=L.TREADMILL_BOTH_HANDRAILS,
-        fall=True,
-    )
+    log_fall(plan, actor, day(5))
     plan.refresh_from_db()
     assert plan.status == Plan.Status.PAUSED
     recorded = plan.pauses
@@ -326,19 +319,7 @@ def test_discontinue_needs_a_reason(plan, actor):
 
 
 def test_resume_after_a_fall_needs_a_new_screening(plan, actor):
-    services.session_log(
-        plan=plan,
-        actor=actor,
-        date=day(1),
-        minutes_done=10,
-        pain_before=2,
-        pain_worst=3,
-        pain_after=2,
-        effort=3,
-        setting=L.TREADMILL_BOTH_HANDRAILS,
-        fall=True,
-        today=day(1),
-    )
+    log_fall(plan, actor, day(1))
     plan.refresh_from_db()
     assert plan.status == Plan.Status.PAUSED
     with pytest.raises(RehabError) as exc:
