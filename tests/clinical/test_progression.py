@@ -148,6 +148,18 @@ def test_any_pain_score_of_8_pauses_plan(field):
     assert "8/10" in reason(decision, "severe_pain").text
 
 
+def test_two_severe_pains_on_one_day_are_named_the_same_whatever_order_they_were_logged_in():
+    # Two sessions that day, 8/10 before one and during the other: the earlier moment is named,
+    # however the sessions arrive (it named whichever came first).
+    before, during = session(1, pain_before=8), session(1, pain_worst=8)
+    texts = {
+        reason(run(sessions=[*good_week()[:2], *pair]), "severe_pain").text
+        for pair in ((before, during), (during, before))
+    }
+    assert len(texts) == 1
+    assert "before the session" in texts.pop()
+
+
 def test_pain_7_does_not_pause_but_worst_7_regresses():
     sessions = [*good_week()[:2], session(1, pain_worst=7)]
     decision = run(sessions=sessions)

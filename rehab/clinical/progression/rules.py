@@ -128,14 +128,15 @@ def _pause_and_alert_reasons(
             )
         )
     severe = [
-        (score, s.day, when)
+        (score, s.day, moment, when)
         for s in window
-        for score, when in _pain_scores(s)
+        for moment, (score, when) in enumerate(_pain_scores(s))
         if score >= settings.pause_pain
     ]
     if severe:
-        # The highest score, earliest first among equals, is the one worth naming.
-        score, _, when = max(severe, key=lambda t: (t[0], -t[1].toordinal()))
+        # The highest score, earliest first among equals (by day, then by the moment in the
+        # session, so two sessions of one day name the same one whatever order they came in).
+        score, _, _, when = max(severe, key=lambda t: (t[0], -t[1].toordinal(), -t[2]))
         count = sum(1 for s in window if any(p >= settings.pause_pain for p, _ in _pain_scores(s)))
         reasons.append(
             Reason(
