@@ -90,7 +90,9 @@ def patient_list_for_dashboard(
     (Patient.dashboard_need, see DASHBOARD_FLAGS), which services.dashboard_refresh brings up to
     the clinic's day; a door calls it first. The order, the flag filters, a search and the count
     read the index of the clinic's patients not archived by (-dashboard_need, last_name,
-    first_name, id), no flag's rows. Pass a page of them to dashboard_rows for what it shows.
+    first_name, id), no flag's rows; on PostgreSQL a search finds its matches through its own
+    trigram index (rehab.selectors.search). Pass a page of them to dashboard_rows for what it
+    shows, and the list to dashboard_paginator for its pages.
 
     flag: a DASHBOARD_FLAGS code, or DASHBOARD_ATTENTION for any flag; status: a key of
     DASHBOARD_STATUSES ("archived" lists only archived patients); condition: a condition code.
