@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.core.paginator import Paginator
 from django.db.models import (
     Count,
     Exists,
@@ -89,7 +90,9 @@ def patient_list_for_dashboard(
     (Patient.dashboard_need, see DASHBOARD_FLAGS), which services.dashboard_refresh brings up to
     the clinic's day; a door calls it first. The order, the flag filters, a search and the count
     read the index of the clinic's patients not archived by (-dashboard_need, last_name,
-    first_name, id), no flag's rows. Pass a page of them to dashboard_rows for what it shows.
+    first_name, id), no flag's rows; on PostgreSQL a search finds its matches through its own
+    trigram index (rehab.selectors.search). Pass a page of them to dashboard_rows for what it
+    shows, and the list to dashboard_paginator for its pages.
 
     flag: a DASHBOARD_FLAGS code, or DASHBOARD_ATTENTION for any flag; status: a key of
     DASHBOARD_STATUSES ("archived" lists only archived patients); condition: a condition code.
@@ -138,7 +141,8 @@ def dashboard_flag_counts(*, principal: Principal) -> dict[str, int]:
         Patient.objects.filter(clinic=principal.clinic, archived_at__isnull=True)
         .order_by()
         .values("dashboard_need")
-        .annotate(n=Count("pk"))
+        # COUNT(*): rows counted, no column of each tested for NULL.
+        .annotate(n=Count("*"))
         .values_list("dashboard_need", "n")
     )
     for need, n in by_need:
@@ -148,6 +152,24 @@ def dashboard_flag_counts(*, principal: Principal) -> dict[str, int]:
         for flag in dashboard_flags_of(need):
             counts[flag.code] += n
     return counts
+
+
+def dashboard_paginator(
+    patients: QuerySet[Patient],
+    counts: dict[str, int],
+    *,
+    search: str = "",
+    flag: str = "",
+    condition: str = "",
+    status: str = "",
+) -> Paginator:
+    """Pages of DASHBOARD_PAGE_SIZE of patient_list_for_dashboard's list for these filters, and
+    how many it holds. Unless a search, condition or status narrows it (everyone, or those with
+    a flag), dashboard_flag_counts' figures say how many: no COUNT over the clinic."""
+    paginator = Paginator(patients, DASHBOARD_PAGE_SIZE)
+    if not search.strip() and not condition and not status:
+        paginator.count = counts["total"] if not flag else counts[flag]
+    return paginator
 
 
 @dataclass(frozen=True)

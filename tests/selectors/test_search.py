@@ -69,3 +69,12 @@ def test_the_search_narrows_what_it_is_given_and_never_widens_it(clinic_patients
     only_ann = patients.filter(pk=people["ann"].pk)
     assert [p.pk for p in selectors.patients_matching(patients, "ann smith")] == [people["ann"].pk]
     assert found(only_ann, "smith") == {"Ann"}
+
+
+def test_a_word_is_never_found_across_two_fields(clinic_patients):
+    # The fields are searched as one text with a space between them (SearchedText), and a word
+    # never holds a space: "Ann" + "Smith" is no "annsmith", nor "Smith" + "MRN-1001" "smithmrn".
+    patients, _ = clinic_patients
+    assert found(patients, "annsmith") == set()
+    assert found(patients, "smithmrn") == set()
+    assert found(patients, "2002ann") == set()

@@ -29,9 +29,12 @@ from tests.factories import (
 
 URL = reverse("clinicians:today")
 # Session, user, clinician; the refresh of the stale patients' stored need (one UPDATE); the
-# page's count and rows; the rows' details, sessions and decisions; the audit insert; the
-# summary. The same for any number of patients, stale or not.
-PAGE_QUERIES = 11
+# summary's counts, which say how long the list is unless a search, condition or plan status
+# narrows it (then the list's own count: SEARCH_PAGE_QUERIES); the page's rows; the rows'
+# details, sessions and decisions; the audit insert. The same for any number of patients, stale
+# or not.
+PAGE_QUERIES = 10
+SEARCH_PAGE_QUERIES = PAGE_QUERIES + 1
 
 
 def days_ago(n: int) -> dt.date:
@@ -459,5 +462,33 @@ def test_the_page_costs_the_same_queries_for_10_or_60_patients(dashboard, clinic
     add_patients(clinic, 10, 50)
     assert page_queries(dashboard) == PAGE_QUERIES
     with CaptureQueriesContext(connection) as ctx:
-        dashboard.get(URL, {"q": "many", "flag": "attention", "page": "2"})
+        dashboard.get(URL, {"flag": "attention", "page": "2"})
     assert len(ctx.captured_queries) == PAGE_QUERIES
+    with CaptureQueriesContext(connection) as ctx:
+        dashboard.get(URL, {"q": "many", "flag": "attention", "page": "2"})
+    assert len(ctx.captured_queries) == SEARCH_PAGE_QUERIES
+
+
+@pytest.mark.usefixtures("ward")
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"flag": "attention"},
+        *({"flag": flag.code} for flag in selectors.DASHBOARD_FLAGS),
+        {"q": "fall"},
+        {"status": "active"},
+        {"condition": L.KNEE_OA},
+        {"status": "archived"},
+    ],
+)
+def test_the_pages_count_is_the_lists_whether_counted_or_read_from_the_summary(dashboard, filters):
+    response = dashboard.get(URL, filters)
+    listed = selectors.patient_list_for_dashboard(
+        principal=principal_for_user(response.wsgi_request.user),
+        search=filters.get("q", ""),
+        flag=filters.get("flag", ""),
+        condition=filters.get("condition", ""),
+        status=filters.get("status", ""),
+    )
+    assert response.context["page"].paginator.count == listed.count()
