@@ -13,13 +13,10 @@ from __future__ import annotations
 import hashlib
 import io
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cache
 
-import reportlab
 from reportlab.graphics import renderSVG
 from reportlab.graphics.shapes import (
     Circle,
@@ -32,9 +29,9 @@ from reportlab.graphics.shapes import (
     String,
 )
 from reportlab.lib import colors
-from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
+
+from rehab.reports.fonts import FONT, FONT_BOLD, register_fonts
 
 __all__ = (
     "FONT",
@@ -56,22 +53,8 @@ __all__ = (
 
 # --- fonts ---------------------------------------------------------------------------------------
 
-FONT = "RehabSans"
-FONT_BOLD = "RehabSans-Bold"
-
-# The 14 standard PDF fonts only cover Windows-1252, so names such as "Łucja" or "Čapek" would
-# print as boxes. DejaVu (Debian's fonts-dejavu-core) covers Central European, Greek and Cyrillic;
-# Bitstream Vera ships inside the reportlab wheel, so the report still builds in a slim image.
-_FONT_CANDIDATES = (
-    (
-        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-        "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
-    ),
-    (
-        os.path.join(os.path.dirname(reportlab.__file__), "fonts", "Vera.ttf"),
-        os.path.join(os.path.dirname(reportlab.__file__), "fonts", "VeraBd.ttf"),
-    ),
-)
+# The report's fonts live in rehab.reports.fonts; FONT, FONT_BOLD and register_fonts are exported
+# from here too, where the report's modules and the pages found them first.
 
 # SVG text is drawn by the browser, which knows nothing of the embedded TTF: name real families.
 _SVG_FONT_HACKS = {
@@ -81,22 +64,6 @@ _SVG_FONT_HACKS = {
         "weight": "bold",
     },
 }
-
-
-@cache
-def register_fonts() -> tuple[str, str]:
-    """Register the report's regular and bold font once per process; return their names."""
-    for regular, bold in _FONT_CANDIDATES:
-        if os.path.exists(regular) and os.path.exists(bold):
-            pdfmetrics.registerFont(TTFont(FONT, regular))
-            pdfmetrics.registerFont(TTFont(FONT_BOLD, bold))
-            # Paragraph markup <b> looks up the family's bold face through these mappings.
-            addMapping(FONT, 0, 0, FONT)
-            addMapping(FONT, 1, 0, FONT_BOLD)
-            addMapping(FONT, 0, 1, FONT)
-            addMapping(FONT, 1, 1, FONT_BOLD)
-            return FONT, FONT_BOLD
-    raise RuntimeError("No TrueType font found for the report (reportlab's Vera.ttf is missing).")
 
 
 # --- data ----------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import ListFlowable, ListItem, Paragraph, Table, TableStyle
 
-from rehab.reports.charts import FONT, FONT_BOLD
+from rehab.reports.fonts import FONT, FONT_BOLD
 
 # --- styles --------------------------------------------------------------------------------------
 

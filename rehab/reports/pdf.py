@@ -18,8 +18,9 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import SimpleDocTemplate
 
-from rehab.reports.charts import FONT, format_date, register_fonts
+from rehab.reports.charts import format_date
 from rehab.reports.data import AUDIENCES, CALENDAR_STATES, ReportData
+from rehab.reports.fonts import FONT, register_fonts
 from rehab.reports.layout import Styles, styles_for
 from rehab.reports.sections import report_story
 from rehab.reports.words import generated_words, identity
