@@ -8,9 +8,34 @@ from dataclasses import dataclass
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.platypus import ListFlowable, ListItem, Paragraph, Table, TableStyle
+from reportlab.platypus import ListFlowable, ListItem, Table, TableStyle
+from reportlab.platypus import Paragraph as _Paragraph
 
 from rehab.reports.fonts import FONT, FONT_BOLD
+
+# --- paragraphs ----------------------------------------------------------------------------------
+
+
+class Paragraph(_Paragraph):
+    """reportlab's Paragraph, that breaks its lines once per width.
+
+    A table measures every cell to size its rows, measures them again for each page it is split
+    across, and once more to draw them; each time reportlab broke the lines anew, the largest
+    part of a 12-week report's build. The lines depend only on the width (and on the text and
+    style, which a paragraph never changes; split halves are new paragraphs), so the last
+    answer is kept for that width.
+    """
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        kept = self.__dict__.get("_wrapped")
+        if kept is not None and kept[0] == availWidth and kept[1] is self.frags:
+            _, _, self.width, self.height, self.blPara, self._wrapWidths = kept
+            return self.width, self.height
+        width, height = super().wrap(availWidth, availHeight)
+        if width:  # 0: too narrow to hold a line, and nothing was broken
+            self._wrapped = (availWidth, self.frags, width, height, self.blPara, self._wrapWidths)
+        return width, height
+
 
 # --- styles --------------------------------------------------------------------------------------
 
