@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import quick, record, throwaway_database  # noqa: E402
+from bench.common import quick, record, throwaway_database
 
 DB = throwaway_database("report")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rehab.settings")
