@@ -224,6 +224,10 @@ def _x_ticks(first: date, last: date, slots: int) -> list[date]:
 # --- drawing -------------------------------------------------------------------------------------
 
 
+# The four curves reportlab draws a Circle of radius 1 with, worked out once.
+_UNIT_CIRCLE = tuple(bezierArc(-1.0, -1.0, 1.0, 1.0, 0, 360))
+
+
 def _markers(
     kind: str, centres: Sequence[tuple[float, float]], colour: colors.Color, size: float = 3.2
 ) -> Path:
@@ -239,11 +243,16 @@ def _markers(
     )
     for x, y in centres:
         if kind == "circle":
-            # The same four curves reportlab draws a Circle with.
-            curves = bezierArc(x - size, y - size, x + size, y + size, 0, 360)
-            path.moveTo(*curves[0][:2])
-            for curve in curves:
-                path.curveTo(*curve[2:])
+            path.moveTo(x + size, y)
+            for _, _, x1, y1, x2, y2, x3, y3 in _UNIT_CIRCLE:
+                path.curveTo(
+                    x + size * x1,
+                    y + size * y1,
+                    x + size * x2,
+                    y + size * y2,
+                    x + size * x3,
+                    y + size * y3,
+                )
         else:
             if kind == "square":
                 corners = [x - size, y - size, x + size, y - size, x + size, y + size]
