@@ -21,6 +21,7 @@ from rehab.reports.charts import (
 )
 from rehab.reports.data import CalendarDay, Reference, ReportData
 from rehab.reports.layout import Paragraph, Styles, bullets, grid_table
+from rehab.reports.pdfcharts import ChartFlowable
 from rehab.reports.words import (
     birth_date_words,
     day_state_words,
@@ -240,7 +241,7 @@ def _charts(data: ReportData, st: Styles, width: float) -> list[Flowable]:
         # The caption repeats the chart in words: the PDF is not tagged, so this is what a
         # screen reader (and a reader of a greyscale copy) can rely on.
         block: list[Flowable] = [
-            drawing,
+            ChartFlowable(drawing),
             Paragraph(markup(chart_text_alternative(chart)), st.small),
             Spacer(1, 6),
         ]

@@ -1,18 +1,29 @@
-"""What the report keeps between builds to be fast (issue 13) never carries one report's content
-into another, and its shortcut past the markup parser prints plain words as the parser would."""
+"""What makes the report fast (issue 13) changes nothing it shows: what it keeps between builds
+never carries one report's content into another, its shortcut past the markup parser prints plain
+words as the parser would, and its charts drawn straight on the canvas look as reportlab's
+renderer draws them."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from PIL import Image, ImageChops
+from reportlab.graphics.shapes import Circle
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus.paragraph import cleanBlockQuotedText
 from reportlab.platypus.paraparser import ParaParser
 
 from rehab.reports import LevelChange, ReportNote, SafetyEvent, build_report, register_fonts
+from rehab.reports.charts import chart_drawing, minutes_speed_charts, pain_chart
 from rehab.reports.layout import Paragraph, styles_for
+from rehab.reports.pdfcharts import ChartFlowable
 from tests.reports.test_reports import START, big_data, flat, make_data, pdf_text
 
 
@@ -77,3 +88,38 @@ def test_markup_still_goes_through_the_parser():
     bold = [frag for frag in paragraph.frags if frag.bold]
     assert [frag.text for frag in bold] == ["9 of 12"]
     assert "".join(frag.text for frag in paragraph.frags) == "You did 9 of 12 sessions & more"
+
+
+@pytest.mark.skipif(
+    shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) not installed"
+)
+def test_charts_drawn_straight_on_the_canvas_look_as_reportlab_draws_them(tmp_path: Path):
+    data = make_data()
+    charts = [pain_chart(data.sessions), *minutes_speed_charts(data.sessions), pain_chart([])]
+
+    def page(name: str, flowable) -> Image.Image:
+        source = tmp_path / f"{name}.pdf"
+        canvas = Canvas(str(source), pagesize=(500, 200 * len(charts)))
+        for index, chart in enumerate(charts):
+            drawing = chart_drawing(chart, width=480, height=180)
+            drawing.renderScale = 1.2 if index % 2 else 1.0  # the patient's charts are scaled
+            flowable(drawing).drawOn(canvas, 10, 200 * index)
+        canvas.showPage()
+        canvas.save()
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "100", str(source), str(tmp_path / name)],
+            check=True,
+            timeout=60,
+        )
+        return Image.open(next(tmp_path.glob(f"{name}*.png"))).convert("RGB")
+
+    expected = page("renderpdf", lambda drawing: drawing)  # a Drawing is a flowable too
+    assert ImageChops.difference(expected, page("direct", ChartFlowable)).getbbox() is None
+
+
+def test_a_shape_the_chart_flowable_cannot_draw_fails_loudly(tmp_path: Path):
+    drawing = chart_drawing(pain_chart([]))
+    drawing.add(Circle(10, 10, 3))
+    canvas = Canvas(str(tmp_path / "chart.pdf"))
+    with pytest.raises(TypeError, match="Circle"):
+        ChartFlowable(drawing).drawOn(canvas, 0, 0)
