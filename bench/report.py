@@ -8,8 +8,11 @@ The report is the 12-week clinician report of the report tests (`big_data`: 12 w
 calendar, 36 sessions in five charts, 10 level changes, 40 safety events).
 
 Builds alternate (report, table, report, table...) so machine noise falls on both; the figure is
-the ratio of the medians of 10 builds each (3 in a BENCH_QUICK run). No database rows are needed;
-the throw-away database is kept so every bench script runs the same way.
+the ratio of the medians of 10 builds each (3 in a BENCH_QUICK run), in the process's CPU time:
+both are single-threaded work in this process, and on a shared machine the wall clock also
+counts the time other processes held the cores (the wall-clock ratio is kept in the detail).
+No database rows are needed; the throw-away database is kept so every bench script runs the same
+way.
 """
 
 from __future__ import annotations
@@ -61,10 +64,11 @@ def one_page_table() -> bytes:
     return buffer.getvalue()
 
 
-def _timed(fn) -> float:
-    started = time.perf_counter()
+def _timed(fn) -> tuple[float, float]:
+    """(CPU ms, wall ms) of one call."""
+    cpu, wall = time.process_time(), time.perf_counter()
     fn()
-    return (time.perf_counter() - started) * 1000
+    return (time.process_time() - cpu) * 1000, (time.perf_counter() - wall) * 1000
 
 
 def main() -> None:
@@ -72,26 +76,32 @@ def main() -> None:
     # Warm both: the font files are read and parsed once per process, by whichever builds first.
     reports.build_report(data)
     one_page_table()
-    report_ms: list[float] = []
-    table_ms: list[float] = []
+    report: list[tuple[float, float]] = []
+    table: list[tuple[float, float]] = []
     for _ in range(ROUNDS):
-        report_ms.append(_timed(lambda: reports.build_report(data)))
-        table_ms.append(_timed(one_page_table))
-    report, table = statistics.median(report_ms), statistics.median(table_ms)
+        report.append(_timed(lambda: reports.build_report(data)))
+        table.append(_timed(one_page_table))
+    report_ms, table_ms = (statistics.median(cpu for cpu, _ in r) for r in (report, table))
+    report_wall, table_wall = (statistics.median(wall for _, wall in r) for r in (report, table))
     record(
         "report.twelve_week",
-        value=report / table,
+        value=report_ms / table_ms,
         goal=10,
         unit="ratio",
         lower_is_better=True,
         db=DB,
-        report_ms=round(report, 2),
-        one_page_ms=round(table, 2),
+        report_ms=round(report_ms, 2),
+        one_page_ms=round(table_ms, 2),
+        clock="process CPU time",
+        wall_ratio=round(report_wall / table_wall, 2),
+        report_wall_ms=round(report_wall, 2),
+        one_page_wall_ms=round(table_wall, 2),
         rounds=ROUNDS,
     )
     print(
-        f"report.twelve_week  12-week report {report:.1f} ms / one-page table {table:.1f} ms "
-        f"(same font) = {report / table:.1f}x  (median of {ROUNDS}, alternating)"
+        f"report.twelve_week  12-week report {report_ms:.1f} ms / one-page table {table_ms:.1f} ms "
+        f"(same font, CPU) = {report_ms / table_ms:.1f}x; wall clock "
+        f"{report_wall / table_wall:.1f}x  (median of {ROUNDS}, alternating)"
     )
 
 
