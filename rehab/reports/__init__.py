@@ -1,12 +1,11 @@
 """The PDF progress report and the charts it shares with the pages (PDF and SVG).
 
 `build_report` (pdf) turns a `ReportData` (data) into PDF bytes; its sections, layout and words
-live beside it, and `charts` draws the charts for the PDF and, as SVG, for the pages.
+live beside it, `fonts` registers its TrueType fonts once per process, and `charts` draws the
+charts for the PDF and, as SVG, for the pages.
 """
 
 from rehab.reports.charts import (
-    FONT,
-    FONT_BOLD,
     PALETTE,
     Chart,
     Series,
@@ -19,7 +18,6 @@ from rehab.reports.charts import (
     minutes_speed_charts,
     next_morning_pain_chart,
     pain_chart,
-    register_fonts,
 )
 from rehab.reports.data import (
     AUDIENCES,
@@ -32,6 +30,7 @@ from rehab.reports.data import (
     ReportNote,
     SafetyEvent,
 )
+from rehab.reports.fonts import FONT, FONT_BOLD, register_fonts
 from rehab.reports.pdf import build_report
 
 __all__ = (

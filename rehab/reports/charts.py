@@ -13,28 +13,26 @@ from __future__ import annotations
 import hashlib
 import io
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cache
 
-import reportlab
 from reportlab.graphics import renderSVG
 from reportlab.graphics.shapes import (
-    Circle,
+    FILL_NON_ZERO,
     Drawing,
     Group,
     Line,
-    Polygon,
+    Path,
     PolyLine,
     Rect,
     String,
 )
 from reportlab.lib import colors
-from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.pdfgeom import bezierArc
+
+from rehab.reports.fonts import FONT, FONT_BOLD, register_fonts
 
 __all__ = (
     "FONT",
@@ -56,22 +54,8 @@ __all__ = (
 
 # --- fonts ---------------------------------------------------------------------------------------
 
-FONT = "RehabSans"
-FONT_BOLD = "RehabSans-Bold"
-
-# The 14 standard PDF fonts only cover Windows-1252, so names such as "Łucja" or "Čapek" would
-# print as boxes. DejaVu (Debian's fonts-dejavu-core) covers Central European, Greek and Cyrillic;
-# Bitstream Vera ships inside the reportlab wheel, so the report still builds in a slim image.
-_FONT_CANDIDATES = (
-    (
-        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-        "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
-    ),
-    (
-        os.path.join(os.path.dirname(reportlab.__file__), "fonts", "Vera.ttf"),
-        os.path.join(os.path.dirname(reportlab.__file__), "fonts", "VeraBd.ttf"),
-    ),
-)
+# The report's fonts live in rehab.reports.fonts; FONT, FONT_BOLD and register_fonts are exported
+# from here too, where the report's modules and the pages found them first.
 
 # SVG text is drawn by the browser, which knows nothing of the embedded TTF: name real families.
 _SVG_FONT_HACKS = {
@@ -81,22 +65,6 @@ _SVG_FONT_HACKS = {
         "weight": "bold",
     },
 }
-
-
-@cache
-def register_fonts() -> tuple[str, str]:
-    """Register the report's regular and bold font once per process; return their names."""
-    for regular, bold in _FONT_CANDIDATES:
-        if os.path.exists(regular) and os.path.exists(bold):
-            pdfmetrics.registerFont(TTFont(FONT, regular))
-            pdfmetrics.registerFont(TTFont(FONT_BOLD, bold))
-            # Paragraph markup <b> looks up the family's bold face through these mappings.
-            addMapping(FONT, 0, 0, FONT)
-            addMapping(FONT, 1, 0, FONT_BOLD)
-            addMapping(FONT, 0, 1, FONT)
-            addMapping(FONT, 1, 1, FONT_BOLD)
-            return FONT, FONT_BOLD
-    raise RuntimeError("No TrueType font found for the report (reportlab's Vera.ttf is missing).")
 
 
 # --- data ----------------------------------------------------------------------------------------
@@ -256,17 +224,57 @@ def _x_ticks(first: date, last: date, slots: int) -> list[date]:
 # --- drawing -------------------------------------------------------------------------------------
 
 
-def _marker(kind: str, x: float, y: float, colour: colors.Color, size: float = 3.2) -> Group:
-    common = {"fillColor": colour, "strokeColor": colors.white, "strokeWidth": 0.6}
-    if kind == "circle":
-        shape = Circle(x, y, size, **common)
-    elif kind == "square":
-        shape = Rect(x - size, y - size, 2 * size, 2 * size, **common)
-    elif kind == "triangle":
-        shape = Polygon([x - size, y - size, x + size, y - size, x, y + size * 1.2], **common)
-    else:
-        shape = Polygon([x, y - size * 1.3, x + size, y, x, y + size * 1.3, x - size, y], **common)
-    return Group(shape)
+# The four curves reportlab draws a Circle of radius 1 with, worked out once.
+_UNIT_CIRCLE = tuple(bezierArc(-1.0, -1.0, 1.0, 1.0, 0, 360))
+
+
+def _markers(
+    kind: str, centres: Sequence[tuple[float, float]], colour: colors.Color, size: float = 3.2
+) -> Path:
+    """All of a series' markers as one path: one shape to draw instead of two per point (a
+    12-week report has about 300), which was most of the time spent drawing its charts."""
+    path = Path(
+        fillColor=colour,
+        strokeColor=colors.white,
+        strokeWidth=0.6,
+        # Every outline runs anticlockwise, so markers that touch fill as one (even-odd would
+        # punch a hole where two overlap).
+        fillMode=FILL_NON_ZERO,
+    )
+    for x, y in centres:
+        if kind == "circle":
+            path.moveTo(x + size, y)
+            for _, _, x1, y1, x2, y2, x3, y3 in _UNIT_CIRCLE:
+                path.curveTo(
+                    x + size * x1,
+                    y + size * y1,
+                    x + size * x2,
+                    y + size * y2,
+                    x + size * x3,
+                    y + size * y3,
+                )
+        else:
+            if kind == "square":
+                corners = [x - size, y - size, x + size, y - size, x + size, y + size]
+                corners += [x - size, y + size]
+            elif kind == "triangle":
+                corners = [x - size, y - size, x + size, y - size, x, y + size * 1.2]
+            else:
+                corners = [x, y - size * 1.3, x + size, y, x, y + size * 1.3, x - size, y]
+            path.moveTo(corners[0], corners[1])
+            for i in range(2, len(corners), 2):
+                path.lineTo(corners[i], corners[i + 1])
+        path.closePath()
+    return path
+
+
+def _segments(lines: Sequence[tuple[float, float, float, float]], **style) -> Path:
+    """Straight lines of one style as one path (grid lines, ticks): one shape to draw."""
+    path = Path(fillColor=None, **style)
+    for x1, y1, x2, y2 in lines:
+        path.moveTo(x1, y1)
+        path.lineTo(x2, y2)
+    return path
 
 
 def _style(index: int) -> tuple[colors.Color, str, tuple[float, ...] | None]:
@@ -284,7 +292,7 @@ def _legend(chart: Chart, x0: float, y: float, right: float, size: float) -> tup
         colour, marker, dash = _style(index)
         group = Group()
         group.add(Line(0, 3, 20, 3, strokeColor=colour, strokeWidth=1.6, strokeDashArray=dash))
-        group.add(_marker(marker, 10, 3, colour))
+        group.add(_markers(marker, [(10, 3)], colour))
         group.add(String(24, 0, series.name, fontName=FONT, fontSize=size, fillColor=_INK))
         items.append((24 + pdfmetrics.stringWidth(series.name, FONT, size) + 14, group))
     x = x0
@@ -363,9 +371,10 @@ def chart_drawing(
 
     # Grid and y ticks.
     tick = low
+    grid: list[tuple[float, float, float, float]] = []
     while tick <= high + step / 1000:
         y = y_of(tick)
-        drawing.add(Line(left, y, right, y, strokeColor=_GRID, strokeWidth=0.5))
+        grid.append((left, y, right, y))
         drawing.add(
             String(
                 left - 4,
@@ -378,6 +387,7 @@ def chart_drawing(
             )
         )
         tick += step
+    drawing.add(_segments(grid, strokeColor=_GRID, strokeWidth=0.5))
     y_label = String(0, 0, chart.y_label, fontName=FONT, fontSize=text_size, fillColor=_MUTED)
     y_label.textAnchor = "middle"
     label_group = Group(y_label)
@@ -390,9 +400,10 @@ def chart_drawing(
     drawing.add(Line(left, bottom, left, top, strokeColor=_MUTED, strokeWidth=0.8))
     slots = max(2, int((inner_right - inner_left) // (58 * k)) + 1)
     previous_year = None
+    ticks: list[tuple[float, float, float, float]] = []
     for day in _x_ticks(first, last, slots):
         x = x_of(day)
-        drawing.add(Line(x, bottom, x, bottom - 3, strokeColor=_MUTED, strokeWidth=0.6))
+        ticks.append((x, bottom, x, bottom - 3))
         label = format_date(day, year=day.year != previous_year)
         previous_year = day.year
         drawing.add(
@@ -406,6 +417,7 @@ def chart_drawing(
                 textAnchor="middle",
             )
         )
+    drawing.add(_segments(ticks, strokeColor=_MUTED, strokeWidth=0.6))
 
     # Series: a None value ends the current segment, so gaps stay visible as breaks.
     for index, series in enumerate(chart.series):
@@ -421,8 +433,9 @@ def chart_drawing(
                 drawing.add(
                     PolyLine(segment, strokeColor=colour, strokeWidth=1.6, strokeDashArray=dash)
                 )
-        for day, value in _valued(series):
-            drawing.add(_marker(marker, x_of(day), y_of(value), colour))
+        centres = [(x_of(day), y_of(value)) for day, value in _valued(series)]
+        if centres:
+            drawing.add(_markers(marker, centres, colour))
     return drawing
 
 

@@ -2,15 +2,78 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.platypus import ListFlowable, ListItem, Paragraph, Table, TableStyle
+from reportlab.platypus import ListFlowable, ListItem, Table, TableStyle
+from reportlab.platypus import Paragraph as _Paragraph
+from reportlab.platypus.paragraph import cleanBlockQuotedText
+from reportlab.platypus.paraparser import ParaFrag, ParaParser
 
-from rehab.reports.charts import FONT, FONT_BOLD
+from rehab.reports.fonts import FONT, FONT_BOLD
+
+# --- paragraphs ----------------------------------------------------------------------------------
+
+
+# Markup starts with "<" or "&"; user text reaches a paragraph escaped (words.markup), so text
+# without either is plain words, and ">" alone is left to the parser to be safe.
+_MARKUP = re.compile(r"[<>&]")
+
+
+@cache
+def _plain_fragment(style: ParagraphStyle) -> ParaFrag:
+    """What reportlab's parser makes of plain words in `style`, but for the words themselves.
+
+    Parsing is done once per style (styles_for keeps one set of styles per process).
+    """
+    _, frags, _ = ParaParser().parse("x", style)
+    return frags[0]
+
+
+class Paragraph(_Paragraph):
+    """reportlab's Paragraph, that skips the markup parser for plain words and breaks its lines
+    once per width.
+
+    A 12-week report has about 330 paragraphs, most of them table cells of plain words (dates,
+    notes, "2 Done"): for those the parser's single fragment is copied from one parsed in the
+    same style, with the text cleaned as the parser would have had it. And a table measures every
+    cell to size its rows, measures them again for each page it is split across, and once more
+    to draw them; each time reportlab broke the lines anew, the largest part of the build. The
+    lines depend only on the width (and on the text and style, which a paragraph never changes;
+    split halves are new paragraphs), so the last answer is kept for that width.
+    """
+
+    def __init__(self, text: str | None, style: ParagraphStyle, **kwargs: Any) -> None:
+        # reportlab makes split halves through this class too, with their fragments (kwargs).
+        if not kwargs and text and not _MARKUP.search(text):
+            cleaned = cleanBlockQuotedText(text)
+            if cleaned:
+                template = _plain_fragment(style)
+                # The lists (links, underlines) are the paragraph's own, as a fresh parse's are.
+                fragment = template.clone(
+                    text=cleaned,
+                    **{k: list(v) for k, v in template.__dict__.items() if isinstance(v, list)},
+                )
+                super().__init__(cleaned, style, frags=[fragment])
+                return
+        super().__init__(text, style, **kwargs)
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        kept = self.__dict__.get("_wrapped")
+        if kept is not None and kept[0] == availWidth and kept[1] is self.frags:
+            _, _, self.width, self.height, self.blPara, self._wrapWidths = kept
+            return self.width, self.height
+        width, height = super().wrap(availWidth, availHeight)
+        if width:  # 0: too narrow to hold a line, and nothing was broken
+            self._wrapped = (availWidth, self.frags, width, height, self.blPara, self._wrapWidths)
+        return width, height
+
 
 # --- styles --------------------------------------------------------------------------------------
 
@@ -29,7 +92,9 @@ class Styles:
     footer_size: float
 
 
+@cache
 def styles_for(patient: bool) -> Styles:
+    """The styles of either audience's report, made once per process (nothing changes them)."""
     # The patient version is larger: many readers are older and read it on paper.
     size = 12 if patient else 9
     leading = size * 1.35

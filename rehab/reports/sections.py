@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, KeepTogether, Spacer, Table, TableStyle
 
 from rehab.reports.charts import (
     Chart,
@@ -20,7 +20,8 @@ from rehab.reports.charts import (
     pain_chart,
 )
 from rehab.reports.data import CalendarDay, Reference, ReportData
-from rehab.reports.layout import Styles, bullets, grid_table
+from rehab.reports.layout import Paragraph, Styles, bullets, grid_table
+from rehab.reports.pdfcharts import ChartFlowable
 from rehab.reports.words import (
     birth_date_words,
     day_state_words,
@@ -240,7 +241,7 @@ def _charts(data: ReportData, st: Styles, width: float) -> list[Flowable]:
         # The caption repeats the chart in words: the PDF is not tagged, so this is what a
         # screen reader (and a reader of a greyscale copy) can rely on.
         block: list[Flowable] = [
-            drawing,
+            ChartFlowable(drawing),
             Paragraph(markup(chart_text_alternative(chart)), st.small),
             Spacer(1, 6),
         ]
