@@ -511,13 +511,15 @@ def main() -> int:
     started = time.monotonic()
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)  # DEBUG off: manifest storage
+    migrated = time.monotonic()
+    print(f"load: migrated in {migrated - started:.0f} s", flush=True)
     people = seed()
     people_file = WORK / "people.json"
     people_file.write_text(json.dumps(people))
     before = SessionLog.objects.count()
     print(
         f"load: seeded {len(people['patient_ids'])} patients and {CLINICIANS} clinicians in "
-        f"{time.monotonic() - started:.0f} s; logs in {WORK} (removed at exit)",
+        f"{time.monotonic() - migrated:.0f} s",
         flush=True,
     )
     processes = Processes()

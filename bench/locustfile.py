@@ -3,7 +3,7 @@ seeded the people LOAD_PEOPLE (a JSON file) names. Not for use on its own agains
 server: every request goes to the --host load.py gives, 127.0.0.1.
 
 - PortalPatient (100): signs in to the portal (a real session, the forms' CSRF tokens), then
-  visits now and then: Today, the log form, logs a session (the next day not logged yet), the
+  visits every 20 to 60 s: Today, the log form, logs a session (the next day not logged yet), the
   "saved" page; sometimes the progress page.
 - ApiPatient (100): a patient's phone app with a personal token: the plan, a session logged
   with an Idempotency-Key (a tenth of them sent twice, as an app retrying after a lost
@@ -40,6 +40,11 @@ from locust.exception import StopUser
 PEOPLE = json.loads(Path(os.environ["LOAD_PEOPLE"]).read_text())
 MEASURED_SECONDS = float(os.environ["LOAD_SECONDS"])
 TIMEOUT = 30  # seconds a request may take before it counts as failed
+# Seconds between two visits of one person. A patient logs once a day; the run compresses that
+# to a visit (4 requests, one session logged) every 20 to 60 s: with 200 patients and 20
+# clinicians browsing every 3 to 10 s, about 20 requests/s and 4 sessions logged a second.
+PATIENT_PAUSE = (20, 60)
+CLINICIAN_PAUSE = (3, 10)
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 ERRORS = re.compile(r'class="[^"]*error[^"]*"[^>]*>\s*([^<]{1,200})')
 # Each simulated user takes the next person of its kind (locust runs them in one process).
@@ -162,7 +167,7 @@ class Browser(HttpUser):
 
 class PortalPatient(Browser):
     fixed_count = len(PEOPLE["portal"])
-    wait_time = between(10, 30)
+    wait_time = between(*PATIENT_PAUSE)
 
     def on_start(self) -> None:
         person = next_person("portal")
@@ -194,7 +199,7 @@ class PortalPatient(Browser):
 
 class ApiPatient(HttpUser):
     fixed_count = len(PEOPLE["api"])
-    wait_time = between(10, 30)
+    wait_time = between(*PATIENT_PAUSE)
 
     def on_start(self) -> None:
         person = next_person("api")
@@ -255,7 +260,7 @@ class ApiPatient(HttpUser):
 
 class Clinician(Browser):
     fixed_count = len(PEOPLE["clinicians"])
-    wait_time = between(3, 10)
+    wait_time = between(*CLINICIAN_PAUSE)
 
     def on_start(self) -> None:
         self.sign_in("clinic", next_person("clinicians")["username"])
