@@ -18,7 +18,8 @@ counts as a failure, like any 4xx/5xx.
 The measured window: 120 sign-ins at the start cost half a minute or more of CPU on 2 cores
 (argon2 is slow on purpose), a stampede no clinic sees. So the users first sign in, three at a
 time (one per gunicorn worker: a sign-in then waits for no other), and wait; once the last one
-is in (the API patients need no sign-in), locust's statistics are reset, everyone starts, and
+is in (the API patients need no sign-in), locust's statistics are reset, everyone starts (each
+at a random moment within its first pause), and
 the run ends LOAD_SECONDS later. The sign-ins' own times and every failed request of the whole
 run, ramp included, are written to LOAD_RECORD (a JSON file) for load.py.
 """
@@ -84,6 +85,12 @@ def _on_request(name, response_time, exception, **_) -> None:
 @events.quitting.add_listener
 def _on_quitting(**_) -> None:
     Path(os.environ["LOAD_RECORD"]).write_text(json.dumps(RECORD))
+
+
+def arrive(pause: tuple[float, float]) -> None:
+    """Everyone is released at once when the window starts: each first visit comes at a random
+    moment within one pause, as they would in a steady stream, not all 220 in the same second."""
+    gevent.sleep(random.uniform(0, pause[1]))
 
 
 def unexpected(response, expected: int) -> str:
@@ -184,6 +191,7 @@ class PortalPatient(Browser):
         person = next_person("portal")
         self.days = Days(person)
         self.sign_in("portal", person["username"])
+        arrive(PATIENT_PAUSE)
 
     @task(5)
     def log_a_session(self) -> None:
@@ -218,6 +226,7 @@ class ApiPatient(HttpUser):
         self.plan = person["plan"]
         self.headers = {"Authorization": f"Token {person['token']}"}
         settled(self.environment)
+        arrive(PATIENT_PAUSE)
 
     def call(self, method: str, path: str, name: str, expected: int, **kwargs) -> dict | None:
         with self.client.request(
@@ -275,6 +284,7 @@ class Clinician(Browser):
 
     def on_start(self) -> None:
         self.sign_in("clinic", next_person("clinicians")["username"])
+        arrive(CLINICIAN_PAUSE)
 
     @task(4)
     def today(self) -> None:
