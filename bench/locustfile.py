@@ -19,9 +19,9 @@ The measured window: 120 sign-ins at the start cost half a minute or more of CPU
 (argon2 is slow on purpose), a stampede no clinic sees. So the users first sign in, three at a
 time (one per gunicorn worker: a sign-in then waits for no other), and wait; once the last one
 is in (the API patients need no sign-in), locust's statistics are reset, everyone starts (each
-at a random moment within its first pause), and
-the run ends LOAD_SECONDS later. The sign-ins' own times and every failed request of the whole
-run, ramp included, are written to LOAD_RECORD (a JSON file) for load.py.
+at a random moment within its first pause), and the run ends LOAD_SECONDS later. The sign-ins'
+own times and every failed request of the whole run, ramp included, are written to LOAD_RECORD
+(a JSON file) for load.py.
 """
 
 from __future__ import annotations
