@@ -14,7 +14,7 @@ UV_VERSION := 0.13.9
 UV_COMPILE := $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
 	--generate-hashes --custom-compile-command "make lock" --quiet $(LOCK_ARGS)
 
-.PHONY: install lock run test test-fast lint format bench screenshots migrate seed clean
+.PHONY: install lock run test test-fast lint format bench bench-load screenshots migrate seed clean
 
 $(STAMP): $(DEV_LOCK) pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -72,11 +72,16 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Every bench script in a process of its own, then the table of figures (var/bench/results.json);
+# within 15 minutes on 2 cores. DATABASE_URL=postgres://... for the figures of record,
+# BENCH_QUICK=1 for a smaller run. See bench/README.md.
 bench: install
-	$(BIN)/python bench/run.py
-	$(BIN)/python bench/api.py
-	$(BIN)/python bench/jobs.py
-	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/all.py
+
+# The load test of the whole service (gunicorn, PostgreSQL, Redis, a worker; 5 minutes, or
+# BENCH_LOAD_SECONDS): not part of `make bench`, it would not fit in its 15 minutes.
+bench-load: install
+	$(BIN)/python bench/load.py
 
 # The README's screenshots, from the demo clinic in Debian's chromium (apt-get install chromium).
 screenshots: install

@@ -1,1 +1,2 @@
-"""Benchmarks (`make bench`): run.py measures the services, api.py the REST API on gunicorn."""
+"""Benchmarks: `make bench` (bench/all.py runs each script, see bench/README.md) and the load test
+`make bench-load` (bench/load.py)."""
