@@ -239,7 +239,12 @@ def audit_reads_by_ref(
     ]
     if not events and always:
         events = [AuditEvent(**fields)]
-    AuditEvent.objects.bulk_create(events)
+    if len(events) == 1:
+        # One INSERT statement: bulk_create would wrap it in BEGIN ... COMMIT, two more round
+        # trips for a response that made no transaction of its own.
+        events[0].save(force_insert=True)
+    else:
+        AuditEvent.objects.bulk_create(events)
 
 
 def events_of_patient(patient_ref: int) -> models.Q:

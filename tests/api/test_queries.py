@@ -140,3 +140,21 @@ def test_logging_a_session_through_the_api_costs_a_fixed_number_of_queries(world
     # pending suggestion: 15.
     assert post(today) == 15
     assert post(today - dt.timedelta(days=1)) == 13
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_page_of_patients_writes_its_audit_event_in_one_statement_without_a_transaction():
+    """The page's read audit was a bulk insert of one row per patient, which Django wraps in
+    BEGIN ... COMMIT: two more round trips per page. Now one INSERT of one event."""
+    clinic = ClinicFactory()
+    for _ in range(3):
+        PatientFactory(clinic=clinic)
+    client = admin_client(clinic)
+    client.get("/api/v1/patients/")  # warm the session and content-type caches
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get("/api/v1/patients/")
+    assert len(response.json()["results"]) == 3
+    statements = [q["sql"].split()[0].upper() for q in ctx.captured_queries]
+    assert "BEGIN" not in statements and "COMMIT" not in statements
+    assert statements.count("INSERT") == 1
+    assert len(statements) == PINNED["patients"]
