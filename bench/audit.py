@@ -57,7 +57,7 @@ LARGE = int(os.environ.get("BENCH_AUDIT_ROWS", quick(10_000_000, 1_000_000)))
 PATIENTS = 100  # per clinic: a page of the API's list is 25, so four list pages
 LIST_EVERY = 100  # one event in a hundred is a list read naming a page of 25 patients
 SPAN = dt.timedelta(days=3 * 365)  # the history the large trail covers
-ROUNDS = quick(15, 6)
+ROUNDS = quick(9, 6)
 REQUESTS = 3  # per read and round
 WARMUP = 2  # rounds not counted: imports, templates, the database's caches
 GOAL = 1.2
