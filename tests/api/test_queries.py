@@ -155,6 +155,7 @@ def test_a_page_of_patients_writes_its_audit_event_in_one_statement_without_a_tr
         response = client.get("/api/v1/patients/")
     assert len(response.json()["results"]) == 3
     statements = [q["sql"].split()[0].upper() for q in ctx.captured_queries]
-    assert "BEGIN" not in statements and "COMMIT" not in statements
+    assert "BEGIN" not in statements
+    assert "COMMIT" not in statements
     assert statements.count("INSERT") == 1
     assert len(statements) == PINNED["patients"]
