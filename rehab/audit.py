@@ -13,7 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from rehab.client_ip import client_address
-from rehab.models import ApiKey, AuditEvent, Clinic, Patient, User
+from rehab.models import ApiKey, AuditEvent, AuditListing, Clinic, Patient, User
 
 
 class AuditAction(models.TextChoices):
@@ -187,13 +187,13 @@ def _event_fields(actor, action, obj, patient, clinic, detail) -> dict[str, Any]
 def audit_reads(
     *, actor: Actor, action: AuditAction, patients: list[Patient], clinic: Clinic
 ) -> None:
-    """One event per patient whose data a response showed, written in one query, so a list
-    costs the same number of queries for one patient or a full page."""
-    AuditEvent.objects.bulk_create(
-        [
-            AuditEvent(**_event_fields(actor, action, None, patient, clinic, None))
-            for patient in {p.pk: p for p in patients}.values()
-        ]
+    """A response that showed these patients' data (a page of a list, or one record): one
+    event, in one query, whatever the page size (audit_reads_by_ref)."""
+    audit_reads_by_ref(
+        actor=actor,
+        action=action,
+        refs=[(patient.pk, clinic.pk) for patient in patients],
+        clinic=clinic,
     )
 
 
@@ -212,25 +212,53 @@ def audit_reads_by_ref(
     obj: models.Model | None = None,
     always: bool = False,
 ) -> None:
-    """audit_reads for rows named by (patient id, clinic id): one event per patient, each in
-    its patient's clinic's trail, in one query (none when no patient was shown). With `always`,
-    a read that showed no patient records one event without one (in `clinic`'s trail), so that
-    reading, e.g., a page of the audit trail without patients still leaves a trace."""
+    """A read of the patients named by (patient id, clinic id), one event per clinic's trail,
+    all in one query (none when no patient was shown):
+
+    - one patient: the event names them, as any event about a patient does;
+    - several (a list): one event naming them in `detail["patients"]`, in the order shown. The
+      database indexes that list (AuditListing, filled by a trigger in the same statement), so
+      the patient page and the API's patient filter still find the read for each of them, while
+      a page of 25 costs one row instead of 25.
+
+    With `always`, a read that showed no patient records one event without one (in `clinic`'s
+    trail), so that reading, e.g., a page of the audit trail without patients still leaves a
+    trace."""
     fields = _event_fields(actor, action, obj, None, clinic, detail)
     shared = {k: v for k, v in fields.items() if k not in ("clinic", "patient", "patient_ref")}
+    by_clinic: dict[int | None, list[int]] = {}
+    for pk, clinic_id in dict(refs).items():
+        by_clinic.setdefault(clinic_id, []).append(pk)
     events = [
-        AuditEvent(**shared, clinic_id=clinic_id, patient_id=pk, patient_ref=pk)
-        for pk, clinic_id in dict(refs).items()
+        AuditEvent(**shared, clinic_id=clinic_id, patient_id=pks[0], patient_ref=pks[0])
+        if len(pks) == 1
+        else AuditEvent(
+            **{**shared, "detail": {**shared["detail"], "patients": pks}}, clinic_id=clinic_id
+        )
+        for clinic_id, pks in by_clinic.items()
     ]
     if not events and always:
         events = [AuditEvent(**fields)]
-    AuditEvent.objects.bulk_create(events)
+    if len(events) == 1:
+        # One INSERT statement: bulk_create would wrap it in BEGIN ... COMMIT, two more round
+        # trips for a response that made no transaction of its own.
+        events[0].save(force_insert=True)
+    else:
+        AuditEvent.objects.bulk_create(events)
+
+
+def events_of_patient(patient_ref: int) -> models.Q:
+    """The events about a patient, as "who read or changed this patient's data" asks: those
+    naming them, and the list reads that showed them (AuditListing)."""
+    return models.Q(patient_ref=patient_ref) | models.Q(
+        pk__in=AuditListing.objects.filter(patient_ref=patient_ref).values("event_id")
+    )
 
 
 def audit_trail_read(*, actor: Actor, events, via: str, clinic: Clinic | None = None) -> None:
     """Reading the audit trail is a read of patient data too (who was seen, by whom, when): one
-    `audit.read` event per patient whose events were shown, or one for the clinic when none
-    was, written in one query whatever the page size."""
+    `audit.read` event naming the patients whose events were shown (one per clinic's trail), or
+    one for the clinic when none was, written in one query whatever the page size."""
     audit_reads_by_ref(
         actor=actor,
         action=AuditAction.AUDIT_READ,

@@ -43,7 +43,7 @@ from django.utils import timezone
 
 from rehab.audit import AuditAction, audit_record
 from rehab.errors import ErrorCode, RehabError
-from rehab.models import AuditChain, AuditEvent, Clinic
+from rehab.models import AuditChain, AuditEvent, AuditListing, Clinic
 
 GENESIS = "0" * 64
 SEAL_BATCH = 2000
@@ -307,7 +307,10 @@ def _prune_chain(*, chain_id: int, cutoff: dt.datetime, now: dt.datetime) -> Pru
     if through <= chain.anchor_seq:
         return None
     last = rest.get(chain_seq=through)
-    removed, _ = rest.filter(chain_seq__lte=through).delete()
+    gone = rest.filter(chain_seq__lte=through)
+    # The listing rows of the list reads removed go with them (AuditListing: no cascade).
+    AuditListing.objects.filter(event__in=gone.values("pk")).delete()
+    removed, _ = gone.delete()
     chain.anchor_seq, chain.anchor_hash, chain.pruned_at = through, last.chain_hash, now
     chain.save(update_fields=["anchor_seq", "anchor_hash", "pruned_at"])
     audit_record(

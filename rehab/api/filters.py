@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from rehab import selectors
 from rehab.api.serializers import MAX_ID
+from rehab.audit import events_of_patient
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.models import (
     CONDITION_CHOICES,
@@ -176,13 +177,17 @@ class ReminderFilter(StrictFilterSet):
 
 
 class AuditEventFilter(StrictFilterSet):
-    patient = IdFilter(field_name="patient_ref")
+    # The events naming the patient and the list reads that showed them among others.
+    patient = IdFilter(method="of_patient")
     action = filters.CharFilter()
     since = UtcIsoDateTimeFilter(field_name="at", lookup_expr="gte")
 
     class Meta:
         model = AuditEvent
         fields = ["patient", "action", "since"]
+
+    def of_patient(self, queryset, name, value):
+        return queryset.filter(events_of_patient(value))
 
 
 class ReportFilter(StrictFilterSet):

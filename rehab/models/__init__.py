@@ -3,7 +3,7 @@ models hold data and small read-only conveniences that turn stored JSON back int
 clinical dataclasses. Every model is importable from here (`from rehab.models import Plan`),
 which is also how Django finds them (app label `rehab`)."""
 
-from rehab.models.audit import AuditChain, AuditEvent
+from rehab.models.audit import AuditChain, AuditEvent, AuditListing
 from rehab.models.credentials import ApiKey, IdempotencyRecord, PersonalToken
 from rehab.models.fields import (
     CLINIC_TEXT_MAX,
@@ -36,6 +36,7 @@ __all__ = [
     "ApiKey",
     "AuditChain",
     "AuditEvent",
+    "AuditListing",
     "CalendarFeed",
     "Clinic",
     "ClinicalNote",

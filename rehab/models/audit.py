@@ -50,7 +50,7 @@ class AuditEvent(models.Model):
     patient = models.ForeignKey(
         Patient, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events"
     )
-    patient_ref = models.BigIntegerField(null=True, blank=True, db_index=True)
+    patient_ref = models.BigIntegerField(null=True, blank=True)
     action = models.CharField(max_length=60)
     object_type = models.CharField(max_length=60)
     object_id = models.CharField(max_length=40, blank=True)
@@ -66,7 +66,10 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [
-            models.Index(fields=["clinic", "-at"]),
+            # The trail newest first, keyed down to the row (the API's cursor and the patient
+            # page read the latest rows of an index, not a sort of every row: goal of issue 13).
+            models.Index(fields=["clinic", "-at", "-id"], name="audit_clinic_latest"),
+            models.Index(fields=["patient_ref", "-at", "-id"], name="audit_patient_latest"),
             # What the sealer looks for every minute: small, as sealed rows leave it.
             models.Index(
                 fields=["clinic", "id"], condition=Q(chain_seq__isnull=True), name="audit_unsealed"
@@ -79,3 +82,28 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+
+
+class AuditListing(models.Model):
+    """One patient shown by a read of several (a list): the database's own index of a list
+    event's `detail["patients"]`, so that "who saw this patient" finds the one event a list
+    response records. Rows are written only by an insert trigger on the event table (migration
+    0023_audit_scale), in the event's own statement: never by the application, so the index
+    cannot disagree with the sealed detail it is built from. The retention prune removes them
+    with their events."""
+
+    # No constraint (the trigger writes, the prune deletes, both in step); no cascade either, so
+    # the prune stays a plain DELETE instead of loading every event it removes.
+    event = models.ForeignKey(
+        AuditEvent, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    patient_ref = models.BigIntegerField()
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["patient_ref", "-at", "-event"], name="audit_listed_latest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"patient {self.patient_ref} listed by event {self.event_id}"

@@ -13,6 +13,7 @@ from rehab.clinical import screening as clinical_screening
 from rehab.clinical.levels import CappedLevel, Constraints
 from rehab.models import (
     AuditEvent,
+    AuditListing,
     ClinicalNote,
     OutcomeScore,
     Patient,
@@ -284,6 +285,36 @@ def _page_is_safety_pause(plan: Plan, latest: ProgressionDecision | None) -> boo
     )
 
 
+def _page_audit_events(principal: Principal, patient: Patient):
+    """The patient's latest events, those naming them and the list reads that showed them, in
+    one query that reads the top of two indexes (audit_patient_latest, audit_listed_latest) and
+    never sorts the patient's whole history, however long the trail grows."""
+    n = PATIENT_PAGE_AUDIT_EVENTS
+    naming = (
+        AuditEvent.objects.filter(
+            pk__in=AuditEvent.objects.filter(patient_ref=patient.pk, clinic=principal.clinic)
+            .order_by("-at", "-id")
+            .values("pk")[:n]
+        )
+        .order_by()
+        .values("pk")
+    )
+    # Each branch is capped inside its own subquery, as SQLite refuses a LIMIT directly in a
+    # UNION's branch.
+    listing = (
+        AuditListing.objects.filter(
+            pk__in=AuditListing.objects.filter(patient_ref=patient.pk)
+            .order_by("-at", "-event_id")
+            .values("pk")[:n]
+        )
+        .order_by()
+        .values("event_id")
+    )
+    return AuditEvent.objects.filter(
+        pk__in=naming.union(listing, all=True), clinic=principal.clinic
+    ).order_by("-at", "-id")[:n]
+
+
 def patient_page(
     *, principal: Principal, patient: Patient, today: dt.date | None = None
 ) -> PatientPage:
@@ -365,9 +396,7 @@ def patient_page(
     )
     audit_events = tuple(
         PatientPageAudit(event, audit_action_words(event.action))
-        for event in AuditEvent.objects.filter(patient=patient, clinic=principal.clinic).order_by(
-            "-at", "-id"
-        )[:PATIENT_PAGE_AUDIT_EVENTS]
+        for event in _page_audit_events(principal, patient)
     )
     return PatientPage(
         patient=patient,

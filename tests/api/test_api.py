@@ -301,20 +301,39 @@ def test_page_size_is_capped_and_pages_link_on(world, api):
     assert "page=2" in response["next"]
 
 
-def test_every_read_of_patient_data_is_audited_per_patient(world):
+def test_every_read_of_patient_data_is_audited_one_event_per_response(world):
     AuditEvent.objects.all().delete()
-    world.clients["key1"].get(f"{R}/patients/")
+    listed = world.clients["key1"].get(f"{R}/patients/").json()["results"]
     world.clients["patient_a"].get(f"{R}/sessions/{world.session.pk}/")
     events = AuditEvent.objects.filter(action__endswith=".read")
-    listed = events.filter(action="patient.read")
-    assert set(listed.values_list("patient_ref", flat=True)) >= {
-        world.patient_a.pk,
-        world.patient_b.pk,
-    }
-    assert set(listed.values_list("actor_label", flat=True)) == {"api-key:EHR"}
+    # The page of patients: one event naming each patient shown, in the order shown.
+    page = events.get(action="patient.read")
+    assert page.detail == {"patients": [row["id"] for row in listed]}
+    assert {world.patient_a.pk, world.patient_b.pk} <= set(page.detail["patients"])
+    assert (page.patient_ref, page.actor_label) == (None, "api-key:EHR")
     own = events.get(action="session.read")
     assert own.actor == world.patient_a.user
+    assert own.patient_ref == world.patient_a.pk
     assert own.ip_address == "127.0.0.1"
+
+
+def test_a_patient_listed_finds_the_list_read_in_their_own_audit_history(world):
+    """ "Who read this patient's data": the API's patient filter finds the one event of a list
+    response for each patient it showed, and not for a patient it did not show."""
+    listed = world.clients["key1"].get(f"{R}/patients/?page_size=1").json()["results"]
+    [shown] = [row["id"] for row in listed]
+    other = world.patient_b.pk if shown == world.patient_a.pk else world.patient_a.pk
+    world.clients["key1"].get(f"{R}/patients/")
+    admin = world.clients["admin1"]
+
+    def history(pk):
+        rows = admin.get(f"{R}/audit-events/?patient={pk}&action=patient.read").json()["results"]
+        return [(row["patient"], row["detail"].get("patients")) for row in rows]
+
+    # The page of one names the patient as any event does; the page of all lists them.
+    assert [patient for patient, _ in history(shown)] == [None, shown]
+    assert shown in history(shown)[0][1]
+    assert [patient for patient, _ in history(other)] == [None]
 
 
 def test_reading_the_audit_trail_is_audited_per_patient_shown(world):

@@ -15,8 +15,8 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from rehab import audit_chain
-from rehab.audit import audit_record
-from rehab.models import AuditChain, AuditEvent
+from rehab.audit import AuditAction, audit_reads, audit_record
+from rehab.models import AuditChain, AuditEvent, AuditListing
 from tests.factories import ClinicFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -226,6 +226,30 @@ def test_prune_removes_only_exported_sealed_events_older_than_the_policy_and_sti
     assert prune.detail["through_seq"] == 10
     assert prune.detail["anchor_hash"] == chain.anchor_hash
     audit_chain.audit_seal()
+    status, text = verify()
+    assert status == 0, text
+
+
+def test_a_list_read_is_sealed_exported_and_pruned_with_the_patients_it_names(
+    db, settings, tmp_path
+):
+    """One event for a page of patients: the chain covers the names (in its detail), the export
+    carries them, and the prune takes its listing rows with it."""
+    settings.AUDIT_RETENTION_DAYS = 180
+    clinic = ClinicFactory()
+    shown = [PatientFactory(clinic=clinic) for _ in range(3)]
+    audit_reads(actor=None, action=AuditAction.PATIENT_LIST, patients=shown, clinic=clinic)
+    listed = AuditEvent.objects.get(action="patient.list")
+    AuditEvent.objects.filter(pk=listed.pk).update(at=NOW - dt.timedelta(days=300))
+    assert AuditListing.objects.filter(event=listed).count() == 3
+    audit_chain.audit_seal()
+    before = (NOW - dt.timedelta(days=30)).date().isoformat()
+    [line] = export(before, tmp_path)
+    assert (line["id"], line["patient"]) == (listed.pk, None)
+    assert line["detail"] == {"patients": [p.pk for p in shown]}
+    call_command("audit_prune", before=before, stdout=io.StringIO())
+    assert not AuditEvent.objects.filter(pk=listed.pk).exists()
+    assert not AuditListing.objects.exists()
     status, text = verify()
     assert status == 0, text
 

@@ -8,6 +8,7 @@ from rest_framework import mixins
 from rehab import selectors
 from rehab.api import serializers as s
 from rehab.api.filters import AuditEventFilter, ReminderFilter
+from rehab.api.pagination import CursorPages
 from rehab.api.views.base import ApiViewSet
 from rehab.audit import AuditAction, audit_trail_read
 from rehab.models import AuditEvent, Reminder
@@ -42,6 +43,8 @@ class AuditEventViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
     filterset_class = AuditEventFilter
     ordering_fields = ["at", "id"]
     ordering = ["-at", "-id"]
+    # No count of every row, no offset: the trail grows by millions of rows (CursorPages).
+    pagination_class = CursorPages
     admin_only = True
 
     def get_queryset(self):

@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils.html import escape
 from freezegun import freeze_time
 
-from rehab import services
-from rehab.audit import AuditAction, audit_record
+from rehab import selectors, services
+from rehab.access import principal_for_user
+from rehab.audit import AuditAction, audit_reads, audit_record
 from rehab.clinical import screening as clinical_screening
 from rehab.models import AuditEvent, Plan, ProgressionDecision, Reminder
 from tests.factories import (
@@ -404,6 +405,46 @@ def test_the_trail_shows_only_this_patients_events(dashboard, clinic):
     assert "Changed the patient" not in trail
     # The header, this visit, its trail read and its notes read.
     assert len(re.findall(r"<tr>", trail)) == 4
+
+
+def test_the_trail_shows_the_lists_the_patient_was_seen_in_and_not_the_others(
+    dashboard, clinic, clinician
+):
+    """A list read is one event naming every patient shown: each of them finds it in their own
+    trail (AuditListing), a patient left off the list does not, and the trail keeps its
+    newest-first order across events naming the patient and list reads."""
+    patient, also, left_off = (PatientFactory(clinic=clinic) for _ in range(3))
+    audit_record(actor=None, action=AuditAction.REMINDER_SENT, patient=patient)
+    audit_reads(
+        actor=clinician.user,
+        action=AuditAction.PATIENT_LIST,
+        patients=[patient, also],
+        clinic=clinic,
+    )
+    trail = section(dashboard.get(url(patient)).content.decode(), "audit")
+    assert trail.index("Saw the patient in a list") < trail.index("Sent a reminder")
+    assert "Saw the patient in a list" in section(
+        dashboard.get(url(also)).content.decode(), "audit"
+    )
+    assert "Saw the patient in a list" not in section(
+        dashboard.get(url(left_off)).content.decode(), "audit"
+    )
+
+
+def test_the_trail_shows_the_latest_events_of_both_kinds_capped(clinic, clinician):
+    patient = PatientFactory(clinic=clinic)
+    other = PatientFactory(clinic=clinic)
+    cap = selectors.PATIENT_PAGE_AUDIT_EVENTS
+    for _ in range(cap):
+        audit_record(actor=None, action=AuditAction.REMINDER_SENT, patient=patient)
+        audit_reads(
+            actor=None, action=AuditAction.PATIENT_LIST, patients=[patient, other], clinic=clinic
+        )
+    page = selectors.patient_page(principal=principal_for_user(clinician.user), patient=patient)
+    shown = [row.event.pk for row in page.audit_events]
+    newest = AuditEvent.objects.filter(clinic=clinic).order_by("-at", "-id")[:cap]
+    assert shown == [event.pk for event in newest]
+    assert {row.event.action for row in page.audit_events} == {"reminder.sent", "patient.list"}
 
 
 # --- Query count ---------------------------------------------------------------------------------

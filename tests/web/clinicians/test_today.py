@@ -17,7 +17,7 @@ from freezegun import freeze_time
 from rehab import selectors, services
 from rehab.access import principal_for_user
 from rehab.clinical import levels as L
-from rehab.models import AuditEvent, Plan
+from rehab.models import AuditEvent, Patient, Plan
 from tests.factories import (
     TODAY,
     PatientFactory,
@@ -415,16 +415,19 @@ def test_page_links_keep_the_search_and_filters(dashboard):
 
 
 @pytest.mark.usefixtures("crowd")
-def test_one_audit_event_per_patient_shown(dashboard, clinician):
+def test_one_audit_event_per_page_naming_every_patient_shown(dashboard, clinician):
+    """The page's read is one event (it was one per row) naming the patients shown in their
+    order; each of them finds it in their own trail (the patient page and the API's filter)."""
     response = dashboard.get(URL, {"page": "2"})
-    shown = {row.patient.pk for row in response.context["rows"]}
-    events = AuditEvent.objects.filter(action="patient.list")
+    shown = [row.patient.pk for row in response.context["rows"]]
     assert len(shown) == 5
-    assert {e.patient_id for e in events} == shown
-    assert events.count() == 5
-    assert all(
-        e.actor_id == clinician.user_id and e.clinic_id == clinician.clinic_id for e in events
-    )
+    event = AuditEvent.objects.get(action="patient.list")
+    assert (event.patient_ref, event.detail) == (None, {"patients": shown})
+    assert (event.actor_id, event.clinic_id) == (clinician.user_id, clinician.clinic_id)
+    principal = principal_for_user(clinician.user)
+    for pk in shown:
+        page = selectors.patient_page(principal=principal, patient=Patient.objects.get(pk=pk))
+        assert event.pk in {row.event.pk for row in page.audit_events}
 
 
 def test_archived_patients_join_the_list_only_when_asked(clinic, clinician):
