@@ -77,6 +77,6 @@ def drop_search_index(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("rehab", "0021_plan_pauses")]
+    dependencies = [("rehab", "0023_audit_scale")]
 
     operations = [migrations.RunPython(add_search_index, drop_search_index, elidable=False)]
