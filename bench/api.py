@@ -70,8 +70,8 @@ from rehab.clinical.screening import negative_answers  # noqa: E402
 from rehab.models import Clinic, Patient, Protocol  # noqa: E402
 
 PATIENTS = 50  # two pages of the patient list at the default page size of 25
-REQUESTS = quick(300, 60)  # measured requests per endpoint
-ROUNDS = quick(6, 2)  # the requests are split into interleaved rounds
+REQUESTS = quick(600, 60)  # measured requests per endpoint
+ROUNDS = quick(8, 2)  # the requests are split into interleaved rounds
 WARMUP = quick(15, 5)  # requests per endpoint before measuring (imports, connections, caches)
 WORKERS = 3  # the Dockerfile's: gunicorn --workers 3, the default sync worker class
 CONNECTIONS = WORKERS  # one client per worker: a sync worker serves one request at a time
