@@ -4,11 +4,13 @@ Both go through the same DRF stack as /api/v1/ (the project's REST_FRAMEWORK def
 authentication, permission, throttles, JSON parser and renderer; the list also uses the API's
 paginator, 25 rows a page) and differ from the real endpoints only in what the view does:
 
-- POST bench/minimal/insert/: validate a small body, INSERT one AuditEvent row, render it;
+- POST bench/minimal/insert/: validate a small body, INSERT one AuditEvent row in a
+  transaction of its own (as the session service's writes are), render it;
 - GET bench/minimal/list/: one page of the Patient table, scoped by nothing, no filters, the
   same fields as the API's patient rows.
 """
 
+from django.db import transaction
 from django.urls import include, path
 from rest_framework import generics, serializers
 
@@ -28,7 +30,9 @@ class MinimalInsert(generics.CreateAPIView):
     serializer_class = MinimalInsertSerializer
 
     def perform_create(self, serializer):
-        serializer.save(actor_label="bench")
+        # Fair to the real POST, whose service runs in a transaction: the same BEGIN/COMMIT.
+        with transaction.atomic():
+            serializer.save(actor_label="bench")
 
 
 class MinimalPatientSerializer(serializers.ModelSerializer):

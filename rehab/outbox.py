@@ -2,13 +2,16 @@
 
 A service records the work it causes in its own transaction, as the work row itself in a state a
 worker picks up: the Alert rows of a pause or of a near fall's hold (pending), a Report
-(pending), a day's Reminder rows. After commit it sends a Celery message as a fast path only;
-when the broker is down that send fails fast, is logged, and the request still succeeds. Every
-OUTBOX_SWEEP_SECONDS beat runs `tasks.outbox_sweep`, which hands a worker again whatever is
-waiting too long (pending past one sweep interval) or was claimed by a worker that died
-(`rendering`/`sending` past the task's hard time limit). Workers claim a row with a guarded
-update, so the sweep's message and a redelivered one never render or send twice. Reminders
-already work this way through `reminders_dispatch`.
+(pending), a day's Reminder rows, a session whose progression evaluation is due (its
+`evaluation_due_on`, set in the log's own INSERT). After commit it sends a Celery message as a
+fast path only; when the broker is down that send fails fast, is logged, and the request still
+succeeds. Every OUTBOX_SWEEP_SECONDS beat runs `tasks.outbox_sweep`, which hands a worker again
+whatever is waiting too long (pending past one sweep interval) or was claimed by a worker that
+died (`rendering`/`sending` past the task's hard time limit). Workers claim a row with a guarded
+update, so the sweep's message and a redelivered one never render or send twice. A session's
+evaluation is claimed in the transaction that records its decision, so it has no claim to go
+stale: a worker that dies mid-way leaves it due. Reminders already work this way through
+`reminders_dispatch`.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 
 from rehab.celery import app as celery_app
-from rehab.models import Alert, Report
+from rehab.models import Alert, Report, SessionLog
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +88,12 @@ class Due:
 
     report_ids: list[int] = field(default_factory=list)
     decision_ids: list[int] = field(default_factory=list)
+    session_ids: list[int] = field(default_factory=list)
     redriven: int = 0
     failed: int = 0
 
     def __len__(self) -> int:
-        return len(self.report_ids) + len(self.decision_ids)
+        return len(self.report_ids) + len(self.decision_ids) + len(self.session_ids)
 
 
 def sweep(*, now: dt.datetime | None = None) -> Due:
@@ -138,6 +142,12 @@ def sweep(*, now: dt.datetime | None = None) -> Due:
         .order_by("decision_id")
         .values_list("decision_id", flat=True)
         .distinct()
+    )
+    # Through the partial index on the due sessions only (SessionLog.Meta).
+    due.session_ids = list(
+        SessionLog.objects.filter(evaluation_due_on__isnull=False, created_at__lt=waited)
+        .order_by("created_at", "id")
+        .values_list("id", flat=True)
     )
     return due
 

@@ -1,7 +1,8 @@
 """Celery tasks: thin, take ids, call services, safe to run twice.
 
-progression_evaluate records at most one decision per distinct result, so a task redelivered
-after a worker died (acks_late) does not duplicate anything.
+progression_evaluate records at most one decision per distinct result, and session_evaluate
+claims its session first, so a task redelivered after a worker died (acks_late) does not
+duplicate anything.
 """
 
 from __future__ import annotations
@@ -97,6 +98,21 @@ def alert_pause(decision_id: int) -> int:
     return services.alerts_for_decision(decision_id=decision_id)
 
 
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError,),  # a locked or restarting database is transient
+    retry_backoff=True,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
+def session_evaluate(session_id: int) -> int:
+    """The plan's evaluation after a session that reported no safety signal; returns the id of
+    the decision it arrived at (0 when it was done already). A second delivery does nothing."""
+    decision = services.session_evaluate(session_id=session_id)
+    return decision.pk if decision is not None else 0
+
+
 @shared_task(acks_late=True)
 def outbox_sweep() -> int:
     """Beat's every-minute job: hand a worker again the work the broker lost (sent while it was
@@ -106,12 +122,15 @@ def outbox_sweep() -> int:
         report_render.delay(report_id)
     for decision_id in due.decision_ids:
         alert_pause.delay(decision_id)
+    for session_id in due.session_ids:
+        session_evaluate.delay(session_id)
     if due or due.failed:
         log.info(
-            "outbox_sweep: %d report(s), %d alert decision(s) handed over; "
-            "%d dead claim(s) released, %d given up",
+            "outbox_sweep: %d report(s), %d alert decision(s), %d session evaluation(s) handed "
+            "over; %d dead claim(s) released, %d given up",
             len(due.report_ids),
             len(due.decision_ids),
+            len(due.session_ids),
             due.redriven,
             due.failed,
         )

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from clinicians.access import clinician_required
 from clinicians.forms.work import OUTCOME_FORMS, supervised_session_form
-from rehab import selectors, services
+from rehab import selectors, services, wording
 from rehab.audit import AuditAction, audit_record
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.errors import RehabError
@@ -74,11 +74,16 @@ def session_new(request, pk: int):
                 apply_errors(form, err)
                 status = err.status
             else:
-                plan.refresh_from_db(fields=["status", "status_reason"])
+                # log.plan is the plan as the service left it (paused by a fall, say).
                 words = f"The supervised session of {log.date.day} {log.date:%B %Y} is logged."
-                if plan.status == Plan.Status.PAUSED:
+                if log.plan.status == Plan.Status.PAUSED:
                     messages.warning(
-                        request, f"{words} The plan is now paused: {plan.status_reason}"
+                        request, f"{words} The plan is now paused: {log.plan.status_reason}"
+                    )
+                elif log.evaluation_due_on is not None:
+                    # No safety signal: its decision follows moments later, as on the portal.
+                    messages.success(
+                        request, f"{words} {wording.decision_pending(wording.CLINICIAN)}"
                     )
                 else:
                     messages.success(request, words)

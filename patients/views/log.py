@@ -111,7 +111,9 @@ def session_saved(request, pk: int):
         log = selectors.portal_session(principal, session_id=pk)
     except SessionLog.DoesNotExist:
         raise Http404 from None
-    decision = selectors.portal_session_decision(principal, session=log)
+    # The decision its evaluation arrived at (read with the session); none yet while a session
+    # with no safety signal is still being evaluated, which the page says (a reload shows it).
+    decision = log.decision
     paused = bool(
         (decision is not None and decision.outcome == Outcome.PAUSE) or log.fall or log.chest_pain
     )
@@ -131,6 +133,9 @@ def session_saved(request, pk: int):
         "take_care": take_care,
         # After a stop or a take-care message, what matters is that message, not the level.
         "next_step": "" if paused or take_care else _next_step(decision),
+        "decision_pending": (
+            wording.decision_pending(wording.PATIENT) if log.evaluation_due_on else ""
+        ),
         "summary": _summary(log),
     }
     return render(request, "patients/log_saved.html", context)

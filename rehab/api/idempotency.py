@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable
+from contextlib import nullcontext
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -39,8 +40,12 @@ def _replay(record: IdempotencyRecord) -> Response:
 
 
 def _claim(owner: str, key: str, fingerprint: str) -> IdempotencyRecord | Response:
+    # One INSERT commits by itself outside a transaction (a request's case: no BEGIN and COMMIT
+    # round trips for it); inside a caller's transaction a savepoint keeps a clash from
+    # breaking that transaction.
+    inside = transaction.get_connection().in_atomic_block
     try:
-        with transaction.atomic():
+        with transaction.atomic() if inside else nullcontext():
             return IdempotencyRecord.objects.create(owner=owner, key=key, fingerprint=fingerprint)
     except IntegrityError:
         pass

@@ -59,7 +59,7 @@ def _run(statements: dict):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('rehab', '0021_plan_pauses'),
+        ('rehab', '0022_session_evaluation'),
     ]
 
     operations = [

@@ -169,6 +169,17 @@ class SessionLog(models.Model):
     # Done with a clinician present and recorded by them on the dashboard (logged_by is that
     # clinician), e.g. for a plan whose screening allows supervised sessions only.
     supervised = models.BooleanField(default=False)
+    # The plan's evaluation after this session, when it carried no safety signal, runs as
+    # deferred work (services.session_evaluate): recorded here in the log's own INSERT, handed to
+    # a worker after commit, swept if the broker lost it (rehab/outbox.py). The patient's day it
+    # is due for (the day the session was logged: what an evaluation at once would have seen);
+    # None once done, and for a session evaluated at once.
+    evaluation_due_on = models.DateField(null=True, blank=True)
+    # The decision the evaluation after this session arrived at (a new one, or the unchanged
+    # one it confirmed); None while it is due, and for sessions logged before it was kept.
+    decision = models.ForeignKey(
+        "ProgressionDecision", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -185,7 +196,16 @@ class SessionLog(models.Model):
                 name="session_scores_within_0_10",
             ),
         ]
-        indexes = [models.Index(fields=["plan", "date"]), models.Index(fields=["patient", "date"])]
+        indexes = [
+            models.Index(fields=["plan", "date"]),
+            models.Index(fields=["patient", "date"]),
+            # The outbox sweep's look-up: only the few sessions whose evaluation is still due.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(evaluation_due_on__isnull=False),
+                name="session_evaluation_due",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Session of {self.patient} on {self.date}"

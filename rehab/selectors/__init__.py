@@ -106,7 +106,6 @@ from rehab.selectors.portal_today import (
     portal_plan,
     portal_recent_sessions,
     portal_session,
-    portal_session_decision,
 )
 from rehab.selectors.referrals import (
     URGENT_REFERRALS,
@@ -268,7 +267,6 @@ __all__ = [
     "portal_recent_sessions",
     "portal_reports",
     "portal_session",
-    "portal_session_decision",
     "portal_username_for",
     "protocol_detail_for",
     "protocol_is_editable_by",

@@ -15,19 +15,13 @@ from django.db.models import (
 from rehab.access import Principal
 from rehab.models import (
     Plan,
-    ProgressionDecision,
     SessionLog,
 )
-from rehab.selectors.scoped import decisions_for, plans_for, sessions_for
+from rehab.selectors.scoped import plans_for, sessions_for
 
 # [I] How long after a session the portal still asks for its next-morning pain: a pain score
 # remembered three days later is not worth the prompt.
 NEXT_MORNING_PROMPT_DAYS = 2
-
-
-# Seconds between a session's save and the decision its evaluation recorded: both are written in
-# one transaction, so in practice milliseconds; the margin only absorbs a slow commit.
-_SESSION_DECISION_WINDOW = dt.timedelta(minutes=1)
 
 
 def portal_plan(principal: Principal) -> Plan | None:
@@ -72,21 +66,3 @@ def portal_recent_sessions(
 def portal_session(principal: Principal, *, session_id: int) -> SessionLog:
     """One of the patient's own sessions with its plan; SessionLog.DoesNotExist otherwise."""
     return sessions_for(principal).get(pk=session_id)
-
-
-def portal_session_decision(
-    principal: Principal, *, session: SessionLog
-) -> ProgressionDecision | None:
-    """The decision that logging `session` recorded, if it recorded a new one (an unchanged
-    result is not stored again, and then there is nothing new to tell)."""
-    return (
-        decisions_for(principal)
-        .filter(
-            plan_id=session.plan_id,
-            trigger=ProgressionDecision.Trigger.SESSION,
-            created_at__gte=session.created_at,
-            created_at__lte=session.created_at + _SESSION_DECISION_WINDOW,
-        )
-        .order_by("created_at", "id")
-        .first()
-    )

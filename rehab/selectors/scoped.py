@@ -119,7 +119,7 @@ def plans_for(principal: Principal) -> QuerySet[Plan]:
 
 
 def sessions_for(principal: Principal) -> QuerySet[SessionLog]:
-    return _scope(SessionLog.objects.select_related("patient", "plan"), principal)
+    return _scope(SessionLog.objects.select_related("patient", "plan", "decision"), principal)
 
 
 def decisions_for(principal: Principal) -> QuerySet[ProgressionDecision]:

@@ -141,6 +141,7 @@ from rehab.services.screening import (
 )
 from rehab.services.sessions import (
     session_add_next_morning_pain,
+    session_evaluate,
     session_log,
 )
 from rehab.services.team import (
@@ -249,6 +250,7 @@ __all__ = [
     "screening_submit",
     "screenings_invalidate",
     "session_add_next_morning_pain",
+    "session_evaluate",
     "session_log",
     "session_record",
     "site_url",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from rehab import selectors
@@ -183,10 +184,19 @@ def plan_assign(
     return plan
 
 
-def lock_plan(plan: Plan) -> Plan:
+def lock_plan(plan: Plan | int, *, within: QuerySet[Plan] | None = None) -> Plan:
+    """The plan, read afresh under its row lock. `within`: the plans the caller may see (a door
+    that has only an id: one look-up that both scopes and locks); Plan.DoesNotExist otherwise."""
     # Concurrent writers on one plan (a log and the nightly run) queue here instead of deciding
-    # on stale state. SQLite ignores the clause; its IMMEDIATE transactions serialise instead.
-    return Plan.objects.select_for_update().select_related("patient__clinic").get(pk=plan.pk)
+    # on stale state. Only the plan's row: the patient and the clinic are read, not locked, so
+    # a clinic's patients logging at once do not queue behind one another. SQLite ignores the
+    # clause; its IMMEDIATE transactions serialise instead.
+    rows = Plan.objects.all() if within is None else within
+    return (
+        rows.select_for_update(of=("self",))
+        .select_related("patient__clinic")
+        .get(pk=plan.pk if isinstance(plan, Plan) else plan)
+    )
 
 
 def pause_begin(plan: Plan, day: dt.date) -> None:

@@ -1,10 +1,12 @@
-"""Logged walking sessions and the next morning's pain, each followed by the plan's evaluation."""
+"""Logged walking sessions and the next morning's pain, each followed by the plan's evaluation:
+at once for a session that reports a safety signal, as deferred work for every other one."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from rehab import outbox
@@ -47,7 +49,7 @@ def _plan_accepts_logs(plan: Plan) -> None:
 @transaction.atomic
 def session_log(
     *,
-    plan: Plan,
+    plan: Plan | int,
     actor: Actor,
     date: dt.date,
     minutes_done: int,
@@ -67,11 +69,20 @@ def session_log(
     pain_next_morning: int | None = None,
     supervised: bool = False,
     today: dt.date | None = None,
+    within: QuerySet[Plan] | None = None,
 ) -> SessionLog:
-    """Log a session, then evaluate progression at once: a fall, chest pain or severe pain
-    pauses the plan before this function returns. `supervised`: a clinician of the patient's
-    clinic was there and records it (the dashboard's form); the same rules apply to it."""
-    plan = lock_plan(plan)
+    """Log a session. A session reporting a safety signal (a fall, chest pain, pain at the pause
+    threshold, next-morning pain, a near fall or dizziness, a session outside the plan) has the
+    plan evaluated before this function returns: a fall pauses the plan at once. Every other
+    session's evaluation is deferred work (`session_evaluate`), due from this same commit.
+    `plan`: the plan, or only its id with `within`, the plans the caller may see (an unknown id
+    is a validation error on `plan`). `supervised`: a clinician of the patient's clinic was there
+    and records it (the dashboard's form); the same rules apply to it."""
+    try:
+        plan = lock_plan(plan, within=within)
+    except Plan.DoesNotExist:
+        # The words DRF gives for an id the caller may not see, as the other endpoints do.
+        raise validation_error({"plan": f'Invalid pk "{plan}" - object does not exist.'}) from None
     _plan_accepts_logs(plan)
     patient = plan.patient
     if supervised:
@@ -115,6 +126,16 @@ def session_log(
         log.pain_next_morning_at = timezone.now()
     log.logged_by = as_user(actor)
     log.supervised = supervised
+    record = session_record(log)
+    level = plan.level_objs()[log.level_index]
+    at_once = clinical_progression.evaluate_at_once(
+        record,
+        level,
+        plan.constraints_obj,
+        clinical_progression.ProgressionSettings.from_dict(plan.progression_settings),
+    )
+    # The record of the deferred evaluation rides in the log's own INSERT: no query more.
+    log.evaluation_due_on = None if at_once else today
     try:
         # The unique (plan, date) constraint is the duplicate check, for a retry and for two
         # requests at once alike. No savepoint of its own: on a clash the whole service
@@ -131,6 +152,11 @@ def session_log(
         patient=patient,
         detail={"adverse_events": log.adverse_events, "supervised": supervised},
     )
+    if not at_once:
+        # A worker evaluates the plan shortly after commit; a broker that is down loses
+        # nothing, the outbox sweep hands the due evaluation over once it is back.
+        outbox.enqueue_after_commit("session_evaluate", log.pk)
+        return log
     if log.fall:
         # CLINICAL.md §3: a reported fall invalidates the screening.
         screenings_invalidate(
@@ -144,6 +170,8 @@ def session_log(
         mark_stale=False,
         session_day=log.date,
     )
+    log.decision = decision
+    SessionLog.objects.filter(pk=log.pk).update(decision=decision)
     if decision.outcome != ProgressionDecision.Outcome.PAUSE and any(
         getattr(log, event) for event in clinical_progression.HOLD_ALERT_EVENTS
     ):
@@ -153,7 +181,7 @@ def session_log(
         decision_alerts_record(decision, kind=Alert.Kind.HOLD)
         outbox.enqueue_after_commit("alert_pause", decision.pk)
     if decision.outcome != ProgressionDecision.Outcome.PAUSE and clinical_progression.outside_plan(
-        session_record(log), plan.level_objs()[log.level_index], plan.constraints_obj
+        record, level, plan.constraints_obj
     ):
         # A session done outside what the plan allows (a setting, a speed or a slope beyond the
         # screening's): the rules hold, and the clinicians are told at once, for the session
@@ -162,6 +190,38 @@ def session_log(
         decision_alerts_record(decision, kind=Alert.Kind.OFF_PLAN)
         outbox.enqueue_after_commit("alert_pause", decision.pk)
     return log
+
+
+@transaction.atomic
+def session_evaluate(
+    *, session_id: int, today: dt.date | None = None
+) -> ProgressionDecision | None:
+    """The deferred evaluation after a session (tasks.session_evaluate, handed over again by the
+    outbox sweep). Claimed with a guarded update under the plan's lock, in the transaction that
+    records the decision: a second delivery finds nothing due and does nothing, and a worker
+    that dies mid-way leaves it due for the sweep. A plan no longer active (a later session
+    paused it, the clinician completed it) is not evaluated; the session's decision stays none.
+    `today`: by default the patient's day the session was logged on, so the decision is the one
+    an evaluation at once would have made, however late the broker delivers it."""
+    due = SessionLog.objects.filter(pk=session_id, evaluation_due_on__isnull=False)
+    row = due.values_list("plan_id", "date", "evaluation_due_on").first()
+    if row is None:
+        return None  # evaluated already (or the session was removed with its plan)
+    plan_id, session_day, due_on = row
+    plan = lock_plan(plan_id)
+    if not due.update(evaluation_due_on=None):
+        return None  # another delivery claimed it while this one waited for the lock
+    if plan.status != Plan.Status.ACTIVE:
+        return None
+    decision = evaluate_locked(
+        plan,
+        trigger=ProgressionDecision.Trigger.SESSION,
+        today=today or due_on,
+        actor=None,
+        session_day=session_day,
+    )
+    SessionLog.objects.filter(pk=session_id).update(decision=decision)
+    return decision
 
 
 def _check_supervisor(actor: Actor, patient: Patient) -> None:

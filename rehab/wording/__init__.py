@@ -3,7 +3,8 @@ the PDF. Pure Python, no Django; every text is marked for translation (i18n) and
 when read, so a later translation needs no code change.
 
 - reasons: a progression decision's reasons (the clinician's sentence, the patient's "because")
-- vocabulary: adverse events, plan statuses, questionnaire parts, a report calendar's days
+- vocabulary: adverse events, plan statuses, questionnaire parts, a report calendar's days, a
+  decision still to come
 - lists: "a, b and c", and a plan's walking days
 - i18n: the gettext indirection rehab.apps connects to Django
 """
@@ -33,6 +34,7 @@ from rehab.wording.vocabulary import (
     CALENDAR_DAYS,
     CLINICIAN,
     DAY_STATES,
+    DECISION_PENDING,
     PATIENT,
     PLAN_STATUSES,
     REMINDER_CHANNELS,
@@ -44,6 +46,7 @@ from rehab.wording.vocabulary import (
     adverse_event_told,
     calendar_day,
     day_state,
+    decision_pending,
     plan_status,
     reminder_channel,
     subscale,
@@ -56,6 +59,7 @@ __all__ = (
     "CLINICIAN",
     "CLINICIAN_ADJUSTED",
     "DAY_STATES",
+    "DECISION_PENDING",
     "PATIENT",
     "PLAN_STATUSES",
     "REASONS",
@@ -72,6 +76,7 @@ __all__ = (
     "calendar_day",
     "day_state",
     "days_words",
+    "decision_pending",
     "gettext",
     "gettext_noop",
     "install_translator",

@@ -19,6 +19,7 @@ __all__ = (
     "CALENDAR_DAYS",
     "CLINICIAN",
     "DAY_STATES",
+    "DECISION_PENDING",
     "PATIENT",
     "PLAN_STATUSES",
     "REMINDER_CHANNELS",
@@ -30,6 +31,7 @@ __all__ = (
     "adverse_event_told",
     "calendar_day",
     "day_state",
+    "decision_pending",
     "plan_status",
     "reminder_channel",
     "subscale",
@@ -121,6 +123,22 @@ CALENDAR_DAYS: dict[str, Words] = {
     "paused": Words(gettext_noop("paused"), gettext_noop("plan paused")),
     "outside": Words(gettext_noop("outside the plan"), gettext_noop("not in your plan")),
 }
+
+
+# After a session with no safety signal is saved, while its progression decision is still to
+# come (services.session_evaluate runs moments later; a safety signal is decided at once).
+DECISION_PENDING = Words(
+    gettext_noop("The decision after this session follows in a moment; reload to see it."),
+    gettext_noop(
+        "We are checking your plan against this walk. What it means for your next walks "
+        "will show here in a moment: reload this page to see it."
+    ),
+)
+
+
+def decision_pending(audience: Audience) -> str:
+    """'The decision after this session follows in a moment' in the reader's words."""
+    return DECISION_PENDING.read_by(audience)
 
 
 def _read(table: dict[str, Words], code: str, audience: Audience) -> str:

@@ -39,7 +39,7 @@ stranger = services_fixtures.stranger
 
 def episode(clinic, actor, *, last_name: str = "Walker") -> Plan:
     """A patient with a portal account and one of everything: a screening, a plan, a session
-    (and the decision it records), an outcome, a note, a reminder and both reports."""
+    (and the decision its evaluation records), an outcome, a note, a reminder and both reports."""
     patient = PatientFactory(clinic=clinic, last_name=last_name, user=UserFactory())
     today = patient.local_today()
     start = today - dt.timedelta(days=3)
@@ -53,7 +53,10 @@ def episode(clinic, actor, *, last_name: str = "Walker") -> Plan:
         start_date=start,
         today=start,
     )
-    services.session_log(plan=plan, actor=actor, date=start, today=today, **good_session())
+    session = services.session_log(
+        plan=plan, actor=actor, date=start, today=today, **good_session()
+    )
+    services.session_evaluate(session_id=session.pk)  # the worker's part, done
     services.outcome_record(patient=patient, measure="nprs", answers={"score": 5}, actor=actor)
     services.clinical_note_add(patient=patient, actor=actor, noted_on=today, text="Seen")
     Reminder.objects.create(

@@ -68,10 +68,8 @@ def test_another_patients_session_is_not_found(clinics):
     assert selectors.portal_session(clinics.patient, session_id=own.pk) == own
 
 
-def test_the_decision_a_session_recorded_is_found_for_that_session(clinics):
+def test_a_session_is_read_with_the_decision_its_evaluation_recorded(clinics):
     session = clinics.ours.sessions.get()
-    decision = selectors.portal_session_decision(clinics.patient, session=session)
-    assert decision is not None
-    assert (decision.plan_id, decision.trigger) == (clinics.ours.pk, "session")
-    theirs = clinics.neighbour.sessions.get()
-    assert selectors.portal_session_decision(clinics.patient, session=theirs) is None
+    found = selectors.portal_session(clinics.patient, session_id=session.pk)
+    assert found.decision is not None
+    assert (found.decision.plan_id, found.decision.trigger) == (clinics.ours.pk, "session")

@@ -86,18 +86,40 @@ def test_logging_a_session_costs_a_fixed_number_of_queries(plan, actor):
             **good_session(),
         )
 
-    # Savepoint pair (the test's transaction), lock the plan, insert, mark the patient's stored
-    # dashboard need stale, audit; then evaluate: recent advances, sessions in the window, last
-    # decision, insert it, audit it. The first log ends in a hold, the second earns an advance
-    # (left pending): the same cost.
-    assert queries(log(0)) == 11
-    assert queries(log(2)) == 11
+    # Next-morning pain is evaluated at once (a safety rule). Savepoint pair (the test's
+    # transaction), lock the plan, insert, mark the patient's stored dashboard need stale,
+    # audit; then evaluate: recent advances, sessions in the window, last decision, insert it,
+    # audit it; link the session to it. The first log ends in a hold, the second earns an
+    # advance (left pending): the same cost.
+    assert queries(log(0)) == 12
+    assert queries(log(2)) == 12
     # The next one replaces that pending suggestion with a fresh one (its data changed): one
     # update more, and still exactly one suggestion awaiting approval.
-    assert queries(log(3)) == 12
+    assert queries(log(3)) == 13
     assert plan.decisions.filter(status="pending").count() == 1
     assert plan.decisions.filter(status="superseded").count() == 1
     assert SessionLog.objects.count() == 3
+
+
+def test_logging_a_session_with_no_safety_signal_defers_its_evaluation(plan, actor):
+    # Savepoint pair, lock the plan, insert the session (its evaluation due in the same row),
+    # mark the patient's stored dashboard need stale, audit: the evaluation is the worker's.
+    assert (
+        queries(
+            lambda: services.session_log(
+                plan=plan, actor=actor, date=day(0), today=day(0), **good_session()
+            )
+        )
+        == 6
+    )
+    session = SessionLog.objects.get()
+    assert (session.evaluation_due_on, session.decision) == (day(0), None)
+    assert not plan.decisions.exists()
+    # The worker's share, in a savepoint pair: the due session, lock, claim, the evaluation
+    # (recent advances, sessions, last decision, insert, mark stale, audit), link.
+    assert queries(lambda: services.session_evaluate(session_id=session.pk)) == 12
+    session.refresh_from_db()
+    assert (session.evaluation_due_on, session.decision) == (None, plan.decisions.get())
 
 
 def test_an_unchanged_result_records_nothing_and_costs_fewer_queries(plan, actor):

@@ -114,23 +114,29 @@ def test_the_same_result_is_recorded_once(plan, actor):
     assert plan.decisions.filter(outcome="advance").count() == 1
 
 
-def test_pain_above_five_regresses_an_auto_plan(auto_plan, actor):
+def test_pain_above_five_regresses_an_auto_plan(
+    auto_plan, actor, django_capture_on_commit_callbacks
+):
     services.plan_set_level(
         plan=auto_plan, level=2, actor=actor, reason="Start higher", today=day(0)
     )
-    services.session_log(
-        plan=auto_plan, actor=actor, date=day(1), today=day(1), **good_session(pain_worst=6)
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the deferred evaluation runs
+        services.session_log(
+            plan=auto_plan, actor=actor, date=day(1), today=day(1), **good_session(pain_worst=6)
+        )
     auto_plan.refresh_from_db()
     decision = auto_plan.decisions.filter(trigger="session").get()
     assert decision.outcome == "regress"
     assert auto_plan.current_level == 1
 
 
-def test_regress_at_the_first_level_holds_and_alerts(auto_plan, actor):
-    services.session_log(
-        plan=auto_plan, actor=actor, date=day(1), today=day(1), **good_session(effort=7)
-    )
+def test_regress_at_the_first_level_holds_and_alerts(
+    auto_plan, actor, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):  # the deferred evaluation runs
+        services.session_log(
+            plan=auto_plan, actor=actor, date=day(1), today=day(1), **good_session(effort=7)
+        )
     decision = auto_plan.decisions.get()
     assert decision.outcome == "hold"
     assert decision.alert

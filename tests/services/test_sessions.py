@@ -178,9 +178,14 @@ def test_setting_codes_are_the_shared_vocabulary(plan, actor):
     assert SessionLog.objects.count() == len(L.SETTINGS)
 
 
-def test_decision_after_a_session_is_recorded_with_reasons(plan, actor):
-    log(plan, actor, day(0))
+def test_decision_after_a_session_is_recorded_with_reasons(
+    plan, actor, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):  # the deferred evaluation runs
+        session = log(plan, actor, day(0))
     decision = ProgressionDecision.objects.get(plan=plan)
+    session.refresh_from_db()
+    assert session.decision == decision
     assert decision.outcome == "hold"
     assert decision.trigger == "session"
     assert decision.reasons

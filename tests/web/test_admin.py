@@ -36,7 +36,10 @@ def data(db):
     decision), an outcome score and a group."""
     clinician = ClinicianFactory()
     plan = active_plan(actor=clinician.user)
-    services.session_log(plan=plan, actor=clinician.user, date=TODAY, today=TODAY, **good_session())
+    session = services.session_log(
+        plan=plan, actor=clinician.user, date=TODAY, today=TODAY, **good_session()
+    )
+    services.session_evaluate(session_id=session.pk)  # the worker's part, done
     services.outcome_record(patient=plan.patient, measure="nprs", answers={"score": 4}, actor=None)
     Group.objects.create(name="Support")
     services.api_key_create(clinic=plan.clinic, name="EHR", actor=clinician.user)
@@ -179,7 +182,10 @@ def _read_events():
 @pytest.mark.parametrize("model", _patient_data_models(), ids=lambda m: m._meta.model_name)
 def test_an_admin_change_list_records_one_read_per_patient_shown(staff_client, data, model):
     other = active_plan()  # a second patient, of another clinic
-    services.session_log(plan=other, actor=None, date=TODAY, today=TODAY, **good_session())
+    session = services.session_log(
+        plan=other, actor=None, date=TODAY, today=TODAY, **good_session()
+    )
+    services.session_evaluate(session_id=session.pk)  # the worker's part, done
     services.outcome_record(patient=other.patient, measure="nprs", answers={"score": 3}, actor=None)
     Reminder.objects.create(
         patient=other.patient,

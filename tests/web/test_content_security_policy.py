@@ -99,13 +99,14 @@ def clinic_with_history(db):
         patient=patient, protocol=protocol, actor=admin.user, start_date=start, today=start
     )
     for days_ago in (12, 10, 8, 5, 3, 1):
-        services.session_log(
+        session = services.session_log(
             plan=plan,
             actor=None,
             date=today - dt.timedelta(days=days_ago),
             today=today,
             **good_session(),
         )
+        services.session_evaluate(session_id=session.pk)  # the worker's part, done
     services.outcome_record(patient=patient, measure="nprs", answers={"score": 4}, actor=None)
     services.report_request(patient=patient, audience="patient", actor=None)
     services.report_request(patient=patient, audience="clinician", actor=None)

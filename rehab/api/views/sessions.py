@@ -32,7 +32,8 @@ class SessionViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
         return selectors.sessions_for(self.principal)
 
     @extend_schema(
-        summary="Log a session; progression is evaluated at once (a fall pauses the plan)",
+        summary="Log a session; a safety signal is evaluated at once (a fall pauses the plan), "
+        "any other session's decision follows moments later",
         tags=["sessions"],
         request=s.SessionCreateSerializer,
         responses={201: s.SessionSerializer},
@@ -40,8 +41,10 @@ class SessionViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
     )
     def create(self, request):
         def handler():
-            data = self.parse(s.SessionCreateSerializer, plans=selectors.plans_for(self.principal))
-            log = services.session_log(actor=self.principal.actor, **data)
+            data = self.parse(s.SessionCreateSerializer)
+            log = services.session_log(
+                actor=self.principal.actor, within=selectors.plans_for(self.principal), **data
+            )
             return self.render(log, status_code=status.HTTP_201_CREATED)
 
         return idempotent(request, self.principal, handler)

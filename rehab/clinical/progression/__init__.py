@@ -5,9 +5,11 @@ Given the plan's levels, its screening constraints and the sessions logged at th
 Pure Python, no Django: the plan service decides whether a decision applies itself or waits for a
 clinician. Every [I] figure is a field of `ProgressionSettings` so a protocol can change it.
 rules.py holds `evaluate` and its rules, records.py the vocabulary (outcomes, reason codes) and
-what goes in and comes out, settings.py the thresholds.
+what goes in and comes out, settings.py the thresholds, immediate.py which sessions are evaluated
+before their log returns.
 """
 
+from rehab.clinical.progression.immediate import evaluate_at_once
 from rehab.clinical.progression.records import (
     ADVANCE,
     ADVERSE_EVENTS,
@@ -42,5 +44,6 @@ __all__ = [
     "Reason",
     "SessionRecord",
     "evaluate",
+    "evaluate_at_once",
     "outside_plan",
 ]

@@ -176,6 +176,8 @@ def test_a_supervised_session_is_logged_by_the_clinician_and_shown_as_such(
     assert (event.actor, event.detail["supervised"]) == (clinician.user, True)
     page = dashboard.get(response["Location"]).content.decode()
     assert "The supervised session of 2 March 2026 is logged." in page
+    # No safety signal: its progression decision is the worker's, moments later.
+    assert "The decision after this session follows in a moment; reload to see it." in page
     sessions = re.search(r'<section[^>]*id="sessions".*?</section>', page, re.S).group(0)
     assert "Supervised" in sessions
     assert "Priya Patel" in sessions

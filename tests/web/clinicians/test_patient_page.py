@@ -60,9 +60,12 @@ def plan_for(clinic, *, start: dt.date = TODAY, answers=None, auto_apply=False, 
 
 
 def log(plan, day: dt.date, **overrides):
-    return services.session_log(
+    """A session logged, and its deferred evaluation run as the worker would."""
+    session = services.session_log(
         plan=plan, actor=None, date=day, today=TODAY, **good_session(**overrides)
     )
+    services.session_evaluate(session_id=session.pk)
+    return session
 
 
 def section(html: str, section_id: str) -> str:
