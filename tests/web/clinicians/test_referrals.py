@@ -29,7 +29,7 @@ from tests.factories import (
 TODAY_URL = reverse("clinicians:today")
 # The Today page's pin, unchanged (tests/web/clinicians/test_today.py): the referral flags are
 # bits of the stored need like the others, so they cost no query.
-TODAY_QUERIES = 11
+TODAY_QUERIES = 10
 
 
 @pytest.fixture(autouse=True)
