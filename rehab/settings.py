@@ -511,6 +511,8 @@ SPECTACULAR_SETTINGS = {
         "ConditionEnum": "rehab.models.CONDITION_CHOICES",
         "SettingEnum": "rehab.models.SETTING_CHOICES",
         "ChannelEnum": "rehab.models.Patient.Channel",
+        # A decision's status is named in the decisions and, nested, in the sessions' responses.
+        "DecisionStatusEnum": "rehab.models.ProgressionDecision.Status",
     },
 }
 
