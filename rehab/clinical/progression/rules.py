@@ -14,6 +14,11 @@ from rehab.clinical.levels import (
     cap_level,
     loggable_settings,
 )
+from rehab.clinical.progression.phrases import also as _also
+from rehab.clinical.progression.phrases import day as _day
+from rehab.clinical.progression.phrases import days_list as _days_list
+from rehab.clinical.progression.phrases import num as _num
+from rehab.clinical.progression.phrases import plural as _plural
 from rehab.clinical.progression.records import (
     ADVANCE,
     HOLD,
@@ -36,51 +41,9 @@ _ALERT_CODES = frozenset(
 # exactly the threshold could land a hair below it and hold for no clinical reason.
 _EPSILON = 1e-9
 
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
 
 def _severity(outcome: str) -> int:
     return OUTCOMES.index(outcome)
-
-
-# --- wording helpers -------------------------------------------------------------------------
-
-
-def _day(d: date) -> str:
-    # Spelled out by hand: strftime's %B follows the server locale.
-    return f"{d.day} {_MONTHS[d.month - 1]}"
-
-
-def _num(x: float) -> str:
-    return f"{round(x, 1):g}"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
-
-
-def _days_list(sessions: Sequence[SessionRecord]) -> str:
-    days = [_day(s.day) for s in sessions]
-    if len(days) == 1:
-        return days[0]
-    return ", ".join(days[:-1]) + " and " + days[-1]
-
-
-def _also(count: int, what: str) -> str:
-    return "" if count <= 1 else f" This happened in {count} {what}."
 
 
 def _below(value: float, threshold: float) -> bool:
