@@ -44,6 +44,15 @@ def session_record(log: SessionLog) -> clinical_progression.SessionRecord:
     )
 
 
+def reasons_key(reasons: list[dict]) -> list[tuple]:
+    """What a decision's reasons mean, to tell a new decision from the one already recorded:
+    each reason's code, the outcome it argues for and the days of the events it names (a second
+    near fall is a new decision, which alerts for it). Not their words: those move with the date
+    ("4 days at this level so far", "3 of 5 planned sessions since 2 March") while the decision
+    stays what it was, and a night with nothing new must not record it again."""
+    return [(r["code"], r["outcome"], tuple(r.get("days", ()))) for r in reasons]
+
+
 @transaction.atomic
 def progression_evaluate(
     *, plan: Plan, trigger: str, today: dt.date | None = None, actor: Actor = None
@@ -103,7 +112,7 @@ def evaluate_locked(
         recent_advances=recent_advances,
         settings=settings,
     )
-    reasons = [{"code": r.code, "text": r.text, "outcome": r.outcome} for r in result.reasons]
+    reasons = [r.to_dict() for r in result.reasons]
     last = plan.decisions.order_by("-created_at", "-id").first()
     if (
         last is not None
@@ -111,7 +120,7 @@ def evaluate_locked(
         and last.outcome == result.outcome
         and last.from_level == result.from_level
         and last.to_level == result.to_level
-        and last.reasons == reasons
+        and reasons_key(last.reasons) == reasons_key(reasons)
     ):
         return last  # nothing new to say; keep one row per distinct decision
 

@@ -76,14 +76,14 @@ def queries(fn):
 
 
 def test_logging_a_session_costs_a_fixed_number_of_queries(plan, actor):
-    def log(n):
+    def log(n, **overrides):
         return lambda: services.session_log(
             plan=plan,
             actor=actor,
             date=day(n),
             today=day(n + 1),
             pain_next_morning=2,
-            **good_session(),
+            **good_session(**overrides),
         )
 
     # Savepoint pair (the test's transaction), lock the plan, insert, mark the patient's stored
@@ -92,10 +92,10 @@ def test_logging_a_session_costs_a_fixed_number_of_queries(plan, actor):
     # (left pending): the same cost.
     assert queries(log(0)) == 11
     assert queries(log(2)) == 11
-    # The next one replaces that pending suggestion with a fresh one (its data changed): one
-    # update more, and still exactly one suggestion awaiting approval.
-    assert queries(log(3)) == 12
-    assert plan.decisions.filter(status="pending").count() == 1
+    # The next one (more swelling: a hold) replaces that pending suggestion with a fresh
+    # decision: one update more, and nothing left awaiting approval but what is latest.
+    assert queries(log(3, swelling="more")) == 12
+    assert plan.decisions.filter(status="pending").count() == 0
     assert plan.decisions.filter(status="superseded").count() == 1
     assert SessionLog.objects.count() == 3
 

@@ -46,6 +46,10 @@ def _severity(outcome: str) -> int:
     return OUTCOMES.index(outcome)
 
 
+def _days(sessions: Sequence[SessionRecord]) -> tuple[date, ...]:
+    return tuple(sorted({s.day for s in sessions}))
+
+
 def _below(value: float, threshold: float) -> bool:
     return value < threshold - _EPSILON
 
@@ -78,6 +82,7 @@ def _pause_and_alert_reasons(
                 f"A fall was reported on {_days_list(falls)}. The plan is paused until the "
                 "clinician has reviewed it.",
                 PAUSE,
+                _days(falls),
             )
         )
     chest = [s for s in window if s.chest_pain]
@@ -88,6 +93,7 @@ def _pause_and_alert_reasons(
                 f"Chest pain was reported on {_days_list(chest)}. The plan is paused until the "
                 "clinician has reviewed it.",
                 PAUSE,
+                _days(chest),
             )
         )
     severe = [
@@ -117,6 +123,7 @@ def _pause_and_alert_reasons(
                 f"A near fall was reported on {_days_list(near)}. Staying at this level; the "
                 "clinician has been alerted.",
                 HOLD,
+                _days(near),
             )
         )
     dizzy = [s for s in window if s.dizziness]
@@ -127,6 +134,7 @@ def _pause_and_alert_reasons(
                 f"Dizziness was reported on {_days_list(dizzy)}. Staying at this level; the "
                 "clinician has been alerted.",
                 HOLD,
+                _days(dizzy),
             )
         )
     return reasons
@@ -153,6 +161,7 @@ def _setting_reasons(
             f"Logged on a setting the plan does not allow: {'; '.join(by_setting)} (the plan "
             f"allows: {allowed_words}). Staying at this level; the clinician has been alerted.",
             HOLD,
+            _days(outside),
         )
     ]
 
@@ -196,12 +205,14 @@ def _limit_reasons(window: Sequence[SessionRecord], constraints: Constraints) ->
     ]
     if not parts:
         return []
+    beyond = [s for s in window if _too_fast(s, constraints) or _too_steep(s, constraints)]
     return [
         Reason(
             "beyond_limits",
             f"Logged beyond the screening's limits: {'; '.join(parts)}. Staying at this level; "
             "the clinician has been alerted.",
             HOLD,
+            _days(beyond),
         )
     ]
 
@@ -535,7 +546,7 @@ def evaluate(
     if outcome == REGRESS and lower is None:
         # Nowhere easier to go: the regress reasons now argue for holding (so the outcome stays
         # the most severe tier among the reasons), and lowest_level follows them to explain why.
-        regress = [Reason(r.code, r.text, HOLD) for r in reasons if r.outcome == REGRESS]
+        regress = [Reason(r.code, r.text, HOLD, r.days) for r in reasons if r.outcome == REGRESS]
         lowest = Reason(
             "lowest_level",
             "There is no easier level to step back to under the screening limits. "
