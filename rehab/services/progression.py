@@ -222,7 +222,10 @@ def progression_evaluate_many(
     plus the writes of the decisions that are new. The batch's plans are locked first, in id
     order, and only they (not their patients or clinic): a session logged meanwhile on one of
     them waits for the batch, as it would for the plan's own evaluation, and holds no lock the
-    batch needs while it waits (lock_plan asks for the plan's row first).
+    batch needs while it waits (PostgreSQL locks lock_plan's joined rows in its FROM order, the
+    plan's first). Should anything else deadlock with a batch, PostgreSQL aborts one side: an
+    OperationalError, which the nightly task retries. The locks are held for the batch's
+    length (NIGHTLY_BATCH_SIZE plans), a few seconds at most.
     """
     now = now or timezone.now()
     plans = list(
