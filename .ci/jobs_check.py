@@ -76,6 +76,9 @@ def worker(name: str, log: str, pool: str = "prefork") -> subprocess.Popen:
         "worker",
         "-n",
         f"{name}@%h",
+        # Both queues, as `make run`'s one worker takes them (production runs one worker each).
+        "-Q",
+        f"{settings.CELERY_TASK_DEFAULT_QUEUE},{settings.NIGHTLY_QUEUE}",
         f"--pool={pool}",
         "--concurrency=2",
         "--without-gossip",

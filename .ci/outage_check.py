@@ -165,6 +165,9 @@ def worker(name: str) -> subprocess.Popen:
             "worker",
             "-n",
             f"{name}@%h",
+            # Both queues, as `make run`'s one worker takes them (production runs one worker each).
+            "-Q",
+            f"{settings.CELERY_TASK_DEFAULT_QUEUE},{settings.NIGHTLY_QUEUE}",
             "--pool=prefork",
             "--concurrency=2",
             "--without-gossip",

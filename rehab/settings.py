@@ -392,6 +392,16 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 # Deferred work is recorded as rows with the change that causes it (rehab/outbox.py); this
 # often, beat's sweep hands a worker again whatever waits longer or was claimed by a dead one.
 OUTBOX_SWEEP_SECONDS = env.int("OUTBOX_SWEEP_SECONDS", default=60)
+# The nightly progression run (a message per batch of plans, minutes of work at clinic-group
+# scale) has a queue of its own, so a reminder or an alert due meanwhile never waits behind it:
+# production runs a worker for each queue (docker-compose.yml), `make run`'s one worker takes
+# both. Everything else goes to the default queue.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+NIGHTLY_QUEUE = "nightly"
+CELERY_TASK_ROUTES = {
+    "rehab.tasks.progression_nightly": {"queue": NIGHTLY_QUEUE},
+    "rehab.tasks.progression_evaluate_batch": {"queue": NIGHTLY_QUEUE},
+}
 CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"

@@ -15,7 +15,7 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from rehab import audit_chain, notify, outbox, selectors, services
-from rehab.models import Plan, ProgressionDecision
+from rehab.models import ProgressionDecision
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +33,8 @@ NIGHTLY_BATCH_SIZE = 500
 def progression_evaluate_batch(
     plan_ids: list[int], trigger: str = ProgressionDecision.Trigger.NIGHTLY
 ) -> int:
-    """Evaluate each plan that is still active; returns how many decisions were looked at."""
-    evaluated = 0
-    for plan in Plan.objects.filter(pk__in=plan_ids, status=Plan.Status.ACTIVE):
-        services.progression_evaluate(plan=plan, trigger=trigger)
-        evaluated += 1
-    return evaluated
+    """Evaluate each plan that is still active; returns how many were evaluated."""
+    return services.progression_evaluate_many(plan_ids=plan_ids, trigger=trigger)
 
 
 @shared_task(acks_late=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -257,3 +258,26 @@ def test_secrets_in_env_stay_out_of_the_image_and_the_repository():
     for name in (".env", ".env.production"):
         ignored = subprocess.run(["git", "check-ignore", "--no-index", "-q", name], cwd=ROOT)
         assert ignored.returncode == 0, f"git would offer to commit {name}"
+
+
+def test_the_nightly_run_has_a_queue_and_a_worker_of_its_own():
+    """Reminders and alerts never wait behind the nightly progression batches: compose runs a
+    worker for each queue, and `make run`'s one worker takes both."""
+    nightly = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+    assert nightly == {settings.NIGHTLY_QUEUE} != {settings.CELERY_TASK_DEFAULT_QUEUE}
+    assert set(settings.CELERY_TASK_ROUTES) == {
+        "rehab.tasks.progression_nightly",
+        "rehab.tasks.progression_evaluate_batch",
+    }
+
+    def queues(command: list[str]) -> str:
+        return command[command.index("-Q") + 1]
+
+    assert queues(service("worker")["command"]) == settings.CELERY_TASK_DEFAULT_QUEUE
+    assert queues(service("worker-nightly")["command"]) == settings.NIGHTLY_QUEUE
+    procfile = (ROOT / "Procfile.dev").read_text().splitlines()
+    worker = next(line for line in procfile if line.startswith("worker:")).split()
+    assert set(queues(worker).split(",")) == {
+        settings.CELERY_TASK_DEFAULT_QUEUE,
+        settings.NIGHTLY_QUEUE,
+    }

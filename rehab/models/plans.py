@@ -244,7 +244,8 @@ class ProgressionDecision(models.Model):
     outcome = models.CharField(max_length=10, choices=Outcome)
     from_level = models.PositiveSmallIntegerField()
     to_level = models.PositiveSmallIntegerField()
-    reasons = models.JSONField(default=list)  # [{"code", "text", "outcome"}]
+    # [{"code", "text", "outcome"}], with "days" (ISO dates) for a reason naming events.
+    reasons = models.JSONField(default=list)
     alert = models.BooleanField(default=False)
     status = models.CharField(max_length=12, choices=Status)
     applied_on = models.DateField(null=True, blank=True)

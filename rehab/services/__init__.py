@@ -105,6 +105,7 @@ from rehab.services.progression import (
     decision_reject,
     evaluate_locked,
     progression_evaluate,
+    progression_evaluate_many,
     session_record,
 )
 from rehab.services.protocols import (
@@ -231,6 +232,7 @@ __all__ = [
     "plan_set_auto_apply",
     "plan_set_level",
     "progression_evaluate",
+    "progression_evaluate_many",
     "protocol_copy",
     "protocol_library_load",
     "protocol_update",

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from rehab import outbox, selectors
@@ -14,6 +18,7 @@ from rehab.clinical import progression as clinical_progression
 from rehab.errors import ErrorCode, RehabError
 from rehab.models import (
     Alert,
+    Patient,
     Plan,
     ProgressionDecision,
     SessionLog,
@@ -44,6 +49,31 @@ def session_record(log: SessionLog) -> clinical_progression.SessionRecord:
     )
 
 
+@dataclass(frozen=True)
+class EvaluationInputs:
+    """What evaluating one plan reads besides the plan, loaded beforehand for many plans at
+    once (progression_evaluate_many) instead of by evaluate_locked, a few queries per plan."""
+
+    window: list[SessionLog]  # the plan's sessions from window_first_day to today
+    recent_advances: list[dt.date]  # as selectors.plan_recent_advance_dates gives them
+    last: ProgressionDecision | None  # the plan's latest decision
+
+
+def window_first_day(
+    plan: Plan, today: dt.date, settings: clinical_progression.ProgressionSettings
+) -> dt.date:
+    return max(plan.window_start, today - dt.timedelta(days=settings.window_days - 1))
+
+
+def reasons_key(reasons: list[dict]) -> list[tuple]:
+    """What a decision's reasons mean, to tell a new decision from the one already recorded:
+    each reason's code, the outcome it argues for and the days of the events it names (a second
+    near fall is a new decision, which alerts for it). Not their words: those move with the date
+    ("4 days at this level so far", "3 of 5 planned sessions since 2 March") while the decision
+    stays what it was, and a night with nothing new must not record it again."""
+    return [(r["code"], r["outcome"], tuple(r.get("days", ()))) for r in reasons]
+
+
 @transaction.atomic
 def progression_evaluate(
     *, plan: Plan, trigger: str, today: dt.date | None = None, actor: Actor = None
@@ -69,17 +99,23 @@ def evaluate_locked(
     actor: Actor,
     mark_stale: bool = True,
     session_day: dt.date | None = None,
+    inputs: EvaluationInputs | None = None,
 ) -> ProgressionDecision:
     """mark_stale: mark the patient's dashboard need stale when a decision is recorded; False
     for a caller that marks it for its whole write already. session_day: the day of the session
     whose report prompted the evaluation (a session logged or its next-morning pain added): a
     safety pause begins that day, so the days between a backdated fall and its logging are
-    paused, not missed. Without it (the nightly run) a pause begins today."""
+    paused, not missed. Without it (the nightly run) a pause begins today. inputs: what the
+    evaluation reads, loaded under the plan's lock for many plans at once; read here without."""
     settings = clinical_progression.ProgressionSettings.from_dict(plan.progression_settings)
-    since = max(plan.window_start, today - dt.timedelta(days=settings.window_days - 1))
+    since = window_first_day(plan, today, settings)
     # Every session of the window counts as walked for adherence (the day a level changed was
     # walked at the level before); the rules judge the current level's.
-    window = list(SessionLog.objects.filter(plan=plan, date__gte=since, date__lte=today))
+    window = (
+        inputs.window
+        if inputs is not None
+        else list(SessionLog.objects.filter(plan=plan, date__gte=since, date__lte=today))
+    )
     logs = sorted(
         (log for log in window if log.level_index == plan.current_level), key=lambda log: log.date
     )
@@ -90,7 +126,11 @@ def evaluate_locked(
         walked={log.date for log in window},
         today=today,
     )
-    recent_advances = selectors.plan_recent_advance_dates(plan=plan, today=today)
+    recent_advances = (
+        inputs.recent_advances
+        if inputs is not None
+        else selectors.plan_recent_advance_dates(plan=plan, today=today)
+    )
     result = clinical_progression.evaluate(
         levels=plan.level_objs(),
         current=plan.current_level,
@@ -103,15 +143,17 @@ def evaluate_locked(
         recent_advances=recent_advances,
         settings=settings,
     )
-    reasons = [{"code": r.code, "text": r.text, "outcome": r.outcome} for r in result.reasons]
-    last = plan.decisions.order_by("-created_at", "-id").first()
+    reasons = [r.to_dict() for r in result.reasons]
+    last = (
+        inputs.last if inputs is not None else plan.decisions.order_by("-created_at", "-id").first()
+    )
     if (
         last is not None
         and last.status in (ProgressionDecision.Status.PENDING, ProgressionDecision.Status.NOTED)
         and last.outcome == result.outcome
         and last.from_level == result.from_level
         and last.to_level == result.to_level
-        and last.reasons == reasons
+        and reasons_key(last.reasons) == reasons_key(reasons)
     ):
         return last  # nothing new to say; keep one row per distinct decision
 
@@ -166,6 +208,83 @@ def evaluate_locked(
         },
     )
     return decision
+
+
+@transaction.atomic
+def progression_evaluate_many(
+    *, plan_ids: Sequence[int], trigger: str, now: dt.datetime | None = None
+) -> int:
+    """Evaluate the active plans among `plan_ids` (the nightly run's batch), each on its
+    patient's today; returns how many were evaluated.
+
+    The same as progression_evaluate for each plan, at a fixed number of queries for the
+    batch's reads (its plans, their windows' sessions, recent advances, latest decisions),
+    plus the writes of the decisions that are new. The batch's plans are locked first, in id
+    order, and only they (not their patients or clinic): a session logged meanwhile on one of
+    them waits for the batch, as it would for the plan's own evaluation, and holds no lock the
+    batch needs while it waits (PostgreSQL locks lock_plan's joined rows in its FROM order, the
+    plan's first). Should anything else deadlock with a batch, PostgreSQL aborts one side: an
+    OperationalError, which the nightly task retries. The locks are held for the batch's
+    length (NIGHTLY_BATCH_SIZE plans), a few seconds at most.
+    """
+    now = now or timezone.now()
+    plans = list(
+        Plan.objects.select_for_update(of=("self",))
+        .select_related("patient__clinic")
+        .filter(pk__in=plan_ids, status=Plan.Status.ACTIVE)
+        .order_by("pk")
+    )
+    if not plans:
+        return 0
+    todays = {plan.pk: plan.patient.local_today(now) for plan in plans}
+    firsts = {
+        plan.pk: window_first_day(
+            plan,
+            todays[plan.pk],
+            clinical_progression.ProgressionSettings.from_dict(plan.progression_settings),
+        )
+        for plan in plans
+    }
+    ids = list(todays)
+    earliest, latest = min(firsts.values()), max(todays.values())
+    windows: dict[int, list[SessionLog]] = defaultdict(list)
+    for log in SessionLog.objects.filter(plan_id__in=ids, date__gte=earliest, date__lte=latest):
+        if firsts[log.plan_id] <= log.date <= todays[log.plan_id]:
+            windows[log.plan_id].append(log)
+    advances: dict[int, list[dt.date]] = defaultdict(list)
+    for plan_id, day in selectors.plans_recent_advance_dates(
+        plan_ids=ids, first=min(todays.values()) - dt.timedelta(days=6), last=latest
+    ):
+        if todays[plan_id] - dt.timedelta(days=6) <= day <= todays[plan_id]:
+            advances[plan_id].append(day)
+    newest = ProgressionDecision.objects.filter(plan=OuterRef("pk")).order_by("-created_at", "-id")
+    lasts = {
+        decision.plan_id: decision
+        for decision in ProgressionDecision.objects.filter(
+            pk__in=Plan.objects.filter(pk__in=ids).values(last=Subquery(newest.values("pk")[:1]))
+        )
+    }
+    changed = []
+    for plan in plans:
+        inputs = EvaluationInputs(
+            window=windows[plan.pk], recent_advances=advances[plan.pk], last=lasts.get(plan.pk)
+        )
+        decision = evaluate_locked(
+            plan,
+            trigger=trigger,
+            today=todays[plan.pk],
+            actor=None,
+            mark_stale=False,
+            inputs=inputs,
+        )
+        if decision is not inputs.last:
+            changed.append(plan.patient_id)
+    if changed:
+        # One UPDATE for the batch instead of one per decision (dashboard_mark_stale's).
+        Patient.objects.filter(pk__in=changed).update(
+            dashboard_day=None, dashboard_version=F("dashboard_version") + 1
+        )
+    return len(plans)
 
 
 def _lock_pending(decision: ProgressionDecision) -> ProgressionDecision:

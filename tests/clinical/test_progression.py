@@ -367,7 +367,12 @@ def test_decision_to_dict_shape():
         "to_level": 1,
         "alert": True,
         "reasons": [
-            {"code": "near_fall", "text": decision.reasons[0].text, "outcome": "hold"},
+            {
+                "code": "near_fall",
+                "text": decision.reasons[0].text,
+                "outcome": "hold",
+                "days": [decision.reasons[0].days[0].isoformat()],
+            },
         ],
     }
 

@@ -332,5 +332,11 @@ def test_evaluate_never_raises_and_is_consistent(
     # The order the logs arrive in never changes the decision.
     assert evaluate(sessions=list(reversed(sessions)), **args) == decision
     assert decision.to_dict()["reasons"] == [
-        {"code": r.code, "text": r.text, "outcome": r.outcome} for r in decision.reasons
+        {
+            "code": r.code,
+            "text": r.text,
+            "outcome": r.outcome,
+            **({"days": [d.isoformat() for d in r.days]} if r.days else {}),
+        }
+        for r in decision.reasons
     ]

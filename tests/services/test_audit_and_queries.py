@@ -1,6 +1,8 @@
 """Every write of patient data leaves an audit event naming who, what and when, and never the
 clinical values themselves; the writes on hot paths cost a fixed number of queries."""
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -76,14 +78,14 @@ def queries(fn):
 
 
 def test_logging_a_session_costs_a_fixed_number_of_queries(plan, actor):
-    def log(n):
+    def log(n, **overrides):
         return lambda: services.session_log(
             plan=plan,
             actor=actor,
             date=day(n),
             today=day(n + 1),
             pain_next_morning=2,
-            **good_session(),
+            **good_session(**overrides),
         )
 
     # Next-morning pain is evaluated at once (a safety rule). Savepoint pair (the test's
@@ -93,10 +95,10 @@ def test_logging_a_session_costs_a_fixed_number_of_queries(plan, actor):
     # advance (left pending): the same cost.
     assert queries(log(0)) == 12
     assert queries(log(2)) == 12
-    # The next one replaces that pending suggestion with a fresh one (its data changed): one
-    # update more, and still exactly one suggestion awaiting approval.
-    assert queries(log(3)) == 13
-    assert plan.decisions.filter(status="pending").count() == 1
+    # The next one (more swelling: a hold) replaces that pending suggestion with a fresh
+    # decision: one update more, and nothing left awaiting approval but what is latest.
+    assert queries(log(3, swelling="more")) == 13
+    assert plan.decisions.filter(status="pending").count() == 0
     assert plan.decisions.filter(status="superseded").count() == 1
     assert SessionLog.objects.count() == 3
 
@@ -131,12 +133,20 @@ def test_an_unchanged_result_records_nothing_and_costs_fewer_queries(plan, actor
     )
 
 
-def test_nightly_evaluation_costs_the_same_per_plan_for_any_batch(db):
+def test_nightly_evaluation_costs_the_same_reads_for_any_batch(db):
     plans = [active_plan() for _ in range(5)]
-    one = queries(lambda: tasks.progression_evaluate_batch([plans[0].pk]))
-    four = queries(lambda: tasks.progression_evaluate_batch([p.pk for p in plans[1:]]))
-    # One query lists the batch's plans; each plan then costs the same 9 (savepoint pair, lock,
-    # recent advances, sessions, last decision, insert decision, mark the patient's stored
-    # dashboard need stale, audit).
-    assert one == 1 + 9
-    assert four == 1 + 4 * 9
+
+    def night(n, batch):
+        at = dt.datetime.combine(day(n), dt.time(12), tzinfo=dt.UTC)
+        ids = [p.pk for p in batch]
+        return lambda: services.progression_evaluate_many(plan_ids=ids, trigger="nightly", now=at)
+
+    one = queries(night(1, plans[:1]))
+    four = queries(night(1, plans[1:]))
+    # The batch's reads, whatever its size: savepoint pair, its plans (locked), their windows'
+    # sessions, recent advances, latest decisions; then each new decision is an insert and an
+    # audit event, and one update marks the batch's patients' stored dashboard need stale.
+    assert one == 6 + 2 + 1
+    assert four == 6 + 4 * 2 + 1
+    # The next night, nothing new: the reads alone.
+    assert queries(night(2, plans)) == 6

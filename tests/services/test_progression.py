@@ -1,9 +1,10 @@
 import pytest
 
 from rehab import services, tasks
+from rehab.audit import AuditAction
 from rehab.clinical import adherence
 from rehab.errors import RehabError
-from rehab.models import ProgressionDecision
+from rehab.models import AuditEvent, ProgressionDecision
 from tests.factories import active_plan, good_session
 from tests.services.conftest import day
 
@@ -226,3 +227,56 @@ def test_a_near_fall_after_a_suggested_advance_withdraws_the_suggestion(plan, ac
     latest = plan.decisions.order_by("-id").first()
     assert latest.outcome == "hold"
     assert latest.alert
+
+
+def test_a_night_with_nothing_new_records_no_new_decision(plan, actor):
+    """The reasons' words move with the date (days at the level, planned sessions due, the
+    window's first day); the decision does not: one decision, and one audit event, for it."""
+    services.session_log(plan=plan, actor=actor, date=day(0), today=day(0), **good_session())
+    first = evaluate(plan, 1)
+    events = AuditEvent.objects.filter(action=AuditAction.PROGRESSION_DECISION)
+    recorded = events.count()
+    again = evaluate(plan, 2)
+    assert again.pk == first.pk
+    assert "min_days" in again.reason_codes  # "1 day at this level so far" on day 1, "2" on day 2
+    assert events.count() == recorded
+
+
+def test_a_night_with_a_new_reason_records_a_new_decision(plan, actor):
+    services.session_log(plan=plan, actor=actor, date=day(0), today=day(0), **good_session())
+    first = evaluate(plan, 1)
+    # A week of no sessions: low adherence now holds the plan as well.
+    later = evaluate(plan, 6)
+    assert later.pk != first.pk
+    assert "low_adherence" in later.reason_codes
+    assert "low_adherence" not in first.reason_codes
+
+
+def test_a_second_near_fall_is_a_new_decision_with_its_own_alert(plan, actor):
+    """Same codes, but a new event: a decision of its own, so its clinicians are alerted for it
+    (alerts are one per clinician, decision and kind)."""
+    good_week(plan, actor)
+    services.session_log(
+        plan=plan, actor=actor, date=day(3), today=day(3), **good_session(near_fall=True)
+    )
+    first = plan.decisions.order_by("-id").first()
+    services.session_log(
+        plan=plan, actor=actor, date=day(4), today=day(4), **good_session(near_fall=True)
+    )
+    second = plan.decisions.order_by("-id").first()
+    assert second.pk != first.pk
+    assert second.reason_codes == first.reason_codes == ["near_fall", "next_morning_unknown"]
+    assert first.alerts.filter(kind="hold").exists()
+    assert second.alerts.filter(kind="hold").exists()
+    # ... and a night with nothing new after it says nothing again.
+    assert evaluate(plan, 5).pk == second.pk
+
+
+def test_another_good_session_leaves_the_suggestion_awaiting_approval(plan, actor):
+    suggestion = good_week(plan, actor)
+    services.session_log(
+        plan=plan, actor=actor, date=day(3), today=day(4), pain_next_morning=2, **good_session()
+    )
+    suggestion.refresh_from_db()
+    assert suggestion.status == "pending"  # the same advance: nothing new to approve
+    assert plan.decisions.count() == 2  # the first session's hold, the suggestion

@@ -1,6 +1,7 @@
 """Tasks on a real broker and a real worker. These run in CI's PostgreSQL + Redis pass (.ci/run);
 the default SQLite run has no broker to talk to and skips them."""
 
+import contextlib
 import datetime as dt
 import os
 import signal
@@ -28,21 +29,40 @@ pytestmark = [
 ]
 
 
+@contextlib.contextmanager
+def own_queues():
+    """The default queue and the nightly one (settings.CELERY_TASK_ROUTES) under names of the
+    test's own, so no stale message of an earlier run, nor another test process's, is
+    consumed; yields them both, as a worker started with `-Q celery,nightly` takes both."""
+    name = f"test-{uuid.uuid4().hex[:8]}"
+    default, nightly = name, f"{name}-{settings.NIGHTLY_QUEUE}"
+    routes = {task: {"queue": nightly} for task in settings.CELERY_TASK_ROUTES}
+    saved = app.conf.task_always_eager, app.conf.task_default_queue, app.conf.task_routes
+
+    def reroute(*conf):
+        app.conf.task_always_eager, app.conf.task_default_queue, app.conf.task_routes = conf
+        # Celery reads task_routes once into its router: read them again.
+        app.amqp.flush_routes()
+        app.amqp.__dict__.pop("router", None)
+
+    reroute(False, default, routes)
+    try:
+        yield [default, nightly]
+    finally:
+        reroute(*saved)
+
+
 @pytest.fixture
 def live_worker(transactional_db):
     if connection.vendor == "sqlite":
         pytest.skip("the worker thread needs a database server it can share with the test")
-    queue = f"test-{uuid.uuid4().hex[:8]}"  # no stale message of an earlier run is consumed
-    saved = app.conf.task_always_eager, app.conf.task_default_queue
-    app.conf.task_always_eager = False
-    app.conf.task_default_queue = queue
-    try:
-        with start_worker(
-            app, pool="solo", perform_ping_check=False, queues=[queue], shutdown_timeout=30
-        ):
-            yield
-    finally:
-        app.conf.task_always_eager, app.conf.task_default_queue = saved
+    with (
+        own_queues() as queues,
+        start_worker(
+            app, pool="solo", perform_ping_check=False, queues=queues, shutdown_timeout=30
+        ),
+    ):
+        yield
 
 
 def wait_for(predicate, seconds=30.0):
@@ -66,7 +86,7 @@ def test_nightly_run_fans_out_on_a_real_worker_and_records_one_decision_per_plan
     assert set(nightly.values_list("plan_id", flat=True)) == {p.pk for p in plans}
 
 
-def _worker_process(queue: str, media_root) -> subprocess.Popen:
+def _worker_process(queues: list[str], media_root) -> subprocess.Popen:
     """A real worker process on the test's own database, killable with SIGKILL."""
     db = connection.settings_dict
     env = {
@@ -88,7 +108,7 @@ def _worker_process(queue: str, media_root) -> subprocess.Popen:
             "worker",
             "--pool=solo",
             "-Q",
-            queue,
+            ",".join(queues),
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
@@ -106,14 +126,8 @@ def _worker_process(queue: str, media_root) -> subprocess.Popen:
 def live_broker(transactional_db, settings):
     if connection.vendor == "sqlite":
         pytest.skip("the worker process needs a database server it can share with the test")
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    saved = app.conf.task_always_eager, app.conf.task_default_queue
-    app.conf.task_always_eager = False
-    app.conf.task_default_queue = queue
-    try:
-        yield queue
-    finally:
-        app.conf.task_always_eager, app.conf.task_default_queue = saved
+    with own_queues() as queues:
+        yield queues
 
 
 def test_a_worker_killed_mid_render_leaves_a_report_the_sweep_gets_ready_once(

@@ -112,9 +112,17 @@ class Reason:
     code: str
     text: str
     outcome: str  # the outcome tier this reason argues for
+    # The days of the sessions a reason is about when each is an event of its own (a fall, a
+    # near fall, dizziness, chest pain, a session outside the plan): the same code for a new
+    # session is a new decision, which alerts for it. Empty for the others, whose words move
+    # with the date while what they mean does not.
+    days: tuple[date, ...] = ()
 
-    def to_dict(self) -> dict[str, str]:
-        return {"code": self.code, "text": self.text, "outcome": self.outcome}
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"code": self.code, "text": self.text, "outcome": self.outcome}
+        if self.days:
+            data["days"] = [d.isoformat() for d in self.days]
+        return data
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,11 @@ from rehab.clinical.levels import (
     cap_level,
     loggable_settings,
 )
+from rehab.clinical.progression.phrases import also as _also
+from rehab.clinical.progression.phrases import day as _day
+from rehab.clinical.progression.phrases import days_list as _days_list
+from rehab.clinical.progression.phrases import num as _num
+from rehab.clinical.progression.phrases import plural as _plural
 from rehab.clinical.progression.records import (
     ADVANCE,
     HOLD,
@@ -36,51 +41,13 @@ _ALERT_CODES = frozenset(
 # exactly the threshold could land a hair below it and hold for no clinical reason.
 _EPSILON = 1e-9
 
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
 
 def _severity(outcome: str) -> int:
     return OUTCOMES.index(outcome)
 
 
-# --- wording helpers -------------------------------------------------------------------------
-
-
-def _day(d: date) -> str:
-    # Spelled out by hand: strftime's %B follows the server locale.
-    return f"{d.day} {_MONTHS[d.month - 1]}"
-
-
-def _num(x: float) -> str:
-    return f"{round(x, 1):g}"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
-
-
-def _days_list(sessions: Sequence[SessionRecord]) -> str:
-    days = [_day(s.day) for s in sessions]
-    if len(days) == 1:
-        return days[0]
-    return ", ".join(days[:-1]) + " and " + days[-1]
-
-
-def _also(count: int, what: str) -> str:
-    return "" if count <= 1 else f" This happened in {count} {what}."
+def _days(sessions: Sequence[SessionRecord]) -> tuple[date, ...]:
+    return tuple(sorted({s.day for s in sessions}))
 
 
 def _below(value: float, threshold: float) -> bool:
@@ -115,6 +82,7 @@ def _pause_and_alert_reasons(
                 f"A fall was reported on {_days_list(falls)}. The plan is paused until the "
                 "clinician has reviewed it.",
                 PAUSE,
+                _days(falls),
             )
         )
     chest = [s for s in window if s.chest_pain]
@@ -125,6 +93,7 @@ def _pause_and_alert_reasons(
                 f"Chest pain was reported on {_days_list(chest)}. The plan is paused until the "
                 "clinician has reviewed it.",
                 PAUSE,
+                _days(chest),
             )
         )
     severe = [
@@ -154,6 +123,7 @@ def _pause_and_alert_reasons(
                 f"A near fall was reported on {_days_list(near)}. Staying at this level; the "
                 "clinician has been alerted.",
                 HOLD,
+                _days(near),
             )
         )
     dizzy = [s for s in window if s.dizziness]
@@ -164,6 +134,7 @@ def _pause_and_alert_reasons(
                 f"Dizziness was reported on {_days_list(dizzy)}. Staying at this level; the "
                 "clinician has been alerted.",
                 HOLD,
+                _days(dizzy),
             )
         )
     return reasons
@@ -190,6 +161,7 @@ def _setting_reasons(
             f"Logged on a setting the plan does not allow: {'; '.join(by_setting)} (the plan "
             f"allows: {allowed_words}). Staying at this level; the clinician has been alerted.",
             HOLD,
+            _days(outside),
         )
     ]
 
@@ -233,12 +205,14 @@ def _limit_reasons(window: Sequence[SessionRecord], constraints: Constraints) ->
     ]
     if not parts:
         return []
+    beyond = [s for s in window if _too_fast(s, constraints) or _too_steep(s, constraints)]
     return [
         Reason(
             "beyond_limits",
             f"Logged beyond the screening's limits: {'; '.join(parts)}. Staying at this level; "
             "the clinician has been alerted.",
             HOLD,
+            _days(beyond),
         )
     ]
 
@@ -572,7 +546,7 @@ def evaluate(
     if outcome == REGRESS and lower is None:
         # Nowhere easier to go: the regress reasons now argue for holding (so the outcome stays
         # the most severe tier among the reasons), and lowest_level follows them to explain why.
-        regress = [Reason(r.code, r.text, HOLD) for r in reasons if r.outcome == REGRESS]
+        regress = [Reason(r.code, r.text, HOLD, r.days) for r in reasons if r.outcome == REGRESS]
         lowest = Reason(
             "lowest_level",
             "There is no easier level to step back to under the screening limits. "
