@@ -484,7 +484,8 @@ def busy_patient(clinic):
         )
     for _ in range(3):
         services.report_request(patient=plan.patient, audience="clinician", actor=None)
-    assert plan.decisions.count() >= 5
+    # Several decisions: the holds whose reasons changed (an unchanged one is not stored again).
+    assert plan.decisions.count() >= 4
     return plan.patient
 
 
