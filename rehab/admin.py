@@ -9,7 +9,13 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from rehab import services
-from rehab.audit import AuditAction, PatientRef, audit_reads_by_ref, audit_record
+from rehab.audit import (
+    AuditAction,
+    PatientRef,
+    audit_reads_by_ref,
+    audit_record,
+    events_patient_refs,
+)
 from rehab.models import (
     ApiKey,
     AuditChain,
@@ -323,7 +329,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
     read_always = True  # a page of events without a patient is still a read of the trail
 
     def patient_refs(self, objs) -> list[PatientRef]:
-        return [(obj.patient_id, obj.clinic_id) for obj in objs if obj.patient_id is not None]
+        return events_patient_refs(objs)
 
     list_display = (
         "at",

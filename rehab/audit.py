@@ -255,6 +255,19 @@ def events_of_patient(patient_ref: int) -> models.Q:
     )
 
 
+def events_patient_refs(events) -> list[PatientRef]:
+    """The patients the events speak of, as (patient id, clinic id): the one an event names, and
+    every patient a list read names in detail["patients"] (its own patient is none)."""
+    refs: list[PatientRef] = []
+    for event in events:
+        if event.patient_id is not None:
+            refs.append((event.patient_id, event.clinic_id))
+        listed = (event.detail or {}).get("patients")
+        if isinstance(listed, list):
+            refs.extend((pk, event.clinic_id) for pk in listed if isinstance(pk, int))
+    return refs
+
+
 def audit_trail_read(*, actor: Actor, events, via: str, clinic: Clinic | None = None) -> None:
     """Reading the audit trail is a read of patient data too (who was seen, by whom, when): one
     `audit.read` event naming the patients whose events were shown (one per clinic's trail), or
@@ -262,7 +275,7 @@ def audit_trail_read(*, actor: Actor, events, via: str, clinic: Clinic | None = 
     audit_reads_by_ref(
         actor=actor,
         action=AuditAction.AUDIT_READ,
-        refs=[(e.patient_id, e.clinic_id) for e in events if e.patient_id is not None],
+        refs=events_patient_refs(events),
         detail={"via": via},
         clinic=clinic,
         always=True,

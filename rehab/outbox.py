@@ -45,6 +45,9 @@ ALERT_CLAIM_DEAD_AFTER = dt.timedelta(seconds=ALERT_SEND_TIME_LIMIT) + CLAIM_MAR
 # A report whose render killed its worker this often is failed, not tried for ever; a pause
 # alert interrupted mid-send is sent again (twice is better than a fall alert never arriving).
 MAX_ATTEMPTS = 3
+# Deferred session evaluations handed over again by one sweep (a minute's worth at a busy clinic
+# group's peak, a few seconds of a worker's time).
+SWEEP_SESSIONS = 2000
 
 # The alerts sent at once for a decision (tasks.alert_pause): a pause's, a hold's after a near
 # fall or dizziness, and a session's done outside the plan's settings; the digest is the other kind.
@@ -143,11 +146,13 @@ def sweep(*, now: dt.datetime | None = None) -> Due:
         .values_list("decision_id", flat=True)
         .distinct()
     )
-    # Through the partial index on the due sessions only (SessionLog.Meta).
+    # Through the partial index on the due sessions only (SessionLog.Meta). At most
+    # SWEEP_SESSIONS a sweep, oldest first: after a long outage the backlog is handed over a
+    # sweep at a time rather than all at once into the broker (the next sweep takes the rest).
     due.session_ids = list(
         SessionLog.objects.filter(evaluation_due_on__isnull=False, created_at__lt=waited)
         .order_by("created_at", "id")
-        .values_list("id", flat=True)
+        .values_list("id", flat=True)[:SWEEP_SESSIONS]
     )
     return due
 

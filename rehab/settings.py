@@ -425,7 +425,13 @@ AUDIT_RETENTION_DAYS = _retention_days()
 AUDIT_SEAL_GRACE_MINUTES = env.int("AUDIT_SEAL_GRACE_MINUTES", default=10)
 
 CELERY_BEAT_SCHEDULE = {
-    "outbox-sweep": {"task": "rehab.tasks.outbox_sweep", "schedule": OUTBOX_SWEEP_SECONDS},
+    # A sweep queued while the workers were down expires rather than running late: the first
+    # one after they return hands over everything still due, the ones behind it would repeat it.
+    "outbox-sweep": {
+        "task": "rehab.tasks.outbox_sweep",
+        "schedule": OUTBOX_SWEEP_SECONDS,
+        "options": {"expires": OUTBOX_SWEEP_SECONDS},
+    },
     "audit-seal": {
         "task": "rehab.tasks.audit_seal",
         "schedule": 60.0,  # chains the minute's new audit events

@@ -300,13 +300,42 @@ def _lock_pending(decision: ProgressionDecision) -> ProgressionDecision:
     return decision
 
 
-@transaction.atomic
 def decision_approve(
     *,
     decision: ProgressionDecision,
     actor: Actor,
     note: str = "",
     today: dt.date | None = None,
+) -> ProgressionDecision:
+    """Apply a suggestion awaiting approval. Sessions logged since whose deferred evaluation has
+    not run yet (the worker behind or down) are judged first, in a transaction of their own: a
+    painful session nobody has looked at yet replaces the suggestion, and the approval is then
+    refused as for any superseded suggestion (409), the new decision kept."""
+    _evaluate_due_sessions(plan_id=decision.plan_id, today=today)
+    return _approve(decision=decision, actor=actor, note=note, today=today)
+
+
+@transaction.atomic
+def _evaluate_due_sessions(*, plan_id: int, today: dt.date | None) -> None:
+    due = SessionLog.objects.filter(plan_id=plan_id, evaluation_due_on__isnull=False)
+    if not due.exists():
+        return
+    plan = lock_plan(plan_id)
+    if plan.status != Plan.Status.ACTIVE:
+        return
+    decision = evaluate_locked(
+        plan,
+        trigger=ProgressionDecision.Trigger.SESSION,
+        today=today or plan.patient.local_today(),
+        actor=None,
+    )
+    # Their evaluation is done: the worker's delivery, when it comes, finds nothing due.
+    due.update(evaluation_due_on=None, decision=decision, updated_at=timezone.now())
+
+
+@transaction.atomic
+def _approve(
+    *, decision: ProgressionDecision, actor: Actor, note: str, today: dt.date | None
 ) -> ProgressionDecision:
     decision = _lock_pending(decision)
     plan = lock_plan(decision.plan)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from rehab import outbox
@@ -202,7 +202,10 @@ def session_evaluate(
     that dies mid-way leaves it due for the sweep. A plan no longer active (a later session
     paused it, the clinician completed it) is not evaluated; the session's decision stays none.
     `today`: by default the patient's day the session was logged on, so the decision is the one
-    an evaluation at once would have made, however late the broker delivers it."""
+    an evaluation at once would have made, however late the broker delivers it; but never a day
+    before what the plan already holds (a later session, or a decision made since, e.g. at once
+    for a later safety signal or next-morning pain): a late delivery judges every session the
+    plan has, and never records, over a newer decision, one made from older data."""
     due = SessionLog.objects.filter(pk=session_id, evaluation_due_on__isnull=False)
     row = due.values_list("plan_id", "date", "evaluation_due_on").first()
     if row is None:
@@ -216,12 +219,23 @@ def session_evaluate(
     decision = evaluate_locked(
         plan,
         trigger=ProgressionDecision.Trigger.SESSION,
-        today=today or due_on,
+        today=max(today or due_on, _latest_day_seen(plan)),
         actor=None,
         session_day=session_day,
     )
-    SessionLog.objects.filter(pk=session_id).update(decision=decision)
+    # updated_at too: a clinic system syncing with ?updated_since= sees the decision arrive.
+    SessionLog.objects.filter(pk=session_id).update(decision=decision, updated_at=timezone.now())
     return decision
+
+
+def _latest_day_seen(plan: Plan) -> dt.date:
+    """The latest day the plan's data speaks of: its latest session (or a session's due
+    evaluation) and its latest decision."""
+    sessions = SessionLog.objects.filter(plan=plan).aggregate(
+        logged=Max("date"), due=Max("evaluation_due_on")
+    )
+    decided = plan.decisions.aggregate(day=Max("evaluated_on"))["day"]
+    return max(day for day in (*sessions.values(), decided) if day is not None)
 
 
 def _check_supervisor(actor: Actor, patient: Patient) -> None:

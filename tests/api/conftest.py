@@ -74,6 +74,7 @@ def world(db) -> World:
     session = services.session_log(
         plan=plan, actor=actor, date=start, today=start, **good_session(minutes_done=10)
     )
+    services.session_evaluate(session_id=session.pk)  # as the worker would
     services.plan_set_level(plan=plan, level=1, actor=actor, reason="Strong start", today=start)
     # An advance suggestion awaiting approval, so approve/reject have something to act on.
     decision = plan.decisions.create(

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from rehab.audit import AuditAction, audit_record
+from rehab.audit import AuditAction, audit_record, events_of_patient
 from rehab.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -104,3 +104,18 @@ def test_a_cursor_of_another_ordering_still_answers(trail):
     by_id = admin.get(URL + "?page_size=5&ordering=id").json()["next"]
     token = by_id.split("cursor=")[1].split("&")[0]
     assert admin.get(f"{URL}?cursor={token}").status_code == 400
+
+
+def test_reading_a_list_read_in_the_trail_is_in_each_listed_patients_history(world):
+    """A list read is one event naming its patients in detail["patients"] (its own patient is
+    none); reading it in the trail named none of them, so a listed patient's history lacked
+    that audit.read."""
+    assert world.clients["clinician1"].get("/api/v1/patients/").status_code == 200
+    listing = AuditEvent.objects.filter(action="patient.read").order_by("-id").first()
+    assert listing.patient_id is None
+    assert len(listing.detail["patients"]) > 1
+    response = world.clients["admin1"].get(URL + "?page_size=100")
+    assert listing.pk in [row["id"] for row in response.json()["results"]]
+    read = AuditEvent.objects.filter(action="audit.read").order_by("-id").first()
+    for patient_id in listing.detail["patients"]:
+        assert AuditEvent.objects.filter(events_of_patient(patient_id), pk=read.pk).exists()

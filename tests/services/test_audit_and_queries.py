@@ -117,9 +117,10 @@ def test_logging_a_session_with_no_safety_signal_defers_its_evaluation(plan, act
     session = SessionLog.objects.get()
     assert (session.evaluation_due_on, session.decision) == (day(0), None)
     assert not plan.decisions.exists()
-    # The worker's share, in a savepoint pair: the due session, lock, claim, the evaluation
-    # (recent advances, sessions, last decision, insert, mark stale, audit), link.
-    assert queries(lambda: services.session_evaluate(session_id=session.pk)) == 12
+    # The worker's share, in a savepoint pair: the due session, lock, claim, the latest day the
+    # plan's sessions and decisions speak of (two), the evaluation (recent advances, sessions,
+    # last decision, insert, mark stale, audit), link.
+    assert queries(lambda: services.session_evaluate(session_id=session.pk)) == 14
     session.refresh_from_db()
     assert (session.evaluation_due_on, session.decision) == (None, plan.decisions.get())
 

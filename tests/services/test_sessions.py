@@ -273,3 +273,81 @@ def test_a_supervised_fall_pauses_the_plan_like_any_other(plan, actor):
     )
     plan.refresh_from_db()
     assert plan.status == "paused"
+
+
+# --- A deferred evaluation that arrives late (the worker behind or down) ----------------------
+
+
+def test_a_late_deferred_evaluation_judges_the_sessions_logged_after_it(
+    auto_plan, actor, django_capture_on_commit_callbacks
+):
+    """It evaluated as of its own day, on top of decisions made since from newer data: the
+    day-2 session's evaluation advanced the plan past a day-4 session with worst pain 6, whose
+    own evaluation then judged the new level and ignored it."""
+    plan = auto_plan
+    with django_capture_on_commit_callbacks(execute=False):  # no worker
+        services.session_log(
+            plan=plan, actor=actor, date=day(0), today=day(1), pain_next_morning=2,
+            **good_session(),
+        )  # fmt: skip
+        second = services.session_log(
+            plan=plan, actor=actor, date=day(2), today=day(3), **good_session()
+        )
+        painful = services.session_log(
+            plan=plan, actor=actor, date=day(4), today=day(4), **good_session(pain_worst=6)
+        )
+        # The day-2 session's next-morning pain is judged at once, on day 4: a hold.
+        services.session_add_next_morning_pain(session=second, pain=2, actor=actor, today=day(4))
+    for session in (second, painful):  # the worker comes back, oldest first
+        services.session_evaluate(session_id=session.pk)
+    plan.refresh_from_db()
+    assert plan.current_level == 0
+    latest = plan.decisions.order_by("-created_at", "-id").first()
+    assert latest.outcome != "advance"
+    assert "worst_pain_high" in [reason["code"] for reason in latest.reasons]
+
+
+def test_approving_first_judges_a_session_still_awaiting_its_evaluation(
+    plan, actor, django_capture_on_commit_callbacks
+):
+    """The approval went through before the worker judged a painful session logged since, and
+    that session was then judged at the new level, i.e. never."""
+    for n in (0, 2):
+        services.session_log(
+            plan=plan, actor=actor, date=day(n), today=day(n + 1), pain_next_morning=2,
+            **good_session(),
+        )  # fmt: skip
+    suggestion = plan.decisions.order_by("-id").first()
+    assert (suggestion.outcome, suggestion.status) == ("advance", "pending")
+    with django_capture_on_commit_callbacks(execute=False):
+        painful = services.session_log(
+            plan=plan, actor=actor, date=day(3), today=day(3),
+            **good_session(pain_worst=7, effort=8),
+        )  # fmt: skip
+    with pytest.raises(RehabError) as refused:
+        services.decision_approve(decision=suggestion, actor=actor, today=day(3))
+    assert refused.value.status == 409
+    plan.refresh_from_db()
+    suggestion.refresh_from_db()
+    painful.refresh_from_db()
+    assert (plan.current_level, suggestion.status) == (0, "superseded")
+    # The painful session's evaluation is kept, and the worker's delivery finds nothing due.
+    assert painful.evaluation_due_on is None
+    assert "worst_pain_high" in [reason["code"] for reason in painful.decision.reasons]
+    assert services.session_evaluate(session_id=painful.pk) is None
+
+
+def test_a_deferred_decision_arriving_changes_the_sessions_updated_at(
+    plan, actor, django_capture_on_commit_callbacks
+):
+    """A clinic system syncing with ?updated_since= must see the decision arrive."""
+    with django_capture_on_commit_callbacks(execute=False):
+        session = services.session_log(
+            plan=plan, actor=actor, date=day(0), today=day(0), **good_session()
+        )
+    session.refresh_from_db()
+    before = session.updated_at
+    services.session_evaluate(session_id=session.pk)
+    session.refresh_from_db()
+    assert session.decision is not None
+    assert session.updated_at > before

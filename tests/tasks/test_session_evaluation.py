@@ -9,6 +9,7 @@ import datetime as dt
 import time
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.db import transaction
 from django.test import Client
@@ -162,6 +163,21 @@ def test_the_sweep_lists_only_evaluations_waiting_past_one_interval(plan):
     assert outbox.sweep().session_ids == []  # the fast path may still be on its way
     later = outbox.sweep(now=session.created_at + dt.timedelta(minutes=2))
     assert later.session_ids == [session.pk]
+
+
+def test_after_a_long_outage_the_sweep_hands_the_backlog_over_a_batch_at_a_time(plan, monkeypatch):
+    """Every due evaluation re-sent by every sweep flooded the broker when the workers came
+    back; a sweep now takes the oldest SWEEP_SESSIONS, and a sweep queued while the workers were
+    down expires instead of repeating the next one's work."""
+    monkeypatch.setattr(outbox, "SWEEP_SESSIONS", 2)
+    days = [local_today() - dt.timedelta(days=back) for back in (2, 1, 0)]
+    plan.start_date = plan.window_start = plan.level_started_on = days[0]
+    plan.save()
+    sessions = [log(plan, day=day) for day in days]
+    later = outbox.sweep(now=sessions[-1].created_at + dt.timedelta(minutes=2))
+    assert later.session_ids == [sessions[0].pk, sessions[1].pk]
+    sweep = settings.CELERY_BEAT_SCHEDULE["outbox-sweep"]
+    assert sweep["options"]["expires"] == sweep["schedule"]
 
 
 # --- the broker is down: the request succeeds, the evaluation waits, the sweep runs it once --

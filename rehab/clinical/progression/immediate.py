@@ -3,7 +3,9 @@
 A session that reports a safety signal is evaluated before its log returns, so that the pause
 and the stop message, or the hold's alert, are immediate. Every other session's evaluation may
 follow shortly after (the services run it as deferred work): nothing in it can pause the plan or
-alert anyone that the session alone would not have shown here.
+send an alert that the session alone would not have shown here. (A hold at the lowest level for
+high pain or effort is flagged `alert` on the decision, for the dashboard; it sends nothing, and
+its flag may follow with the deferred decision.)
 """
 
 from __future__ import annotations
