@@ -17,10 +17,11 @@ directory being the repository root). The minimal endpoints (bench/urls.py) go t
 DRF stack (API-key authentication, permission, throttles, JSON renderer, paginator), so a ratio
 is what the view itself costs.
 
-The deferred progression evaluation of each logged session (tasks.session_evaluate) is only
-queued, never run: REDIS_URL is unset here, so the broker is kombu's filesystem transport under
-the temporary VAR_DIR, where the messages accumulate with no worker reading them. The request
-pays for what it does in production (the publish after commit), not for the worker's share.
+Redis as in production, broker and cache (a private redis-server, bench/common.py; without
+the binary, the embedded filesystem broker and local-memory cache). The deferred progression
+evaluation of each logged session (tasks.session_evaluate) is only queued, never run: no worker
+reads the broker. The request pays for what it does in production (the publish after commit),
+not for the worker's share.
 
 Queries per request are counted in this process with DRF's APIClient against the same views.
 Everything runs against a throw-away database (bench/common.py). BENCH_QUICK=1: fewer requests.
@@ -45,14 +46,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port, quick, record, throwaway_database  # noqa: E402
+from bench.common import (  # noqa: E402
+    free_port,
+    private_redis,
+    quick,
+    record,
+    throwaway_database,
+)
 
 DB = throwaway_database("api")
 TMP = Path(os.environ["VAR_DIR"])
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
 os.environ["DEBUG"] = "false"
 os.environ["API_THROTTLE_RATE"] = "1000000/s"  # the benchmark measures work, not the throttle
-os.environ.pop("REDIS_URL", None)  # the filesystem broker under VAR_DIR: messages only queue
+REDIS = private_redis()
+if REDIS:
+    os.environ["REDIS_URL"] = REDIS  # the cache takes the next database, 1
+else:
+    os.environ.pop("REDIS_URL", None)  # the filesystem broker under VAR_DIR
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 import django  # noqa: E402
@@ -412,7 +423,8 @@ def queries_text(n: list[int]) -> str:
 def report(tallies: dict[str, Tally], counts: dict[str, list[int]]) -> None:
     print(
         f"API on gunicorn ({WORKERS} sync workers, access log on), {CONNECTIONS} clients, "
-        f"database: {DB}; {REQUESTS} requests per endpoint in {ROUNDS} interleaved rounds "
+        f"database: {DB}, broker and cache: {'redis' if REDIS else 'embedded'}; "
+        f"{REQUESTS} requests per endpoint in {ROUNDS} interleaved rounds "
         f"after {WARMUP} warm-up requests each"
     )
     print(f"{'endpoint':<22}{'req/s':>9}{'ratio':>8}{'round range':>13}{'queries':>9}  goal")
