@@ -240,10 +240,6 @@ def _batch_sql(
     seconds = "CASE WHEN c.change_at IS NULL OR c.wall < c.change_at THEN c.early ELSE c.late END"
     scheduled_for = spell["utc"].format(date="c.today", wall="c.wall", seconds=seconds)
     reminder = {name: _q(Reminder._meta.get_field(name).column) for name in _INSERTED}
-    planned = (
-        f"EXISTS (SELECT 1 FROM {_table(Reminder)} r WHERE r.{reminder['patient']} = c.patient_id"
-        f" AND r.{reminder['due_date']} = c.today AND r.{reminder['kind']} = k.kind)"
-    )
     stamp = ops.adapt_datetimefield_value(stamp)
     sql = (
         # INSERT first, then WITH: Python's sqlite3 counts the rows of a statement that begins
@@ -256,8 +252,7 @@ def _batch_sql(
         f" %s, '', NULL, %s, %s"
         f" FROM c CROSS JOIN kinds k"
         f" WHERE ((k.kind = %s AND {session_due}) OR (k.kind = %s AND {missed}))"
-        f" AND NOT {planned}"
-        f" ON CONFLICT DO NOTHING"
+        " ON CONFLICT DO NOTHING"
     )
     params = [
         *zone_params,
