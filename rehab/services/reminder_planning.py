@@ -1,5 +1,8 @@
 """Reminder planning as SQL: each batch of plans is one INSERT ... SELECT ... ON CONFLICT DO
 NOTHING, the same statement on PostgreSQL and SQLite but for a few spellings (VENDOR below).
+The rows already made are left out first, by a hash anti-join with the day's keys, so that a
+later run of the day neither works out the rules nor probes the unique index once a row; ON
+CONFLICT stays for a row another run makes meanwhile.
 
 The rules are services.reminders_plan's, in SQL: a session reminder on a day of the plan's
 weekdays from its start; a nudge the day after a missed day, as rehab.clinical.adherence
@@ -78,6 +81,14 @@ class ZoneDay:
 VENDOR = {
     "postgresql": {
         "cast": "{}::{}",
+        # The statement runs with nested loops off: with the day's rows just written and the
+        # statistics not yet analyzed, PostgreSQL reads the day's keys as a handful and would
+        # probe them once a candidate (or scan them once a candidate, with the keys
+        # materialized). Off, the anti-join is a hash join whatever the statistics say. LOCAL
+        # ends with the implicit transaction of the one query string; RESET ends it inside an
+        # atomic block too, before any other statement of the caller's.
+        "before": "SET LOCAL enable_nestloop = off; ",
+        "after": "; RESET enable_nestloop",
         "has_weekday": "({schedule} @> to_jsonb({weekday}))",
         "paused_on": (
             "EXISTS (SELECT 1 FROM jsonb_array_elements({pauses}) AS s(v) WHERE s.v ->> 0 <= {day}"
@@ -88,6 +99,8 @@ VENDOR = {
     },
     "sqlite": {
         "cast": "{}",
+        "before": "",
+        "after": "",
         "has_weekday": "EXISTS (SELECT 1 FROM json_each({schedule}) WHERE value = {weekday})",
         "paused_on": (
             "EXISTS (SELECT 1 FROM json_each({pauses}) AS s"
@@ -101,6 +114,7 @@ VENDOR = {
 
 _ZONE_COLUMNS = (
     # name, PostgreSQL type
+    ("kind", "text"),
     ("tz", "text"),
     ("today", "date"),
     ("today_wd", "integer"),
@@ -161,11 +175,13 @@ def zones_and_range() -> tuple[list[str], int | None, int | None]:
 def insert_batch(*, zones: list[ZoneDay], first_id: int, last_id: int, stamp: dt.datetime) -> int:
     """Plan the reminders of the plans with ids from first_id to last_id (both included); the
     number of rows made. One statement: a row the unique (patient, due_date, kind) constraint
-    already holds is skipped by the anti-join, and by ON CONFLICT when another run made it in
-    between."""
+    already holds is skipped by the anti-join with the day's keys, read in one range of that
+    index (its day comes first), and by ON CONFLICT when another run made it in between."""
     sql, params = _batch_sql(zones, first_id, last_id, stamp)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+        if VENDOR[connection.vendor]["before"]:
+            cursor.nextset()  # from the SET's result to the INSERT's
         return max(cursor.rowcount, 0)
 
 
@@ -177,21 +193,25 @@ def _batch_sql(
     def cast(type_: str) -> str:
         return spell["cast"].format("%s", type_)
 
+    # Each zone once per kind of reminder: every join of the statement is then on equal keys,
+    # none a cross join, so that each can be a hash join.
     zone_row = "(" + ", ".join(cast(type_) for _, type_ in _ZONE_COLUMNS) + ")"
     zone_params: list = []
-    for zone in zones:
-        zone_params += [
-            zone.name,
-            ops.adapt_datefield_value(zone.today),
-            zone.today.weekday(),
-            ops.adapt_datefield_value(zone.yesterday),
-            zone.yesterday.isoformat(),
-            zone.yesterday.weekday(),
-            ops.adapt_datetimefield_value(zone.yesterday_from),
-            zone.early,
-            zone.late,
-            ops.adapt_timefield_value(zone.change),
-        ]
+    for kind in (Reminder.Kind.SESSION, Reminder.Kind.NUDGE):
+        for zone in zones:
+            zone_params += [
+                str(kind),
+                zone.name,
+                ops.adapt_datefield_value(zone.today),
+                zone.today.weekday(),
+                ops.adapt_datefield_value(zone.yesterday),
+                zone.yesterday.isoformat(),
+                zone.yesterday.weekday(),
+                ops.adapt_datetimefield_value(zone.yesterday_from),
+                zone.early,
+                zone.late,
+                ops.adapt_timefield_value(zone.change),
+            ]
     zone_names = ", ".join(name for name, _ in _ZONE_COLUMNS)
 
     at = _col("pa", Patient, "reminder_time")
@@ -207,8 +227,20 @@ def _batch_sql(
         f" WHEN {quiet_start} > {quiet_end} AND {at} < {quiet_end} THEN {quiet_end}"
         f" ELSE {at} END"
     )
+    reminder = {name: _q(Reminder._meta.get_field(name).column) for name in _INSERTED}
+    # The keys already made on the zones' days (one or two dates), read in one range of the
+    # unique index (its day comes first): a later run of the day finds every candidate among
+    # them. One hash of them costs less than the index probed by ON CONFLICT once a row.
+    days = sorted({zone.today for zone in zones})
+    made = (
+        f"SELECT {reminder['patient']} AS patient_id, {reminder['due_date']} AS due_date,"
+        f" {reminder['kind']} AS kind FROM {_table(Reminder)}"
+        f" WHERE {reminder['due_date']} IN ({', '.join([cast('date')] * len(days))})"
+    )
     from_, where, eligible_params = eligible_sql()
     plan_id = f"pl.{_q(Plan._meta.pk.column)}"
+    # A plan and kind of reminder not yet made: materialized, so that the rules below are
+    # worked out after the anti-join, for these only (nothing, on a later run of the day).
     candidates = (
         f"SELECT {plan_id} AS plan_id, {_col('pl', Plan, 'patient')} AS patient_id,"
         f" {_col('pa', Patient, 'reminder_channel')} AS channel,"
@@ -220,7 +252,9 @@ def _batch_sql(
         f" JOIN {_table(Clinic)} cl"
         f" ON cl.{_q(Clinic._meta.pk.column)} = {_col('pa', Patient, 'clinic')}"
         f" JOIN zones z ON z.tz = {_col('pa', Patient, 'timezone')}"
-        f" WHERE {plan_id} >= %s AND {plan_id} <= %s AND {where}"
+        f" LEFT JOIN made m ON m.due_date = z.today"
+        f" AND m.patient_id = {_col('pl', Plan, 'patient')} AND m.kind = z.kind"
+        f" WHERE {plan_id} >= %s AND {plan_id} <= %s AND {where} AND m.patient_id IS NULL"
     )
     has_weekday = spell["has_weekday"].format
     today_planned = has_weekday(schedule="c.schedule_days", weekday="c.today_wd")
@@ -239,25 +273,21 @@ def _batch_sql(
     )
     seconds = "CASE WHEN c.change_at IS NULL OR c.wall < c.change_at THEN c.early ELSE c.late END"
     scheduled_for = spell["utc"].format(date="c.today", wall="c.wall", seconds=seconds)
-    reminder = {name: _q(Reminder._meta.get_field(name).column) for name in _INSERTED}
     stamp = ops.adapt_datetimefield_value(stamp)
     sql = (
         # INSERT first, then WITH: Python's sqlite3 counts the rows of a statement that begins
         # with INSERT only.
         f"INSERT INTO {_table(Reminder)} ({', '.join(reminder[name] for name in _INSERTED)})"
-        f" WITH zones ({zone_names}) AS (VALUES {', '.join([zone_row] * len(zones))}),"
-        f" kinds (kind) AS (VALUES (%s), (%s)),"
-        f" c AS ({candidates})"
-        f" SELECT c.patient_id, c.plan_id, c.today, k.kind, c.channel, {scheduled_for},"
+        f" WITH zones ({zone_names}) AS (VALUES {', '.join([zone_row] * (2 * len(zones)))}),"
+        f" made AS ({made}), c AS MATERIALIZED ({candidates})"
+        f" SELECT c.patient_id, c.plan_id, c.today, c.kind, c.channel, {scheduled_for},"
         f" %s, '', NULL, %s, %s"
-        f" FROM c CROSS JOIN kinds k"
-        f" WHERE ((k.kind = %s AND {session_due}) OR (k.kind = %s AND {missed}))"
+        f" FROM c WHERE ((c.kind = %s AND {session_due}) OR (c.kind = %s AND {missed}))"
         " ON CONFLICT DO NOTHING"
     )
     params = [
         *zone_params,
-        Reminder.Kind.SESSION,
-        Reminder.Kind.NUDGE,
+        *(ops.adapt_datefield_value(day) for day in days),
         first_id,
         last_id,
         *eligible_params,
@@ -267,7 +297,7 @@ def _batch_sql(
         Reminder.Kind.SESSION,
         Reminder.Kind.NUDGE,
     ]
-    return sql, params
+    return spell["before"] + sql + spell["after"], params
 
 
 _INSERTED = (
