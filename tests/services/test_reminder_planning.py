@@ -230,12 +230,18 @@ def test_every_quarter_hour_of_a_clock_change_day_is_planned_as_zoneinfo_gives(n
         assert Reminder.objects.get(kind="session").scheduled_for == expected, at
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL planner setting")
-def test_nested_loops_are_back_on_for_the_callers_next_statement():
-    # The planning statement runs with nested loops off (its anti-join must be a hash join even
-    # with stale statistics); inside the caller's transaction that must not outlive it.
-    active_plan(today=dt.date(2026, 3, 2))
-    assert services.reminders_plan(now=MOMENTS[0]) == 1
+def _settings() -> tuple:
     with connection.cursor() as cursor:
-        cursor.execute("SHOW enable_nestloop")
-        assert cursor.fetchone() == ("on",)
+        cursor.execute("SELECT current_setting('enable_nestloop'), current_setting('work_mem')")
+        return cursor.fetchone()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL planner settings")
+def test_the_planner_settings_are_back_for_the_callers_next_statement():
+    # The planning statement runs with nested loops off and more work_mem (its anti-join must
+    # be a hash join even with stale statistics); inside the caller's transaction neither may
+    # outlive it.
+    active_plan(today=dt.date(2026, 3, 2))
+    before = _settings()
+    assert services.reminders_plan(now=MOMENTS[0]) == 1
+    assert _settings() == before == ("on", before[1])
