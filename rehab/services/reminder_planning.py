@@ -248,7 +248,7 @@ def _batch_sql(
         f" {_col('pl', Plan, 'start_date')} AS start_date,"
         f" {_col('pl', Plan, 'ended_at')} AS ended_at,"
         f" {_col('pl', Plan, 'schedule_days')} AS schedule_days,"
-        f" {_col('pl', Plan, 'pauses')} AS pauses, {wall} AS wall, z.*"
+        f" {_col('pl', Plan, 'pauses')} AS pauses, {wall} AS wall, z.tz, z.kind"
         f" FROM {from_}"
         f" JOIN {_table(Clinic)} cl"
         f" ON cl.{_q(Clinic._meta.pk.column)} = {_col('pa', Patient, 'clinic')}"
@@ -261,22 +261,22 @@ def _batch_sql(
         f" AND {plan_id} >= %s AND {plan_id} <= %s AND {where} AND m.patient_id IS NULL"
     )
     has_weekday = spell["has_weekday"].format
-    today_planned = has_weekday(schedule="c.schedule_days", weekday="c.today_wd")
-    session_due = f"c.start_date <= c.today AND {today_planned}"
+    today_planned = has_weekday(schedule="c.schedule_days", weekday="z.today_wd")
+    session_due = f"c.start_date <= z.today AND {today_planned}"
     # adherence.day_state(yesterday) is MISSED: in the plan, not walked, not paused, scheduled.
     walked = (
         f"EXISTS (SELECT 1 FROM {_table(SessionLog)} s"
         f" WHERE {_col('s', SessionLog, 'plan')} = c.plan_id"
-        f" AND {_col('s', SessionLog, 'date')} = c.yesterday)"
+        f" AND {_col('s', SessionLog, 'date')} = z.yesterday)"
     )
     missed = (
-        "c.start_date <= c.yesterday AND (c.ended_at IS NULL OR c.ended_at >= c.yesterday_from)"
-        f" AND {has_weekday(schedule='c.schedule_days', weekday='c.yesterday_wd')}"
-        f" AND NOT {spell['paused_on'].format(pauses='c.pauses', day='c.yesterday_iso')}"
+        "c.start_date <= z.yesterday AND (c.ended_at IS NULL OR c.ended_at >= z.yesterday_from)"
+        f" AND {has_weekday(schedule='c.schedule_days', weekday='z.yesterday_wd')}"
+        f" AND NOT {spell['paused_on'].format(pauses='c.pauses', day='z.yesterday_iso')}"
         f" AND NOT {walked}"
     )
-    seconds = "CASE WHEN c.change_at IS NULL OR c.wall < c.change_at THEN c.early ELSE c.late END"
-    scheduled_for = spell["utc"].format(date="c.today", wall="c.wall", seconds=seconds)
+    seconds = "CASE WHEN z.change_at IS NULL OR c.wall < z.change_at THEN z.early ELSE z.late END"
+    scheduled_for = spell["utc"].format(date="z.today", wall="c.wall", seconds=seconds)
     stamp = ops.adapt_datetimefield_value(stamp)
     sql = (
         # INSERT first, then WITH: Python's sqlite3 counts the rows of a statement that begins
@@ -284,9 +284,11 @@ def _batch_sql(
         f"INSERT INTO {_table(Reminder)} ({', '.join(reminder[name] for name in _INSERTED)})"
         f" WITH zones ({zone_names}) AS (VALUES {', '.join([zone_row] * (2 * len(zones)))}),"
         f" made AS ({made}), c AS MATERIALIZED ({candidates})"
-        f" SELECT c.patient_id, c.plan_id, c.today, c.kind, c.channel, {scheduled_for},"
+        f" SELECT c.patient_id, c.plan_id, z.today, c.kind, c.channel, {scheduled_for},"
         f" %s, '', NULL, %s, %s"
-        f" FROM c WHERE ((c.kind = %s AND {session_due}) OR (c.kind = %s AND {missed}))"
+        # The zone's columns joined again after the fence, not carried through it.
+        f" FROM c JOIN zones z ON z.tz = c.tz AND z.kind = c.kind"
+        f" WHERE ((c.kind = %s AND {session_due}) OR (c.kind = %s AND {missed}))"
         " ON CONFLICT DO NOTHING"
     )
     params = [
