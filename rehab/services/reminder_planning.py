@@ -286,9 +286,10 @@ def _batch_sql(
         f" made AS ({made}), c AS MATERIALIZED ({candidates})"
         f" SELECT c.patient_id, c.plan_id, z.today, c.kind, c.channel, {scheduled_for},"
         f" %s, '', NULL, %s, %s"
-        # The zone's columns joined again after the fence, not carried through it.
-        f" FROM c JOIN zones z ON z.tz = c.tz AND z.kind = c.kind"
-        f" WHERE ((c.kind = %s AND {session_due}) OR (c.kind = %s AND {missed}))"
+        # The zone's columns joined again after the fence, not carried through it; CROSS JOIN
+        # again so that SQLite reads the candidates once, not indexes them for each zone row.
+        f" FROM c CROSS JOIN zones z WHERE z.tz = c.tz AND z.kind = c.kind"
+        f" AND ((c.kind = %s AND {session_due}) OR (c.kind = %s AND {missed}))"
         " ON CONFLICT DO NOTHING"
     )
     params = [
