@@ -194,8 +194,9 @@ def _batch_sql(
     def cast(type_: str) -> str:
         return spell["cast"].format("%s", type_)
 
-    # Each zone once per kind of reminder: every join of the statement is then on equal keys,
-    # none a cross join, so that each can be a hash join.
+    # Each zone once per kind of reminder: every join of the statement then has equal keys (the
+    # CROSS JOINs below only fix SQLite's order; their WHERE makes them equi-joins), so that
+    # each can be a hash join, also with nested loops off.
     zone_row = "(" + ", ".join(cast(type_) for _, type_ in _ZONE_COLUMNS) + ")"
     zone_params: list = []
     for kind in (Reminder.Kind.SESSION, Reminder.Kind.NUDGE):
