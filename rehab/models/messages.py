@@ -43,8 +43,12 @@ class Reminder(models.Model):
     class Meta:
         ordering = ["-due_date", "-id"]
         constraints = [
+            # The day first: a day's rows sit together at the end of the index, so that planning
+            # writes them and checks them there (rehab.services.reminder_planning) rather than
+            # beside each patient's earlier days all over it. The patient's own index serves a
+            # patient's reminders.
             models.UniqueConstraint(
-                fields=["patient", "due_date", "kind"], name="one_reminder_per_patient_day_kind"
+                fields=["due_date", "patient", "kind"], name="one_reminder_per_patient_day_kind"
             )
         ]
         indexes = [models.Index(fields=["status", "scheduled_for"])]
