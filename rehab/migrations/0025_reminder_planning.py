@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("rehab", "0021_plan_pauses"),
+        ("rehab", "0024_search_trigram"),
     ]
 
     operations = [
