@@ -199,17 +199,7 @@ def test_an_api_session_with_the_broker_down_says_a_decision_follows_and_the_swe
     started = time.monotonic()
     response = api.post(
         "/api/v1/sessions/",
-        {
-            "plan": plan.pk,
-            "date": str(local_today()),
-            "minutes_done": 10,
-            "pain_before": 2,
-            "pain_worst": 3,
-            "pain_after": 2,
-            "effort": 3,
-            "setting": L.TREADMILL_BOTH_HANDRAILS,
-            "speed_kmh": 1.5,
-        },
+        {"plan": plan.pk, "date": str(local_today()), **good_session(minutes_done=10)},
         format="json",
         HTTP_IDEMPOTENCY_KEY="quiet-1",
     )
