@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from django.db import connection
 from django.db.models import F
@@ -49,8 +50,21 @@ def dashboard_refresh(*, clinic: Clinic, today: dt.date) -> int:
     Not atomic-decorated: one statement is its own transaction (or part of the caller's). No
     audit event: it reads nothing out and changes no patient data, only what derives from it.
     """
+    sql, params = _refresh_statement(connection.vendor, clinic.pk, today)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+# Building the statement (the ORM compiling the flags' dozens of subqueries and cases) costs
+# several times what running it costs when a handful of patients are stale, and Today runs it
+# on every request. It is a function of the database, the clinic's id and the day alone (the
+# flags' definition is code, their thresholds the rules' defaults), so each process builds it
+# once per clinic and day. Bounded: a clinic group's clinics over a day or two.
+@functools.lru_cache(maxsize=256)
+def _refresh_statement(vendor: str, clinic_id: int, today: dt.date) -> tuple[str, tuple]:
     select, params = selectors.dashboard_needs_live(
-        clinic=clinic, today=today, stale_only=True
+        clinic=Clinic(pk=clinic_id), today=today, stale_only=True
     ).query.sql_with_params()
     table = connection.ops.quote_name(Patient._meta.db_table)
     # The CTE inside the FROM rather than before the UPDATE: a statement that starts with UPDATE
@@ -61,6 +75,4 @@ def dashboard_refresh(*, clinic: Clinic, today: dt.date) -> int:
         f"SELECT id, need, version FROM needs) AS stale "
         f"WHERE {table}.id = stale.id AND {table}.dashboard_version = stale.version"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, (connection.ops.adapt_datefield_value(today), *params))
-        return cursor.rowcount
+    return sql, (connection.ops.adapt_datefield_value(today), *params)

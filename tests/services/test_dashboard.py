@@ -19,6 +19,7 @@ from freezegun import freeze_time
 from rehab import selectors, services
 from rehab.errors import RehabError
 from rehab.models import Patient, Plan, ProgressionDecision, Screening, SessionLog
+from rehab.services.dashboard import _refresh_statement as refresh_statement
 from tests.factories import (
     TODAY,
     ClinicFactory,
@@ -84,6 +85,37 @@ def test_the_refresh_is_one_statement_for_one_or_sixty_stale_patients(clinic, st
 
 
 @pytest.mark.usefixtures("frozen")
+def test_the_statement_is_built_once_per_clinic_and_day_and_stays_with_its_clinic(
+    clinic, stranger, monkeypatch
+):
+    refresh_statement.cache_clear()
+    built = []
+    live = selectors.dashboard_needs_live
+
+    def counted(*, clinic, today, stale_only=False):
+        built.append((clinic.pk, today))
+        return live(clinic=clinic, today=today, stale_only=stale_only)
+
+    monkeypatch.setattr(selectors, "dashboard_needs_live", counted)
+    ours = screened(clinic, "Ours")
+    theirs, elsewhere = stranger, stranger.clinic
+    assert services.dashboard_refresh(clinic=clinic, today=TODAY) == 1
+    services.screening_submit(
+        patient=ours, answers=clean_answers(ours.condition), actor=None, today=TODAY
+    )
+    assert services.dashboard_refresh(clinic=clinic, today=TODAY) == 1
+    assert built == [(clinic.pk, TODAY)]  # the second refresh ran the statement built first
+    theirs.refresh_from_db()
+    assert theirs.dashboard_day is None  # the other clinic's patient is not touched
+    assert services.dashboard_refresh(clinic=elsewhere, today=TODAY) == 1
+    tomorrow = TODAY + dt.timedelta(days=1)
+    assert services.dashboard_refresh(clinic=clinic, today=tomorrow) == 1
+    assert built == [(clinic.pk, TODAY), (elsewhere.pk, TODAY), (clinic.pk, tomorrow)]
+    assert stored_needs(clinic) == live_needs(clinic, tomorrow)
+    assert stored_needs(elsewhere) == live_needs(elsewhere, TODAY)
+
+
+@pytest.mark.usefixtures("frozen")
 def test_a_refresh_leaves_stale_a_patient_written_since_it_read_the_rows(clinic, monkeypatch):
     """On PostgreSQL a write can commit while the refresh statement runs: its UPDATE then sees
     the newer row (a bumped version) but computed the need from the older data. Simulated here
@@ -105,6 +137,9 @@ def test_a_refresh_leaves_stale_a_patient_written_since_it_read_the_rows(clinic,
         )
 
     monkeypatch.setattr(selectors, "dashboard_needs_live", read_before_the_last_write)
+    # Each process builds the statement once per clinic and day: build it anew from the
+    # patched computation, and from the real one again after.
+    refresh_statement.cache_clear()
     services.screening_submit(
         patient=patient, answers=clean_answers(patient.condition), actor=None, today=TODAY
     )
@@ -114,6 +149,7 @@ def test_a_refresh_leaves_stale_a_patient_written_since_it_read_the_rows(clinic,
     assert patient.dashboard_day is None
     assert other.dashboard_day == TODAY
     monkeypatch.undo()
+    refresh_statement.cache_clear()
     assert services.dashboard_refresh(clinic=clinic, today=TODAY) == 1
     assert stored_needs(clinic) == live_needs(clinic, TODAY)
 
