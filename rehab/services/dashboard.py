@@ -21,7 +21,10 @@ from rehab.models import (
 #   session, its next-morning pain, a decision, archiving) marks the patient stale in its own
 #   transaction (dashboard_mark_stale), so the mark commits or rolls back with the write; a write no
 #   flag reads (contact details, reminders, auto-apply, outcome scores, invitations) marks
-#   nothing, and a new patient is inserted stale;
+#   nothing, and a new patient is inserted stale. One exception: a session whose evaluation is
+#   deferred (no safety signal) is marked by that evaluation, moments later in a worker, with
+#   its decision. Alone, such a session can only clear a flag (a walk lifts non-adherence),
+#   never raise one, so the wait never hides a signal;
 # - the list first calls dashboard_refresh, which works out the stale patients again and, on a
 #   new clinic-local day, everyone: the 7-day windows and a screening's expiry move with the
 #   date alone.

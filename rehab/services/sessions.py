@@ -143,8 +143,6 @@ def session_log(
         log.save()
     except IntegrityError as exc:
         raise _duplicate_session(log.date) from exc
-    # For all this service writes: the session, a fall's invalidated screening, the decision.
-    dashboard_mark_stale(patient.pk)
     audit_record(
         actor=actor,
         action=AuditAction.SESSION_LOG,
@@ -154,9 +152,13 @@ def session_log(
     )
     if not at_once:
         # A worker evaluates the plan shortly after commit; a broker that is down loses
-        # nothing, the outbox sweep hands the due evaluation over once it is back.
+        # nothing, the outbox sweep hands the due evaluation over once it is back. The Today
+        # list's stored need is marked stale by that evaluation, so the list shows the session
+        # and its decision together (and this request spares the patient row's update).
         outbox.enqueue_after_commit("session_evaluate", log.pk)
         return log
+    # For all this service writes: the session, a fall's invalidated screening, the decision.
+    dashboard_mark_stale(patient.pk)
     if log.fall:
         # CLINICAL.md §3: a reported fall invalidates the screening.
         screenings_invalidate(
@@ -214,6 +216,8 @@ def session_evaluate(
     plan = lock_plan(plan_id)
     if not due.update(evaluation_due_on=None):
         return None  # another delivery claimed it while this one waited for the lock
+    # For the session itself (session_log left the mark to this evaluation) and the decision.
+    dashboard_mark_stale(plan.patient_id)
     if plan.status != Plan.Status.ACTIVE:
         return None
     decision = evaluate_locked(
@@ -221,6 +225,7 @@ def session_evaluate(
         trigger=ProgressionDecision.Trigger.SESSION,
         today=max(today or due_on, _latest_day_seen(plan)),
         actor=None,
+        mark_stale=False,
         session_day=session_day,
     )
     # updated_at too: a clinic system syncing with ?updated_since= sees the decision arrive.

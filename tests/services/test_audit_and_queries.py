@@ -104,25 +104,30 @@ def test_logging_a_session_costs_a_fixed_number_of_queries(plan, actor):
 
 
 def test_logging_a_session_with_no_safety_signal_defers_its_evaluation(plan, actor):
+    services.dashboard_refresh(clinic=plan.clinic, today=day(0))  # the Today list seen
     # Savepoint pair, lock the plan, insert the session (its evaluation due in the same row),
-    # mark the patient's stored dashboard need stale, audit: the evaluation is the worker's.
+    # audit: the evaluation is the worker's, and so is marking the Today list's stored need.
     assert (
         queries(
             lambda: services.session_log(
                 plan=plan, actor=actor, date=day(0), today=day(0), **good_session()
             )
         )
-        == 6
+        == 5
     )
     session = SessionLog.objects.get()
     assert (session.evaluation_due_on, session.decision) == (day(0), None)
     assert not plan.decisions.exists()
-    # The worker's share, in a savepoint pair: the due session, lock, claim, the latest day the
-    # plan's sessions and decisions speak of (two), the evaluation (recent advances, sessions,
-    # last decision, insert, mark stale, audit), link.
+    plan.patient.refresh_from_db()
+    assert plan.patient.dashboard_day is not None  # not marked yet: the worker marks it
+    # The worker's share, in a savepoint pair: the due session, lock, claim, mark the patient's
+    # stored dashboard need stale, the latest day the plan's sessions and decisions speak of
+    # (two), the evaluation (recent advances, sessions, last decision, insert, audit), link.
     assert queries(lambda: services.session_evaluate(session_id=session.pk)) == 14
     session.refresh_from_db()
     assert (session.evaluation_due_on, session.decision) == (None, plan.decisions.get())
+    plan.patient.refresh_from_db()
+    assert plan.patient.dashboard_day is None
 
 
 def test_an_unchanged_result_records_nothing_and_costs_fewer_queries(plan, actor):
