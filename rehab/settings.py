@@ -477,7 +477,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rehab.api.permissions.IsPrincipal"],
     "DEFAULT_PAGINATION_CLASS": "rehab.api.pagination.Pagination",
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "rehab.api.filters.FilterBackend",
         "rehab.api.pagination.StrictOrderingFilter",
     ],
     # Counted in the cache; per process while it is unreachable (rehab/api/throttling.py).

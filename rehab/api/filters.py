@@ -5,6 +5,7 @@ import datetime as dt
 
 import django_filters as filters
 from django import forms
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_field
 
 from rehab import selectors
@@ -57,6 +58,21 @@ class UtcIsoDateTimeField(filters.fields.IsoDateTimeField):
 
 class UtcIsoDateTimeFilter(filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, except that a request naming none of the filters gets the list
+    as it is, without the filter set and its form being built (a millisecond of every page and
+    every record read, for the common request that filters nothing). Every filter here applies
+    only when its parameter is given (none has a default), so the result is the same."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None or not any(
+            name in request.query_params for name in filterset_class.base_filters
+        ):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
 
 
 class StrictFilterSet(filters.FilterSet):
