@@ -271,7 +271,8 @@ def clinic_with_clinician(name: str, n: int, today: dt.date, rng: random.Random)
 class SessionLogger:
     """Logs a session, through services.session_log, for one patient of the clinic at a time:
     an active plan's day with nothing logged yet (in the last four weeks, not before the plan's
-    start), in a shuffled order. Each log marks that patient's stored need stale.
+    start), in a shuffled order, and runs its deferred evaluation as a worker would. Each log
+    marks that patient's stored need stale.
 
     The small clinic has fewer free plan days than the bench has requests: once they are used
     up, the sessions logged here are deleted (between requests, untimed; their patients marked
@@ -325,6 +326,9 @@ class SessionLogger:
                 )
             except RehabError:  # the plan was paused or ended meanwhile: another one
                 continue
+            # The worker's share, done here as it would be moments later: the deferred
+            # evaluation, which marks the patient's stored need stale.
+            services.session_evaluate(session_id=session.pk)
             self.logged.append(session)
             return
 
