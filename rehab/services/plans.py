@@ -201,11 +201,14 @@ def lock_plan(plan: Plan | int, *, within: QuerySet[Plan] | None = None) -> Plan
 
 def pause_begin(plan: Plan, day: dt.date) -> None:
     """Opens a pause span on the plan from `day` (the caller saves the plan; a safety pause
-    gives the day of the session that caused it, never before the last resume: progression
-    reads no session from before it): the adherence rule's paused days
-    (rehab.clinical.adherence) are read from Plan.pauses."""
+    gives the day of the session that caused it): the adherence rule's paused days
+    (rehab.clinical.adherence) are read from Plan.pauses. A session logged late for a day
+    before the last resume pauses from the resume: the days before it are the last span's or
+    walked, and the spans stay in order, one after the other."""
     if plan.pauses and plan.pauses[-1][1] is None:
         return  # paused already
+    if plan.pauses:
+        day = max(day, dt.date.fromisoformat(plan.pauses[-1][1]))
     plan.pauses = [*plan.pauses, [day.isoformat(), None]]
 
 

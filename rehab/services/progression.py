@@ -98,13 +98,15 @@ def evaluate_locked(
     today: dt.date,
     actor: Actor,
     mark_stale: bool = True,
-    session_day: dt.date | None = None,
+    session: SessionLog | None = None,
     inputs: EvaluationInputs | None = None,
 ) -> ProgressionDecision:
     """mark_stale: mark the patient's dashboard need stale when a decision is recorded; False
-    for a caller that marks it for its whole write already. session_day: the day of the session
-    whose report prompted the evaluation (a session logged or its next-morning pain added): a
-    safety pause begins that day, so the days between a backdated fall and its logging are
+    for a caller that marks it for its whole write already. session: the session whose report
+    prompted the evaluation (a session logged; with the next_morning trigger, its next-morning
+    pain added). Its safety signals are judged whatever its day, inside the window or before it
+    (a patient may log late, after the level changed): a reported fall is never left unread.
+    A safety pause begins that day, so the days between a backdated fall and its logging are
     paused, not missed. Without it (the nightly run) a pause begins today. inputs: what the
     evaluation reads, loaded under the plan's lock for many plans at once; read here without."""
     settings = clinical_progression.ProgressionSettings.from_dict(plan.progression_settings)
@@ -131,6 +133,10 @@ def evaluate_locked(
         if inputs is not None
         else selectors.plan_recent_advance_dates(plan=plan, today=today)
     )
+    # The session's report, for the rules to judge even outside the window (or walked at the
+    # level before): all of a session just logged; of a next morning's report, that pain alone.
+    reported = [] if session is None else [session_record(session)]
+    next_morning = trigger == ProgressionDecision.Trigger.NEXT_MORNING
     result = clinical_progression.evaluate(
         levels=plan.level_objs(),
         current=plan.current_level,
@@ -142,6 +148,8 @@ def evaluate_locked(
         level_started_on=plan.level_started_on,
         recent_advances=recent_advances,
         settings=settings,
+        reported=[] if next_morning else reported,
+        reported_next_morning=reported if next_morning else [],
     )
     reasons = [r.to_dict() for r in result.reasons]
     last = (
@@ -186,7 +194,7 @@ def evaluate_locked(
     if result.outcome == Outcome.PAUSE:
         plan.status = Plan.Status.PAUSED
         plan.status_reason = result.reasons[0].text[:300]
-        pause_begin(plan, session_day or today)
+        pause_begin(plan, today if session is None else session.date)
         plan.save()
         # The clinicians hear of it at once. Their alerts commit with the pause, so a broker
         # that is down loses nothing: the outbox sweep sends what the fast path could not.

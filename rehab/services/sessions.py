@@ -170,7 +170,7 @@ def session_log(
         today=today,
         actor=actor,
         mark_stale=False,
-        session_day=log.date,
+        session=log,
     )
     log.decision = decision
     SessionLog.objects.filter(pk=log.pk).update(decision=decision)
@@ -209,11 +209,10 @@ def session_evaluate(
     for a later safety signal or next-morning pain): a late delivery judges every session the
     plan has, and never records, over a newer decision, one made from older data."""
     due = SessionLog.objects.filter(pk=session_id, evaluation_due_on__isnull=False)
-    row = due.values_list("plan_id", "date", "evaluation_due_on").first()
-    if row is None:
+    session = due.first()
+    if session is None:
         return None  # evaluated already (or the session was removed with its plan)
-    plan_id, session_day, due_on = row
-    plan = lock_plan(plan_id)
+    plan = lock_plan(session.plan_id)
     if not due.update(evaluation_due_on=None):
         return None  # another delivery claimed it while this one waited for the lock
     # For the session itself (session_log left the mark to this evaluation) and the decision.
@@ -223,10 +222,10 @@ def session_evaluate(
     decision = evaluate_locked(
         plan,
         trigger=ProgressionDecision.Trigger.SESSION,
-        today=max(today or due_on, _latest_day_seen(plan)),
+        today=max(today or session.evaluation_due_on, _latest_day_seen(plan)),
         actor=None,
         mark_stale=False,
-        session_day=session_day,
+        session=session,
     )
     # updated_at too: a clinic system syncing with ?updated_since= sees the decision arrive.
     SessionLog.objects.filter(pk=session_id).update(decision=decision, updated_at=timezone.now())
@@ -293,13 +292,18 @@ def session_add_next_morning_pain(
     audit_record(
         actor=actor, action=AuditAction.SESSION_NEXT_MORNING, obj=session, patient=plan.patient
     )
-    if plan.status == Plan.Status.ACTIVE and session.level_index == plan.current_level:
+    settings = clinical_progression.ProgressionSettings.from_dict(plan.progression_settings)
+    # A session walked at an earlier level is no longer the rules' to judge, but pain at the
+    # pause threshold pauses the plan whatever level it followed (CLINICAL.md §4.1).
+    if plan.status == Plan.Status.ACTIVE and (
+        session.level_index == plan.current_level or pain >= settings.pause_pain
+    ):
         evaluate_locked(
             plan,
             trigger=ProgressionDecision.Trigger.NEXT_MORNING,
             today=today,
             actor=actor,
             mark_stale=False,
-            session_day=session.date,
+            session=session,
         )
     return session

@@ -10,7 +10,8 @@ from django.core.management import call_command
 from freezegun import freeze_time
 from rest_framework.test import APIClient
 
-from rehab.models import AuditEvent, IdempotencyRecord, Plan, SessionLog
+from rehab import services
+from rehab.models import Alert, AuditEvent, IdempotencyRecord, Plan, SessionLog
 from rehab.selectors.search import SEARCH_MAX_LENGTH
 from tests.factories import PatientFactory, clean_answers
 
@@ -133,6 +134,29 @@ def test_logging_on_a_paused_plan_is_a_409_with_plan_paused(world, api):
     response = api.post(f"{R}/sessions/", session_body(world))
     assert response.status_code == 409
     assert response.json()["code"] == "plan_paused"
+
+
+def test_a_fall_logged_late_for_a_day_before_the_level_change_pauses_and_alerts(world, api):
+    """The clinician moved the plan up yesterday; a clinic system records today a fall of the
+    day before: the plan pauses at once and its clinicians are alerted (CLINICAL.md §4.1)."""
+    today = world.patient_a.local_today()
+    services.plan_set_level(
+        plan=world.plan,
+        level=2,
+        actor=None,
+        reason="Doing well",
+        today=today - dt.timedelta(days=1),
+    )
+    fell_on = today - dt.timedelta(days=2)
+    response = api.post(f"{R}/sessions/", session_body(world, date=str(fell_on), fall=True))
+    assert response.status_code == 201, response.content
+    assert api.get(f"{R}/plans/{world.plan.pk}/").json()["status"] == "paused"
+    decision = response.json()["decision"]
+    assert decision["outcome"] == "pause"
+    assert decision["alert"] is True
+    assert decision["reasons"][0]["code"] == "fall"
+    alerted = Alert.objects.filter(decision_id=decision["id"], kind=Alert.Kind.PAUSE)
+    assert alerted.exists()
 
 
 def session_body(world, **overrides):

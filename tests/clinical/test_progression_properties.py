@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from hypothesis import event, given, settings
@@ -340,3 +340,78 @@ def test_evaluate_never_raises_and_is_consistent(
         }
         for r in decision.reasons
     ]
+
+
+@st.composite
+def safety_reports(
+    draw, today: date, first: date, level: Level, pause_pain: int
+) -> tuple[str, SessionRecord]:
+    """A session reporting a fall, chest pain or pain at the pause threshold (during it, or the
+    next morning, told later), on any day of the plan: what it says, and the session."""
+    signal = draw(st.sampled_from(("fall", "chest_pain", "pain", "next_morning")))
+    last = today - timedelta(days=1) if signal == "next_morning" else today
+    day = first + timedelta(days=draw(st.integers(0, (last - first).days)))
+    log = draw(day_logs)
+    record = log.record(day, level)
+    severe = draw(st.integers(pause_pain, 10))
+    moment = draw(st.sampled_from(("pain_before", "pain_worst", "pain_after")))
+    changes = {
+        "fall": {"fall": True},
+        "chest_pain": {"chest_pain": True},
+        "pain": {moment: severe},
+        "next_morning": {"pain_next_morning": severe},
+    }[signal]
+    return signal, replace(record, **changes)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    ladder=ladders(),
+    current_pick=st.integers(0, 3),
+    logs=st.lists(st.tuples(st.integers(-30, 0), day_logs), max_size=12),
+    window_start_offset=st.integers(-30, 0),
+    rules=progression_settings,
+    constraints=constraint_sets,
+    data=st.data(),
+)
+def test_a_reported_safety_signal_pauses_whatever_its_day(
+    ladder, current_pick, logs, window_start_offset, rules, constraints, data
+):
+    """Any session reporting a fall, chest pain or pain at the pause threshold, whatever day of
+    the plan the patient gives it (before the window's first day too: logged late, or after a
+    level change), pauses the plan and alerts (CLINICAL.md §4.1)."""
+    today = START + timedelta(days=30)
+    first = today - timedelta(days=30)  # the plan's first day
+    current = min(current_pick, len(ladder) - 1)
+    signal, report = data.draw(safety_reports(today, first, ladder[current], rules.pause_pain))
+    # One session a day: the reported one is that day's.
+    sessions = [
+        log.record(today + timedelta(days=d), ladder[current])
+        for d, log in logs
+        if today + timedelta(days=d) != report.day
+    ]
+    window_start = today + timedelta(days=window_start_offset)
+    in_window = window_start <= report.day and (today - report.day).days < rules.window_days
+    if in_window:
+        sessions.append(report)  # the plan service's window holds it
+    told = {"reported_next_morning" if signal == "next_morning" else "reported": [report]}
+    decision = evaluate(
+        levels=ladder,
+        current=current,
+        constraints=constraints,
+        sessions=sessions,
+        today=today,
+        window_start=window_start,
+        level_started_on=window_start,
+        recent_advances=(),
+        settings=rules,
+        **told,
+    )
+    event(f"reported in the window: {in_window}")
+    check_decision(decision, current, len(ladder))
+    assert decision.outcome == "pause"
+    assert decision.alert
+    code = {"fall": "fall", "chest_pain": "chest_pain"}.get(signal, "severe_pain")
+    reason = next(r for r in decision.reasons if r.code == code)
+    if code != "severe_pain":
+        assert report.day in reason.days

@@ -1,7 +1,8 @@
 """Progression and regression rules (docs/clinical.md §4): one pure function, `evaluate`.
 
 Given the plan's levels, its screening constraints and the sessions logged at the current level,
-`evaluate` suggests pause, regress, hold or advance, with every reason that fired in plain words.
+`evaluate` suggests pause, regress, hold or advance, with every reason that fired in plain words;
+the session whose report prompted it is judged for its safety signals whatever its day.
 Pure Python, no Django: the plan service decides whether a decision applies itself or waits for a
 clinician. Every [I] figure is a field of `ProgressionSettings` so a protocol can change it.
 rules.py holds `evaluate` and its rules, records.py the vocabulary (outcomes, reason codes) and

@@ -54,25 +54,38 @@ def _below(value: float, threshold: float) -> bool:
     return value < threshold - _EPSILON
 
 
-def _pain_scores(session: SessionRecord) -> list[tuple[int, str]]:
-    """Every pain score of a session, each with how to say when it was felt."""
+def _pain_scores(
+    session: SessionRecord, *, next_morning_only: bool = False
+) -> list[tuple[int, int, str]]:
+    """Every pain score of a session (or its next morning's alone), each with its moment (0
+    before the session to 3 the next morning) and how to say when it was felt."""
     day = _day(session.day)
-    scores = [
-        (session.pain_before, f"before the session on {day}"),
-        (session.pain_worst, f"during exercise on {day}"),
-        (session.pain_after, f"after the session on {day}"),
+    morning = (
+        []
+        if session.pain_next_morning is None
+        else [(3, session.pain_next_morning, f"the morning after the session on {day}")]
+    )
+    if next_morning_only:
+        return morning
+    return [
+        (0, session.pain_before, f"before the session on {day}"),
+        (1, session.pain_worst, f"during exercise on {day}"),
+        (2, session.pain_after, f"after the session on {day}"),
+        *morning,
     ]
-    if session.pain_next_morning is not None:
-        scores.append((session.pain_next_morning, f"the morning after the session on {day}"))
-    return scores
 
 
 # --- the rules ---------------------------------------------------------------------------------
 
 
 def _pause_and_alert_reasons(
-    window: Sequence[SessionRecord], settings: ProgressionSettings
+    window: Sequence[SessionRecord],
+    settings: ProgressionSettings,
+    *,
+    next_morning: Sequence[SessionRecord] = (),
 ) -> list[Reason]:
+    """`window`: the sessions judged in full, by day; `next_morning`: sessions whose next
+    morning's pain alone is judged."""
     reasons: list[Reason] = []
     falls = [s for s in window if s.fall]
     if falls:
@@ -98,15 +111,16 @@ def _pause_and_alert_reasons(
         )
     severe = [
         (score, s.day, moment, when)
-        for s in window
-        for moment, (score, when) in enumerate(_pain_scores(s))
+        for sessions, only_morning in ((window, False), (next_morning, True))
+        for s in sessions
+        for moment, score, when in _pain_scores(s, next_morning_only=only_morning)
         if score >= settings.pause_pain
     ]
     if severe:
         # The highest score, earliest first among equals (by day, then by the moment in the
         # session, so two sessions of one day name the same one whatever order they came in).
         score, _, _, when = max(severe, key=lambda t: (t[0], -t[1].toordinal(), -t[2]))
-        count = sum(1 for s in window if any(p >= settings.pause_pain for p, _ in _pain_scores(s)))
+        count = len({d for _, d, _, _ in severe})  # sessions, one a day
         reasons.append(
             Reason(
                 "severe_pain",
@@ -499,6 +513,8 @@ def evaluate(
     recent_advances: Sequence[date],
     settings: ProgressionSettings | None = None,
     planned: tuple[int, int] | None = None,
+    reported: Sequence[SessionRecord] = (),
+    reported_next_morning: Sequence[SessionRecord] = (),
 ) -> Decision:
     """Suggest pause, regress, hold or advance from the sessions logged at the current level.
 
@@ -507,6 +523,15 @@ def evaluate(
     window's planned sessions (done, due) by the one adherence rule (rehab.clinical.adherence),
     which the plan service gives; without it adherence is judged against the level's sessions
     per week.
+
+    `reported`: the session whose report prompts this evaluation (one session a day: a day the
+    window holds is the window's), and `reported_next_morning`: the session whose next-morning
+    pain was just added. Each is judged for its safety signals whatever its day (§4.1) and
+    none of the other rules', which read the window only: a patient may log late, for a day
+    before the level changed or before the window's days, and a fall, chest pain or pain at
+    the pause threshold still pauses and alerts (a near fall or dizziness holds and alerts).
+    Of a next morning's report that pain alone is news: the session's own signals were judged
+    when it was logged (a fall paused the plan then, which the clinician may have resumed).
     """
     if not levels:
         raise ValueError("A plan needs at least one level to evaluate progression.")
@@ -517,7 +542,10 @@ def evaluate(
     first_day = max(window_start, today - timedelta(days=settings.window_days - 1))
     window = sorted((s for s in sessions if first_day <= s.day <= today), key=lambda s: s.day)
 
-    reasons = _pause_and_alert_reasons(window, settings)
+    in_window = {s.day for s in window}
+    told = sorted([*window, *(s for s in reported if s.day not in in_window)], key=lambda s: s.day)
+    mornings = [s for s in reported_next_morning if s.day not in in_window]
+    reasons = _pause_and_alert_reasons(told, settings, next_morning=mornings)
     reasons += _setting_reasons(window, levels[current], constraints)
     reasons += _limit_reasons(window, constraints)
     reasons += _regress_reasons(window, settings)

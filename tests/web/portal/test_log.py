@@ -13,8 +13,15 @@ from freezegun import freeze_time
 from patients.forms.log import SessionLogForm
 from rehab import services
 from rehab.clinical import levels as L
-from rehab.models import AuditEvent, Plan, ProgressionDecision, SessionLog
-from tests.factories import TODAY, PatientFactory, UserFactory, active_plan, good_session
+from rehab.models import Alert, AuditEvent, Plan, ProgressionDecision, SessionLog
+from tests.factories import (
+    TODAY,
+    ClinicianFactory,
+    PatientFactory,
+    UserFactory,
+    active_plan,
+    good_session,
+)
 
 LOG_URL = reverse("patients:session_log")
 NOW = "2026-03-02 10:00"  # Monday, TODAY, in London (UTC in March)
@@ -249,6 +256,29 @@ def test_a_fall_pauses_the_plan_and_says_stop_and_contact_the_clinic(portal, pla
     assert re.search(r'class="banner banner-danger stop-banner" role="alert"', _html(response))
     assert "call emergency services" not in text
     assert "Tomorrow morning" not in text
+
+
+@freeze_time(NOW)
+def test_a_fall_logged_for_a_day_before_the_level_change_pauses_with_the_stop_message(client, db):
+    """Moved up a level yesterday, the patient logs today the walk of the day before, where
+    they fell: the same stop message, and the clinic is alerted."""
+    plan = active_plan(today=TODAY - dt.timedelta(days=3))
+    plan.patient.user = UserFactory()
+    plan.patient.save()
+    lead = ClinicianFactory(clinic=plan.clinic, is_clinic_admin=True)
+    yesterday = TODAY - dt.timedelta(days=1)
+    services.plan_set_level(plan=plan, level=1, actor=None, reason="Doing well", today=yesterday)
+    client.force_login(plan.patient.user)
+
+    fell_on = TODAY - dt.timedelta(days=2)
+    response = client.post(LOG_URL, _answers(date=str(fell_on), fall="on"), follow=True)
+
+    assert _saved(plan).date == fell_on
+    plan.refresh_from_db()
+    assert plan.status == Plan.Status.PAUSED
+    assert "Stop exercising now." in _text(response)
+    alerted = Alert.objects.filter(decision__plan=plan, kind=Alert.Kind.PAUSE)
+    assert [a.clinician for a in alerted] == [lead]
 
 
 @freeze_time(NOW)
