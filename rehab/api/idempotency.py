@@ -12,9 +12,8 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable
-from contextlib import nullcontext
 
-from django.db import IntegrityError, transaction
+from django.db import connection
 from django.utils import timezone
 from rest_framework.response import Response
 
@@ -39,16 +38,32 @@ def _replay(record: IdempotencyRecord) -> Response:
     return response
 
 
-def _claim(owner: str, key: str, fingerprint: str) -> IdempotencyRecord | Response:
-    # One INSERT commits by itself outside a transaction (a request's case: no BEGIN and COMMIT
-    # round trips for it); inside a caller's transaction a savepoint keeps a clash from
-    # breaking that transaction.
-    inside = transaction.get_connection().in_atomic_block
-    try:
-        with transaction.atomic() if inside else nullcontext():
-            return IdempotencyRecord.objects.create(owner=owner, key=key, fingerprint=fingerprint)
-    except IntegrityError:
-        pass
+# The claim and the stored response are one statement each, written here rather than through
+# the ORM: they wrap every POST that carries a key, and the ORM's create() and save() cost twice
+# the statements themselves (about a millisecond a request). The names come from the model.
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+_TABLE = _q(IdempotencyRecord._meta.db_table)
+_COLUMN = {f.name: _q(f.column) for f in IdempotencyRecord._meta.concrete_fields}
+
+
+def _claim(owner: str, key: str, fingerprint: str) -> int | Response:
+    """The new claim's id, or what a request with this key already made of it. ON CONFLICT DO
+    NOTHING: a key taken is no error, so a caller's transaction needs no savepoint around it; a
+    claim that another request is inserting meanwhile is waited for, then found below."""
+    c = _COLUMN
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_TABLE} ({c['owner']}, {c['key']}, {c['fingerprint']},"
+            f" {c['created_at']}) VALUES (%s, %s, %s, %s)"
+            f" ON CONFLICT ({c['owner']}, {c['key']}) DO NOTHING RETURNING {c['id']}",
+            [owner, key, fingerprint, connection.ops.adapt_datetimefield_value(timezone.now())],
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        return row[0]
     record = IdempotencyRecord.objects.get(owner=owner, key=key)
     if record.fingerprint != fingerprint:
         raise RehabError(
@@ -65,7 +80,19 @@ def _claim(owner: str, key: str, fingerprint: str) -> IdempotencyRecord | Respon
             status=409,
         )
     IdempotencyRecord.objects.filter(pk=record.pk).update(created_at=timezone.now())
-    return record
+    return record.pk
+
+
+def _store(claim_id: int, response: Response) -> None:
+    body = IdempotencyRecord._meta.get_field("response_body").get_db_prep_save(
+        response.data, connection
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_TABLE} SET {_COLUMN['status_code']} = %s, {_COLUMN['response_body']} = %s"
+            f" WHERE {_COLUMN['id']} = %s",
+            [response.status_code, body, claim_id],
+        )
 
 
 def idempotent(request, principal: Principal, handler: Callable[[], Response]) -> Response:
@@ -87,9 +114,7 @@ def idempotent(request, principal: Principal, handler: Callable[[], Response]) -
     except RehabError as exc:
         response = Response(exc.as_dict(), status=exc.status)
     except Exception:
-        claimed.delete()  # our failure: let the retry run for real
+        IdempotencyRecord.objects.filter(pk=claimed).delete()  # ours: the retry runs for real
         raise
-    claimed.status_code = response.status_code
-    claimed.response_body = response.data
-    claimed.save(update_fields=["status_code", "response_body"])
+    _store(claimed, response)
     return response
