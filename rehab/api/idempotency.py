@@ -1,10 +1,11 @@
 """Idempotency-Key on POST: a retried request (a timeout, a lost response) never creates twice.
 
-The first request with a key claims it before doing anything; its response (success or 4xx) is
-stored and replayed for any retry with the same key and the same body. A retry while the first
-is still running gets 409 idempotency_in_progress (try again shortly); the same key with another
-body gets 422 idempotency_key_reused. A failure of our own (5xx) releases the key so the retry
-runs for real. Keys are per caller: two clinics may use the same key."""
+The first request with a key claims it, does its work and stores its response (success or 4xx),
+all in one transaction; the response is replayed for any retry with the same key and the same
+body. A retry that arrives while the first is still running waits for it (the claim's unique
+key holds it) and then gets the first response; the same key with another body gets 422
+idempotency_key_reused. A failure of our own (5xx) rolls the claim back with the work, so the
+retry runs for real. Keys are per caller: two clinics may use the same key."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import hashlib
 import json
 from collections.abc import Callable
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.response import Response
 
@@ -51,8 +52,10 @@ _COLUMN = {f.name: _q(f.column) for f in IdempotencyRecord._meta.concrete_fields
 
 def _claim(owner: str, key: str, fingerprint: str) -> int | Response:
     """The new claim's id, or what a request with this key already made of it. ON CONFLICT DO
-    NOTHING: a key taken is no error, so a caller's transaction needs no savepoint around it; a
-    claim that another request is inserting meanwhile is waited for, then found below."""
+    NOTHING: a key taken is no error, so the transaction goes on without a savepoint; a claim
+    another request holds in its running transaction is waited for, then found below with the
+    response it stored (or, if that request failed and rolled back, this claim is made). A claim
+    without a response is one a request of the previous release left when it died."""
     c = _COLUMN
     with connection.cursor() as cursor:
         cursor.execute(
@@ -106,15 +109,16 @@ def idempotent(request, principal: Principal, handler: Callable[[], Response]) -
             f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters.",
             fields={HEADER: [f"1 to {MAX_KEY_LENGTH} characters."]},
         )
-    claimed = _claim(principal.owner_id, key, _fingerprint(request))
-    if isinstance(claimed, Response):
-        return claimed
-    try:
-        response = handler()
-    except RehabError as exc:
-        response = Response(exc.as_dict(), status=exc.status)
-    except Exception:
-        IdempotencyRecord.objects.filter(pk=claimed).delete()  # ours: the retry runs for real
-        raise
-    _store(claimed, response)
+    fingerprint = _fingerprint(request)
+    # One transaction, one commit: the claim, the service's writes (its own atomic block is a
+    # savepoint inside this one, so a refused request rolls back to it) and the response.
+    with transaction.atomic():
+        claimed = _claim(principal.owner_id, key, fingerprint)
+        if isinstance(claimed, Response):
+            return claimed
+        try:
+            response = handler()
+        except RehabError as exc:
+            response = Response(exc.as_dict(), status=exc.status)
+        _store(claimed, response)
     return response

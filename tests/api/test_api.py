@@ -3,16 +3,19 @@ idempotent retries, throttling, sync filters, audited reads, documentation."""
 
 import datetime as dt
 import re
+import threading
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from freezegun import freeze_time
 from rest_framework.test import APIClient
 
 from rehab import services
 from rehab.models import Alert, AuditEvent, IdempotencyRecord, Plan, SessionLog
 from rehab.selectors.search import SEARCH_MAX_LENGTH
+from tests.api.conftest import _key_client
 from tests.factories import PatientFactory, clean_answers
 
 pytestmark = pytest.mark.django_db
@@ -212,6 +215,50 @@ def test_a_retry_while_the_first_request_runs_is_told_to_wait(world, api):
     )
     assert response.status_code in (409, 422)
     assert response.json()["code"].startswith("idempotency_")
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the tests' in-memory SQLite refuses a second writer instead of making it wait",
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_retry_sent_while_the_first_request_runs_waits_and_gets_its_response(world, monkeypatch):
+    """A phone that times out and retries at once: the retry waits for the first request (whose
+    transaction holds the key) and is answered with its response, not a 409 to retry later."""
+    real = services.session_log
+    inside, finish = threading.Event(), threading.Event()
+
+    def slow(**kwargs):
+        log = real(**kwargs)
+        inside.set()  # the session written, its transaction still open
+        finish.wait(10)
+        return log
+
+    monkeypatch.setattr(services, "session_log", slow)
+    body = session_body(world)
+    responses = {}
+
+    def send(name):
+        try:
+            client = _key_client(world.key1)
+            responses[name] = client.post(f"{R}/sessions/", body, HTTP_IDEMPOTENCY_KEY="race-1")
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=send, args=("first",))
+    first.start()
+    assert inside.wait(10)
+    retry = threading.Thread(target=send, args=("retry",))
+    retry.start()
+    retry.join(0.5)
+    assert retry.is_alive()  # waiting for the first, not answered yet
+    finish.set()
+    first.join(10)
+    retry.join(10)
+    assert responses["first"].status_code == responses["retry"].status_code == 201
+    assert responses["retry"].json() == responses["first"].json()
+    assert responses["retry"]["Idempotent-Replayed"] == "true"
+    assert SessionLog.objects.filter(plan=world.plan).count() == 2  # the world's one + this one
 
 
 def api_key_id(world):
