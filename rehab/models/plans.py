@@ -57,6 +57,10 @@ class Plan(models.Model):
     level_started_on = models.DateField()
     # Where progression starts counting sessions: the level's start or the last resume.
     window_start = models.DateField()
+    # The moment the clinician last resumed the plan (None: never). The window starts on the
+    # resume's day, which may hold the safety signal that paused the plan: one recorded before
+    # this moment was before the clinician, and pauses the plan no more (CLINICAL.md §4.1).
+    resumed_at = models.DateTimeField(null=True, blank=True)
     schedule_days = models.JSONField(default=list)  # weekday numbers, Monday = 0
     # The spans the plan was paused, oldest first: [first paused day, day it resumed or null],
     # ISO dates in the patient's calendar. Kept on the plan (services set them as they pause and

@@ -299,6 +299,9 @@ def plan_resume(
     plan.status_reason = (reason or "Resumed by the clinician.").strip()
     check_row_fields(plan, "status_reason", "override_reason")
     plan.window_start = today
+    # What was recorded until now is what the clinician resumed the plan on: the window that
+    # starts today may hold the signal that paused it, which must not pause it again.
+    plan.resumed_at = timezone.now()
     pause_end(plan, today)
     plan.save()
     dashboard_mark_stale(plan.patient_id)

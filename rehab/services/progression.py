@@ -46,6 +46,8 @@ def session_record(log: SessionLog) -> clinical_progression.SessionRecord:
         setting=log.setting,
         speed_kmh=None if log.speed_kmh is None else float(log.speed_kmh),
         incline_pct=None if log.incline_pct is None else float(log.incline_pct),
+        logged_at=log.created_at,
+        next_morning_at=log.pain_next_morning_at,
     )
 
 
@@ -150,6 +152,7 @@ def evaluate_locked(
         settings=settings,
         reported=[] if next_morning else reported,
         reported_next_morning=reported if next_morning else [],
+        resumed_at=plan.resumed_at,
     )
     reasons = [r.to_dict() for r in result.reasons]
     last = (

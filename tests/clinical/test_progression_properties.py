@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
@@ -415,3 +415,91 @@ def test_a_reported_safety_signal_pauses_whatever_its_day(
     reason = next(r for r in decision.reasons if r.code == code)
     if code != "severe_pain":
         assert report.day in reason.days
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    ladder=ladders(),
+    current_pick=st.integers(0, 3),
+    logs=st.lists(
+        st.tuples(st.integers(-6, 0), day_logs, st.booleans(), st.booleans()),
+        max_size=7,
+        unique_by=lambda t: t[0],  # one session a day
+    ),
+    resume_offset=st.integers(-6, 0),
+    prompt=st.one_of(st.none(), st.integers(0, 6)),
+    rules=progression_settings,
+    constraints=constraint_sets,
+)
+def test_only_a_signal_recorded_after_the_resume_pauses(
+    ladder, current_pick, logs, resume_offset, prompt, rules, constraints
+):
+    """The clinician reviewed what paused the plan and resumed it at noon on the day the window
+    starts from, which may hold the session that paused it. Whatever the sessions say, the plan
+    pauses exactly when a fall, chest pain or pain at the pause threshold in the window was
+    recorded after the resume (the session logged then, or its next-morning pain added then),
+    or is the report prompting the evaluation; and a pause names no fall or chest pain the
+    clinician had already seen (CLINICAL.md §4.1)."""
+    today = START + timedelta(days=30)
+    current = min(current_pick, len(ladder) - 1)
+    resume_day = today + timedelta(days=resume_offset)
+    resumed_at = datetime.combine(resume_day, time(12), tzinfo=UTC)
+    hour = timedelta(hours=1)
+    sessions = []
+    for offset, log, logged_before, morning_before in logs:
+        record = log.record(today + timedelta(days=offset), ladder[current])
+        # A session of a later day than the resume's was logged after it; a next-morning pain
+        # was added no earlier than its session.
+        before = logged_before and record.day <= resume_day
+        morning = None
+        if record.pain_next_morning is not None:
+            morning = resumed_at + (-hour / 2 if before and morning_before else 2 * hour)
+        sessions.append(
+            replace(
+                record,
+                logged_at=resumed_at + (-hour if before else hour),
+                next_morning_at=morning,
+            )
+        )
+    reported = [] if prompt is None or prompt >= len(sessions) else [sessions[prompt]]
+    decision = evaluate(
+        levels=ladder,
+        current=current,
+        constraints=constraints,
+        sessions=sessions,
+        today=today,
+        window_start=resume_day,
+        level_started_on=resume_day,
+        recent_advances=(),
+        settings=rules,
+        reported=reported,
+        resumed_at=resumed_at,
+    )
+    check_decision(decision, current, len(ladder))
+
+    first_day = max(resume_day, today - timedelta(days=rules.window_days - 1))
+    window = [s for s in sessions if first_day <= s.day <= today]
+
+    def pause_signal(s: SessionRecord) -> bool:
+        pains = (s.pain_before, s.pain_worst, s.pain_after, s.pain_next_morning)
+        return s.fall or s.chest_pain or any(p is not None and p >= rules.pause_pain for p in pains)
+
+    def new(s: SessionRecord) -> bool:
+        return s in reported or s.logged_at > resumed_at
+
+    def pauses(s: SessionRecord) -> bool:
+        """Whether what the clinician had not seen when resuming says pause."""
+        if new(s):
+            return pause_signal(s)
+        return (
+            s.next_morning_at is not None
+            and s.next_morning_at > resumed_at
+            and s.pain_next_morning >= rules.pause_pain
+        )
+
+    told = [*window, *(s for s in reported if s not in window)]
+    event(f"reviewed signals in the window: {any(s.fall or s.chest_pain for s in window)}")
+    assert (decision.outcome == "pause") == any(pauses(s) for s in told)
+    for reason in decision.reasons:
+        if reason.code in ("fall", "chest_pain"):
+            assert all(new(s) for s in sessions if s.day in reason.days)

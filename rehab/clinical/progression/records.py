@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from rehab.clinical.levels import SETTINGS
@@ -80,6 +80,11 @@ class SessionRecord:
     # How fast and how steep it was done; None when not known, which no rule then judges.
     speed_kmh: float | None = None
     incline_pct: float | None = None
+    # When the session was recorded, and when its next-morning pain was; None when not known.
+    # A safety signal recorded before the plan's last resume was before the clinician who
+    # resumed it, and pauses the plan no more (rules.evaluate's `resumed_at`).
+    logged_at: datetime | None = None
+    next_morning_at: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.setting is not None and self.setting not in SETTINGS:

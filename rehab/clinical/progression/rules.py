@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from rehab.clinical.levels import (
     SETTINGS,
@@ -78,16 +78,24 @@ def _pain_scores(
 # --- the rules ---------------------------------------------------------------------------------
 
 
+def _reviewed(recorded_at: datetime | None, resumed_at: datetime | None) -> bool:
+    """Whether what was recorded at `recorded_at` was before the clinician who resumed the plan
+    at `resumed_at`. An unknown moment is news: a pause too many is noise, one too few harm."""
+    return recorded_at is not None and resumed_at is not None and recorded_at < resumed_at
+
+
 def _pause_and_alert_reasons(
     window: Sequence[SessionRecord],
     settings: ProgressionSettings,
     *,
-    next_morning: Sequence[SessionRecord] = (),
+    pausing: Sequence[SessionRecord],
+    next_morning: Sequence[SessionRecord],
 ) -> list[Reason]:
-    """`window`: the sessions judged in full, by day; `next_morning`: sessions whose next
-    morning's pain alone is judged."""
+    """`window`: the sessions judged for a near fall or dizziness, by day; `pausing`: those
+    judged in full for the pause signals; `next_morning`: sessions whose next morning's pain
+    alone is judged for them."""
     reasons: list[Reason] = []
-    falls = [s for s in window if s.fall]
+    falls = [s for s in pausing if s.fall]
     if falls:
         reasons.append(
             Reason(
@@ -98,7 +106,7 @@ def _pause_and_alert_reasons(
                 _days(falls),
             )
         )
-    chest = [s for s in window if s.chest_pain]
+    chest = [s for s in pausing if s.chest_pain]
     if chest:
         reasons.append(
             Reason(
@@ -111,7 +119,7 @@ def _pause_and_alert_reasons(
         )
     severe = [
         (score, s.day, moment, when)
-        for sessions, only_morning in ((window, False), (next_morning, True))
+        for sessions, only_morning in ((pausing, False), (next_morning, True))
         for s in sessions
         for moment, score, when in _pain_scores(s, next_morning_only=only_morning)
         if score >= settings.pause_pain
@@ -515,6 +523,7 @@ def evaluate(
     planned: tuple[int, int] | None = None,
     reported: Sequence[SessionRecord] = (),
     reported_next_morning: Sequence[SessionRecord] = (),
+    resumed_at: datetime | None = None,
 ) -> Decision:
     """Suggest pause, regress, hold or advance from the sessions logged at the current level.
 
@@ -532,6 +541,13 @@ def evaluate(
     the pause threshold still pauses and alerts (a near fall or dizziness holds and alerts).
     Of a next morning's report that pain alone is news: the session's own signals were judged
     when it was logged (a fall paused the plan then, which the clinician may have resumed).
+
+    `resumed_at`: the moment the clinician last resumed the plan (None: never). The window
+    starts on the resume's day, which may hold the session whose signal paused the plan. A
+    fall, chest pain or pain at the pause threshold recorded before that moment (a session's
+    `logged_at`, its next morning's `next_morning_at`) was before the clinician who resumed
+    the plan: it pauses the plan no more. One recorded after it is news, and pauses; so is the
+    report prompting this evaluation, always. Every other rule reads the window as it is.
     """
     if not levels:
         raise ValueError("A plan needs at least one level to evaluate progression.")
@@ -545,7 +561,19 @@ def evaluate(
     in_window = {s.day for s in window}
     told = sorted([*window, *(s for s in reported if s.day not in in_window)], key=lambda s: s.day)
     mornings = [s for s in reported_next_morning if s.day not in in_window]
-    reasons = _pause_and_alert_reasons(told, settings, next_morning=mornings)
+    # What the clinician reviewed when resuming the plan pauses it no more: of a session
+    # recorded before the resume, only a next-morning pain recorded after it is news.
+    news = {s.day for s in reported}
+    morning_news = {s.day for s in reported_next_morning}
+    pausing = [s for s in told if s.day in news or not _reviewed(s.logged_at, resumed_at)]
+    fresh = {s.day for s in pausing}
+    mornings += [
+        s
+        for s in told
+        if s.day not in fresh
+        and (s.day in morning_news or not _reviewed(s.next_morning_at, resumed_at))
+    ]
+    reasons = _pause_and_alert_reasons(told, settings, pausing=pausing, next_morning=mornings)
     reasons += _setting_reasons(window, levels[current], constraints)
     reasons += _limit_reasons(window, constraints)
     reasons += _regress_reasons(window, settings)
