@@ -16,6 +16,7 @@ from rehab.clinical.levels import (
     TREADMILL_LIGHT_TOUCH,
     Constraints,
     Level,
+    cap_level,
     loggable_settings,
 )
 from rehab.clinical.progression import (
@@ -165,7 +166,23 @@ constraint_sets = st.sampled_from(
 )
 
 
-def check_decision(decision: Decision, current: int, level_count: int) -> None:
+def prescribed(level: Level, constraints: Constraints) -> tuple:
+    """What the patient is asked to do at a level under the constraints (its name aside)."""
+    capped = cap_level(level, constraints).level
+    return (
+        capped.minutes,
+        capped.sessions_per_week,
+        capped.speed_kmh,
+        capped.incline_pct,
+        capped.setting,
+        capped.interval,
+        capped.supervised,
+    )
+
+
+def check_decision(
+    decision: Decision, current: int, ladder: tuple[Level, ...], constraints: Constraints
+) -> None:
     assert decision.outcome in OUTCOMES
     assert decision.reasons
     ranks = [OUTCOMES.index(r.outcome) for r in decision.reasons]
@@ -173,9 +190,18 @@ def check_decision(decision: Decision, current: int, level_count: int) -> None:
     assert decision.outcome == decision.reasons[0].outcome  # the most severe tier wins
     assert all(r.code in REASON_CODES and r.text for r in decision.reasons)
     assert decision.from_level == current
+    assert 0 <= decision.to_level < len(ladder)
     step = {"advance": 1, "regress": -1}.get(decision.outcome, 0)
-    assert decision.to_level == current + step
-    assert 0 <= decision.to_level < level_count
+    if not step:
+        assert decision.to_level == current
+    else:
+        # One real step (CLINICAL.md §4.3): the levels passed over cap to the current
+        # prescription, and the level reached asks something else of the patient.
+        assert (decision.to_level - current) * step >= 1
+        here = prescribed(ladder[current], constraints)
+        passed = range(current + step, decision.to_level, step)
+        assert all(prescribed(ladder[i], constraints) == here for i in passed)
+        assert prescribed(ladder[decision.to_level], constraints) != here
     if decision.outcome == "pause":
         assert decision.alert
     if decision.outcome == "advance":
@@ -211,7 +237,7 @@ def simulate(
             recent_advances=tuple(advances),
             settings=rules,
         )
-        check_decision(decision, current, len(ladder))
+        check_decision(decision, current, ladder, constraints)
         event(f"outcome: {decision.outcome}")  # shown by --hypothesis-show-statistics
 
         first_day = max(window_start, today - timedelta(days=rules.window_days - 1))
@@ -328,7 +354,7 @@ def test_evaluate_never_raises_and_is_consistent(
         "settings": rules,
     }
     decision = evaluate(sessions=sessions, **args)
-    check_decision(decision, current, len(ladder))
+    check_decision(decision, current, ladder, constraints)
     # The order the logs arrive in never changes the decision.
     assert evaluate(sessions=list(reversed(sessions)), **args) == decision
     assert decision.to_dict()["reasons"] == [
@@ -408,7 +434,7 @@ def test_a_reported_safety_signal_pauses_whatever_its_day(
         **told,
     )
     event(f"reported in the window: {in_window}")
-    check_decision(decision, current, len(ladder))
+    check_decision(decision, current, ladder, constraints)
     assert decision.outcome == "pause"
     assert decision.alert
     code = {"fall": "fall", "chest_pain": "chest_pain"}.get(signal, "severe_pain")
@@ -475,7 +501,7 @@ def test_only_a_signal_recorded_after_the_resume_pauses(
         reported=reported,
         resumed_at=resumed_at,
     )
-    check_decision(decision, current, len(ladder))
+    check_decision(decision, current, ladder, constraints)
 
     first_day = max(resume_day, today - timedelta(days=rules.window_days - 1))
     window = [s for s in sessions if first_day <= s.day <= today]
