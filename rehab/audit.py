@@ -167,13 +167,17 @@ def audit_record(
 
 
 def _event_fields(actor, action, obj, patient, clinic, detail) -> dict[str, Any]:
-    if clinic is None and patient is not None:
-        clinic = patient.clinic
+    # The clinic's id is all the event keeps: a patient's, when no clinic is given, needs no
+    # look-up of the clinic.
+    if clinic is not None:
+        clinic_id = clinic.pk
+    else:
+        clinic_id = patient.clinic_id if patient is not None else None
     return {
         "actor": as_user(actor),
         "api_key": actor if isinstance(actor, ApiKey) else None,
         "actor_label": actor_label(actor),
-        "clinic": clinic,
+        "clinic_id": clinic_id,
         "patient": patient,
         "patient_ref": patient.pk if patient is not None else None,
         "action": action,
@@ -225,7 +229,7 @@ def audit_reads_by_ref(
     trail), so that reading, e.g., a page of the audit trail without patients still leaves a
     trace."""
     fields = _event_fields(actor, action, obj, None, clinic, detail)
-    shared = {k: v for k, v in fields.items() if k not in ("clinic", "patient", "patient_ref")}
+    shared = {k: v for k, v in fields.items() if k not in ("clinic_id", "patient", "patient_ref")}
     by_clinic: dict[int | None, list[int]] = {}
     for pk, clinic_id in dict(refs).items():
         by_clinic.setdefault(clinic_id, []).append(pk)

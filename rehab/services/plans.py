@@ -188,13 +188,13 @@ def lock_plan(plan: Plan | int, *, within: QuerySet[Plan] | None = None) -> Plan
     """The plan, read afresh under its row lock. `within`: the plans the caller may see (a door
     that has only an id: one look-up that both scopes and locks); Plan.DoesNotExist otherwise."""
     # Concurrent writers on one plan (a log and the nightly run) queue here instead of deciding
-    # on stale state. Only the plan's row: the patient and the clinic are read, not locked, so
+    # on stale state. Only the plan's row: the patient is read, not locked, so
     # a clinic's patients logging at once do not queue behind one another. SQLite ignores the
     # clause; its IMMEDIATE transactions serialise instead.
     rows = Plan.objects.all() if within is None else within
     return (
         rows.select_for_update(of=("self",))
-        .select_related("patient__clinic")
+        .select_related("patient")
         .get(pk=plan.pk if isinstance(plan, Plan) else plan)
     )
 
