@@ -318,6 +318,19 @@ def test_row_shows_level_adherence_last_session_and_pain_trend(dashboard, clinic
     assert "Worse" in page
 
 
+def test_names_and_record_numbers_are_shown_as_text_never_as_markup(dashboard, clinic):
+    # The rows are written in Python (clinicians/templatetags/today_table.py), not by the
+    # template's autoescaping: everything a person typed must still arrive as text.
+    plan_for(clinic, "<script>alert(1)</script>", start=days_ago(3), first_name="Ann & <b>Bo</b>")
+    PatientFactory(clinic=clinic, last_name='O"Hara', external_id="<i>MRN-7</i>")
+    page = dashboard.get(URL).content.decode()
+    assert "<script>alert(1)" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;, Ann &amp; &lt;b&gt;Bo&lt;/b&gt;" in page
+    assert "O&quot;Hara" in page
+    assert "&lt;i&gt;MRN-7&lt;/i&gt;" in page
+    assert "<i>MRN-7" not in page
+
+
 @pytest.mark.parametrize(
     ("pains", "direction"),
     [
