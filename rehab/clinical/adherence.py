@@ -9,7 +9,7 @@ moments into days (Patient.local_today).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
@@ -85,12 +85,18 @@ class PlanDays:
         return self.start <= day and (self.end is None or day <= self.end)
 
     def paused(self, day: date) -> bool:
-        return any(first <= day and (until is None or day < until) for first, until in self.pauses)
+        # Most plans were never paused: no generator to build for them (the Today list asks
+        # this of every day of a page's 25 plans).
+        return bool(self.pauses) and any(
+            first <= day and (until is None or day < until) for first, until in self.pauses
+        )
 
     def paused_all_day(self, day: date) -> bool:
         """Paused from before the day began: no walk was due that day, even one logged for it
         later. The day a pause began is not one (its walk was done while the plan ran)."""
-        return any(first < day and (until is None or day < until) for first, until in self.pauses)
+        return bool(self.pauses) and any(
+            first < day and (until is None or day < until) for first, until in self.pauses
+        )
 
     def scheduled(self, day: date) -> bool:
         return day.weekday() in self.schedule_days
@@ -156,6 +162,18 @@ class Adherence:
     def missed(self) -> int:
         return self.due - self.done
 
+    def __add__(self, other: Adherence) -> Adherence:
+        """The tally of two periods that do not overlap, as one."""
+        states = dict(self.states)
+        for state, n in other.states.items():
+            states[state] = states.get(state, 0) + n
+        return Adherence(
+            done=self.done + other.done,
+            due=self.due + other.due,
+            extra=self.extra + other.extra,
+            states=states,
+        )
+
     @property
     def walks(self) -> int:
         """Every session done, planned or not."""
@@ -205,6 +223,22 @@ def adherence(
 ) -> Adherence:
     """The tally from first to last (both included)."""
     return tally(plan, days(plan, first=first, last=last, walked=walked, today=today))
+
+
+def adherences(
+    plan: PlanDays, *, firsts: Sequence[date], last: date, walked: Collection[date], today: date
+) -> tuple[Adherence, ...]:
+    """adherence() for several periods that all end on `last` (the Today list's last 7 and last
+    28 days), in the order of `firsts`: each day's state is worked out once, a shorter period's
+    tally being part of a longer one's."""
+    by_first: dict[date, Adherence] = {}
+    total, end = Adherence(), last
+    for first in sorted(set(firsts), reverse=True):
+        if first <= end:
+            total = total + adherence(plan, first=first, last=end, walked=walked, today=today)
+            end = first - timedelta(days=1)
+        by_first[first] = total
+    return tuple(by_first[first] for first in firsts)
 
 
 def review_window(today: date, settings: AdherenceSettings = DEFAULT_SETTINGS) -> date:

@@ -351,9 +351,12 @@ def dashboard_rows(
                 pauses=adherence.pauses_from_json(d["plan_pauses"]),
             )
             walked = walked_28.get(plan_id, set())
-            row.adherence_7, row.adherence_28 = (
-                adherence.adherence(plan_days, first=first, last=today, walked=walked, today=today)
-                for first in (adherence.review_window(today), start_28)
+            row.adherence_7, row.adherence_28 = adherence.adherences(
+                plan_days,
+                firsts=(adherence.review_window(today), start_28),
+                last=today,
+                walked=walked,
+                today=today,
             )
             row.pain_trend = pain_trend_of(pains.get(plan_id, []))
         for flag in dashboard_flags_of(patient.dashboard_need):

@@ -14,6 +14,7 @@ from rehab.clinical.adherence import (
     DayState,
     PlanDays,
     adherence,
+    adherences,
     band_of,
     day_state,
     days,
@@ -321,3 +322,19 @@ def test_more_done_of_the_same_due_never_lowers_the_band(due, data):
     done = data.draw(st.integers(0, due - 1))
     order = [Band.REVIEW, Band.PARTIAL, Band.ADHERENT]
     assert order.index(band_of(done, due)) <= order.index(band_of(done + 1, due))
+
+
+@given(cases(), st.lists(offsets, min_size=1, max_size=4))
+def test_several_periods_ending_on_one_day_tally_as_each_alone(case, starts):
+    # adherences() (the Today list's last 7 and 28 days) works each day out once.
+    plan, _, last, walked, today = case
+    firsts = [d(n) for n in starts]
+    together = adherences(plan, firsts=firsts, last=last, walked=walked, today=today)
+    for first, result in zip(firsts, together, strict=True):
+        alone = adherence(plan, first=first, last=last, walked=walked, today=today)
+        assert (result.done, result.due, result.extra, result.states) == (
+            alone.done,
+            alone.due,
+            alone.extra,
+            alone.states,
+        )
