@@ -32,6 +32,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections import Counter
@@ -354,6 +355,65 @@ def start_service(processes: Processes) -> None:
         wait_for(lambda n=name: " ready." in tail(n, 200), 60, f"the {name} to be ready", processes)
 
 
+# --- where the cores went ---------------------------------------------------------------------
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+class CpuSampler(threading.Thread):
+    """The CPU seconds used by each process this run started (with its children: it started each
+    in a session of its own), by PostgreSQL's processes and by the whole machine, sampled once a
+    second from /proc, so that the measured window's share of the two cores can be told: on one
+    machine the load generator, the web workers, the Celery worker and the database all take
+    turns on the same cores, and a request's time includes its wait for one."""
+
+    def __init__(self, processes: Processes) -> None:
+        super().__init__(daemon=True)
+        self.processes = processes
+        self.samples: list[tuple[float, dict[str, float]]] = []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(1.0):
+            self.samples.append((time.time(), self.sample()))
+
+    def sample(self) -> dict[str, float]:
+        names = {process.pid: name for name, process in self.processes.started}
+        used: dict[str, float] = {}
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/stat") as f:
+                    stat = f.read()
+            except OSError:  # gone meanwhile
+                continue
+            comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+            fields = stat[stat.rindex(")") + 2 :].split()
+            # fields[3] is the session id; fields[11] and [12] user and system ticks.
+            name = names.get(int(fields[3])) or ("postgres" if comm == "postgres" else None)
+            if name:
+                used[name] = used.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / _TICK
+        with open("/proc/stat") as f:
+            ticks = [int(n) for n in f.readline().split()[1:]]
+        used["machine"] = (sum(ticks) - ticks[3] - ticks[4]) / _TICK  # all but idle and iowait
+        return used
+
+    def cores(self, first: float, last: float) -> dict[str, float]:
+        """Cores in use on average between the samples nearest `first` and `last` (unix times),
+        by process; "machine" is everything that ran, this run's or not."""
+        self.done.set()
+        within = [s for s in self.samples if first <= s[0] <= last]
+        if len(within) < 2:
+            return {}
+        (t0, start), (t1, end) = within[0], within[-1]
+        return {
+            name: round((end[name] - start.get(name, 0.0)) / (t1 - t0), 2)
+            for name in end
+            if name in start or name == "postgres"
+        }
+
+
 # --- locust and its figures -------------------------------------------------------------------
 
 
@@ -459,7 +519,13 @@ def endpoint_figures(rows: list[dict], record: dict) -> dict[str, dict]:
     return figures
 
 
-def report(figures: dict[str, dict], record: dict, exceptions: list[dict], logged: int) -> int:
+def report(
+    figures: dict[str, dict],
+    record: dict,
+    exceptions: list[dict],
+    logged: int,
+    cores: dict[str, float],
+) -> int:
     """Print the table, record the figure; the number of errors."""
     print(
         f"\nload: {USERS} users ({PORTAL_PATIENTS} portal patients, {API_PATIENTS} API patients, "
@@ -478,6 +544,11 @@ def report(figures: dict[str, dict], record: dict, exceptions: list[dict], logge
         print(f"error: {count} x {name}: {message}")
     for exception in exceptions:
         print(f"exception in the locustfile: {exception['Count']} x {exception['Message'][:300]}")
+    if cores:
+        print(
+            f"cores in use in the window (of {os.cpu_count()}): "
+            + ", ".join(f"{name} {used:.2f}" for name, used in sorted(cores.items()))
+        )
     errors = len(record["failures"]) + sum(int(e["Count"]) for e in exceptions)
     measured = {
         n: f for n, f in figures.items() if n != "all requests" and not n.startswith("sign-in")
@@ -502,6 +573,7 @@ def report(figures: dict[str, dict], record: dict, exceptions: list[dict], logge
         seconds=SECONDS,
         users=USERS,
         sessions_logged=logged,
+        cores=cores,
         endpoints=figures,
     )
     return errors
@@ -532,12 +604,17 @@ def main() -> int:
             f"load: gunicorn, redis-server and the worker are up; locust for {SECONDS} s",
             flush=True,
         )
+        sampler = CpuSampler(processes)
+        sampler.start()
         record = run_locust(processes, people_file)
+        cores = sampler.cores(record["window_started"], record["window_started"] + SECONDS)
     finally:
         processes.stop_all()
         keep_logs()
     logged = SessionLog.objects.count() - before
-    errors = report(endpoint_figures(read_stats(), record), record, read_exceptions(), logged)
+    errors = report(
+        endpoint_figures(read_stats(), record), record, read_exceptions(), logged, cores
+    )
     print(f"load: done in {time.monotonic() - started:.0f} s", flush=True)
     return 1 if errors else 0
 
