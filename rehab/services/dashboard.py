@@ -47,8 +47,9 @@ def dashboard_refresh(*, clinic: Clinic, today: dt.date) -> int:
     table by primary key. A row is written only while its dashboard_version is the one the CTE
     read: on PostgreSQL a write committed while the statement ran is not in what the CTE saw,
     but the UPDATE finds the newer row, with a bumped version, and leaves it stale for the next
-    refresh. Two refreshes at once (two clinicians opening the list first thing) compute alike;
-    the second waits for the rows the first holds and then writes the same values.
+    refresh. A row another transaction holds (a write, or another refresh: two clinicians
+    opening the list first thing) is skipped, never waited for: it stays stale for the next
+    refresh, and this request shows the need stored before.
 
     Not atomic-decorated: one statement is its own transaction (or part of the caller's). No
     audit event: it reads nothing out and changes no patient data, only what derives from it.
@@ -70,12 +71,36 @@ def _refresh_statement(vendor: str, clinic_id: int, today: dt.date) -> tuple[str
         clinic=Clinic(pk=clinic_id), today=today, stale_only=True
     ).query.sql_with_params()
     table = connection.ops.quote_name(Patient._meta.db_table)
+    day = connection.ops.adapt_datefield_value(today)
+    # On PostgreSQL the stale patients' rows are locked first, FOR UPDATE SKIP LOCKED: a row
+    # another transaction holds is left stale for the next refresh rather than waited for. A
+    # refresh that waited could deadlock with a write holding several patients' rows (the
+    # nightly batch marks its patients in one UPDATE; two refreshes at once lock in their own
+    # orders), and PostgreSQL would abort one side: a clinician's Today would fail. The lock
+    # gives ids only: the versions compared below stay the ones `needs` read with the rows it
+    # computed from (a locking read would give the newest row's, and a write committed since
+    # the statement began would be stored over with a need that misses it). SQLite has one
+    # writer at a time. (Written out: the ORM refuses to compile a locking read outside a
+    # transaction, and the statement is built once, to run in whatever the caller has.)
+    locked, lock_params, only_locked = "", (), ""
+    if connection.features.has_select_for_update_skip_locked:
+        pk, clinic_col, day_col = (
+            connection.ops.quote_name(Patient._meta.get_field(name).column)
+            for name in ("id", "clinic", "dashboard_day")
+        )
+        locked = (
+            f"locked AS MATERIALIZED (SELECT {pk} FROM {table} WHERE {clinic_col} = %s"
+            f" AND ({day_col} IS NULL OR {day_col} <> %s)"
+            f" {connection.ops.for_update_sql(skip_locked=True, of=(table,))}), "
+        )
+        lock_params = (clinic_id, day)
+        only_locked = f" WHERE id IN (SELECT {pk} FROM locked)"
     # The CTE inside the FROM rather than before the UPDATE: a statement that starts with UPDATE
     # is one Python's sqlite3 reports the row count of.
     sql = (
         f"UPDATE {table} SET dashboard_need = stale.need, dashboard_day = %s "
-        f"FROM (WITH needs (id, need, version) AS MATERIALIZED ({select}) "
-        f"SELECT id, need, version FROM needs) AS stale "
+        f"FROM (WITH {locked}needs (id, need, version) AS MATERIALIZED ({select}) "
+        f"SELECT id, need, version FROM needs{only_locked}) AS stale "
         f"WHERE {table}.id = stale.id AND {table}.dashboard_version = stale.version"
     )
-    return sql, (connection.ops.adapt_datefield_value(today), *params)
+    return sql, (day, *lock_params, *params)

@@ -425,16 +425,11 @@ def test_a_fall_committed_during_a_refresh_is_not_lost(frozen):
     writer = threading.Thread(target=fall)
     writer.start()
     assert written.wait(10)
-    # The refresh reads the rows as they were before the fall, then waits for the row.
+    # The refresh reads the rows as they were before the fall, and skips the row the fall's
+    # transaction holds (test_the_refresh_never_waits_...) rather than store what it read.
     refresher = threading.Thread(target=refresh)
     refresher.start()
-    deadline = time.monotonic() + 10
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:  # until the refresh waits for the patient's row
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
-            if cursor.fetchone()[0]:
-                break
-            time.sleep(0.05)
+    refresher.join(10)
     go.set()
     writer.join(10)
     refresher.join(10)
@@ -448,3 +443,61 @@ def test_a_fall_committed_during_a_refresh_is_not_lost(frozen):
         "screening_expired",
     ]
     assert Screening.objects.filter(patient=patient, invalidated_at__isnull=True).count() == 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite runs one writer at a time")
+@pytest.mark.django_db(transaction=True)
+def test_the_refresh_never_waits_for_a_patient_another_transaction_is_writing(frozen):
+    # A refresh that waited for a row could deadlock with a write holding several patients'
+    # rows (the nightly batch marks its changed patients stale in one UPDATE; two refreshes
+    # at once, each in its own order): PostgreSQL would abort one side, and a clinician's
+    # Today would fail. It skips the row instead; the patient stays stale for the next one.
+    clinic = ClinicFactory()
+    ClinicianFactory(clinic=clinic)
+    busy = screened(clinic, "Busy")
+    free = screened(clinic, "Free")
+    held, go, done = threading.Event(), threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def hold():
+        try:
+            with transaction.atomic():
+                Patient.objects.select_for_update().get(pk=busy.pk)
+                held.set()
+                go.wait(10)
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def refresh():
+        try:
+            services.dashboard_refresh(clinic=clinic, today=TODAY)
+            done.set()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(10)
+    refresher = threading.Thread(target=refresh)
+    refresher.start()
+    waited = False
+    with connection.cursor() as cursor:
+        while refresher.is_alive():  # until it is done, or waits for the held row
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            if cursor.fetchone()[0]:
+                waited = True
+                break
+            time.sleep(0.02)
+    go.set()
+    holder.join(10)
+    refresher.join(10)
+    assert not errors
+    assert not waited
+    assert Patient.objects.get(pk=free.pk).dashboard_day == TODAY
+    assert Patient.objects.get(pk=busy.pk).dashboard_day is None  # for the next refresh
+    services.dashboard_refresh(clinic=clinic, today=TODAY)
+    assert Patient.objects.get(pk=busy.pk).dashboard_day == TODAY
