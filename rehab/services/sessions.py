@@ -293,11 +293,16 @@ def session_add_next_morning_pain(
         actor=actor, action=AuditAction.SESSION_NEXT_MORNING, obj=session, patient=plan.patient
     )
     settings = clinical_progression.ProgressionSettings.from_dict(plan.progression_settings)
+    severe = pain >= settings.pause_pain
     # A session walked at an earlier level is no longer the rules' to judge, but pain at the
-    # pause threshold pauses the plan whatever level it followed (CLINICAL.md §4.1).
-    if plan.status == Plan.Status.ACTIVE and (
-        session.level_index == plan.current_level or pain >= settings.pause_pain
-    ):
+    # pause threshold pauses the plan whatever level it followed (CLINICAL.md §4.1), and
+    # whatever the plan's state: told while the plan is paused, it is a pause decision of its
+    # own, which alerts the clinicians at once and which the resume page lists. Without it the
+    # pain would reach nobody, and the resume (which takes what was recorded before it as
+    # reviewed) would silently pass over it.
+    if (
+        plan.status == Plan.Status.ACTIVE and (session.level_index == plan.current_level or severe)
+    ) or (plan.status == Plan.Status.PAUSED and severe):
         evaluate_locked(
             plan,
             trigger=ProgressionDecision.Trigger.NEXT_MORNING,
