@@ -9,6 +9,7 @@ from django.db.models import (
     Q,
     QuerySet,
 )
+from django.db.models.functions import Coalesce
 
 from rehab import wording
 from rehab.access import Principal, api_key_hash
@@ -77,6 +78,27 @@ def plan_pause_reasons(*, plan: Plan) -> tuple[str, ...]:
             if text not in texts:  # a signal named again by a later pause decision
                 texts.append(text)
     return tuple(texts)
+
+
+def plan_level_on(*, plan: Plan, day: dt.date) -> int:
+    """The level the plan prescribed on `day` (a day of the plan): the one it moved from at the
+    first level change applied after that day, or its current level when none was. A level
+    started on a day is that day's level, as for a session logged that day after the change."""
+    if day >= plan.level_started_on:
+        return plan.current_level
+    Outcome, Status = ProgressionDecision.Outcome, ProgressionDecision.Status
+    moved_from = (
+        plan.decisions.filter(
+            outcome__in=(Outcome.ADVANCE, Outcome.REGRESS),
+            status__in=(Status.APPLIED, Status.APPROVED),
+            applied_on__gt=day,
+        )
+        # In the order they were applied: an approval applies a suggestion made earlier.
+        .order_by("applied_on", Coalesce("decided_at", "created_at"), "id")
+        .values_list("from_level", flat=True)
+        .first()
+    )
+    return plan.current_level if moved_from is None else moved_from
 
 
 def plan_recent_advance_dates(*, plan: Plan, today: dt.date) -> list[dt.date]:

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
-from rehab import outbox
+from rehab import outbox, selectors
 from rehab.audit import Actor, AuditAction, as_user, audit_record
 from rehab.clinical import progression as clinical_progression
 from rehab.errors import ErrorCode, RehabError, validation_error
@@ -118,6 +118,11 @@ def session_log(
         raise validation_error(
             {"date": f"The plan started on {plan.start_date:%d %b %Y}; this date is before it."}
         )
+    if log.date < plan.level_started_on:
+        # Logged late, for a day before the current level started: the patient walked what that
+        # day's level asked. The session keeps that level (the record, and which level's rules
+        # may judge it), and is checked against it for a setting outside the plan.
+        log.level_index = selectors.plan_level_on(plan=plan, day=log.date)
     if log.pain_next_morning is not None:
         if log.date >= today:
             raise validation_error(
