@@ -459,6 +459,9 @@ def plan_manage(request, pk: int):
             "schedule": wording.days_words(plan.schedule_days),
             "screening": screening,
             "verdict": verdict_words(verdict) if verdict else None,
+            # Every safety signal the resume will take as reviewed, the one that paused the
+            # plan and any told since (a next morning's pain): all of them on the page.
+            "pause_reasons": selectors.plan_pause_reasons(plan=plan),
             "forms": {name: forms[name] for name in available},
             "action": action,
             "bound_form": forms.get(action) if action else None,

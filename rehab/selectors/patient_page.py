@@ -274,7 +274,8 @@ def _page_outcomes(scores: list[OutcomeScore]) -> tuple[PatientPageOutcome, ...]
 def _page_is_safety_pause(plan: Plan, latest: ProgressionDecision | None) -> bool:
     # A rule's pause stores its first reason as the plan's status reason (services
     # _evaluate_locked); a clinician's own pause records no decision. A paused plan takes no
-    # new decisions, so the latest one is the pause, if a rule paused it.
+    # decision but another pause (pain at the threshold told the morning after), so the latest
+    # one is the pause, if a rule paused it.
     return (
         plan.status == Plan.Status.PAUSED
         and latest is not None

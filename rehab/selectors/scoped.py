@@ -9,7 +9,9 @@ from django.db.models import (
     Q,
     QuerySet,
 )
+from django.db.models.functions import Coalesce
 
+from rehab import wording
 from rehab.access import Principal, api_key_hash
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.models import (
@@ -52,6 +54,51 @@ def screening_current(*, patient: Patient, today: dt.date) -> Screening | None:
 
 def plan_open(*, patient: Patient) -> Plan | None:
     return Plan.objects.filter(patient=patient, status__in=Plan.OPEN_STATUSES).first()
+
+
+def plan_pause_reasons(*, plan: Plan) -> tuple[str, ...]:
+    """What a paused plan is paused for, in the clinician's words: the pause reasons of every
+    pause decision since the plan last resumed, each once, oldest first. That is the signal that
+    paused it and any told while it was paused (pain at the threshold the morning after), all of
+    which the resume takes as reviewed. Empty for a plan not paused, or paused by the clinician
+    with no safety signal since."""
+    if plan.status != Plan.Status.PAUSED:
+        return ()
+    pauses = plan.decisions.filter(
+        outcome=ProgressionDecision.Outcome.PAUSE, status=ProgressionDecision.Status.APPLIED
+    )
+    if plan.resumed_at is not None:
+        pauses = pauses.filter(created_at__gt=plan.resumed_at)
+    texts: list[str] = []
+    for reasons in pauses.order_by("created_at", "id").values_list("reasons", flat=True):
+        for reason in reasons or ():
+            if reason.get("outcome") != ProgressionDecision.Outcome.PAUSE:
+                continue
+            text = wording.reason_text(reason)
+            if text not in texts:  # a signal named again by a later pause decision
+                texts.append(text)
+    return tuple(texts)
+
+
+def plan_level_on(*, plan: Plan, day: dt.date) -> int:
+    """The level the plan prescribed on `day` (a day of the plan): the one it moved from at the
+    first level change applied after that day, or its current level when none was. A level
+    started on a day is that day's level, as for a session logged that day after the change."""
+    if day >= plan.level_started_on:
+        return plan.current_level
+    Outcome, Status = ProgressionDecision.Outcome, ProgressionDecision.Status
+    moved_from = (
+        plan.decisions.filter(
+            outcome__in=(Outcome.ADVANCE, Outcome.REGRESS),
+            status__in=(Status.APPLIED, Status.APPROVED),
+            applied_on__gt=day,
+        )
+        # In the order they were applied: an approval applies a suggestion made earlier.
+        .order_by("applied_on", Coalesce("decided_at", "created_at"), "id")
+        .values_list("from_level", flat=True)
+        .first()
+    )
+    return plan.current_level if moved_from is None else moved_from
 
 
 def plan_recent_advance_dates(*, plan: Plan, today: dt.date) -> list[dt.date]:

@@ -110,7 +110,10 @@ def evaluate_locked(
     (a patient may log late, after the level changed): a reported fall is never left unread.
     A safety pause begins that day, so the days between a backdated fall and its logging are
     paused, not missed. Without it (the nightly run) a pause begins today. inputs: what the
-    evaluation reads, loaded under the plan's lock for many plans at once; read here without."""
+    evaluation reads, loaded under the plan's lock for many plans at once; read here without.
+    The plan is active, or paused when pain at the pause threshold is told the morning after
+    (services.session_add_next_morning_pain): the decision is then a pause again, recorded and
+    alerted as news, and the pause already running goes on."""
     settings = clinical_progression.ProgressionSettings.from_dict(plan.progression_settings)
     since = window_first_day(plan, today, settings)
     # Every session of the window counts as walked for adherence (the day a level changed was

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
-from rehab import outbox
+from rehab import outbox, selectors
 from rehab.audit import Actor, AuditAction, as_user, audit_record
 from rehab.clinical import progression as clinical_progression
 from rehab.errors import ErrorCode, RehabError, validation_error
@@ -118,6 +118,11 @@ def session_log(
         raise validation_error(
             {"date": f"The plan started on {plan.start_date:%d %b %Y}; this date is before it."}
         )
+    if log.date < plan.level_started_on:
+        # Logged late, for a day before the current level started: the patient walked what that
+        # day's level asked. The session keeps that level (the record, and which level's rules
+        # may judge it), and is checked against it for a setting outside the plan.
+        log.level_index = selectors.plan_level_on(plan=plan, day=log.date)
     if log.pain_next_morning is not None:
         if log.date >= today:
             raise validation_error(
@@ -293,11 +298,16 @@ def session_add_next_morning_pain(
         actor=actor, action=AuditAction.SESSION_NEXT_MORNING, obj=session, patient=plan.patient
     )
     settings = clinical_progression.ProgressionSettings.from_dict(plan.progression_settings)
+    severe = pain >= settings.pause_pain
     # A session walked at an earlier level is no longer the rules' to judge, but pain at the
-    # pause threshold pauses the plan whatever level it followed (CLINICAL.md §4.1).
-    if plan.status == Plan.Status.ACTIVE and (
-        session.level_index == plan.current_level or pain >= settings.pause_pain
-    ):
+    # pause threshold pauses the plan whatever level it followed (CLINICAL.md §4.1), and
+    # whatever the plan's state: told while the plan is paused, it is a pause decision of its
+    # own, which alerts the clinicians at once and which the resume page lists. Without it the
+    # pain would reach nobody, and the resume (which takes what was recorded before it as
+    # reviewed) would silently pass over it.
+    if (
+        plan.status == Plan.Status.ACTIVE and (session.level_index == plan.current_level or severe)
+    ) or (plan.status == Plan.Status.PAUSED and severe):
         evaluate_locked(
             plan,
             trigger=ProgressionDecision.Trigger.NEXT_MORNING,

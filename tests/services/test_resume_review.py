@@ -13,7 +13,7 @@ import importlib
 
 import pytest
 
-from rehab import services
+from rehab import selectors, services
 from rehab.models import Alert, AuditEvent, Plan, SessionLog
 from tests.factories import clean_answers, good_session
 from tests.services.conftest import day
@@ -187,3 +187,78 @@ def test_migration_0026_takes_each_open_plans_last_resume_from_the_audit_trail(p
     migration.backfill_resumed_at(apps, None)
     plan.refresh_from_db()
     assert plan.resumed_at == _noon(5)
+
+
+# --- Next-morning pain told while the plan is paused -------------------------------------------
+# The portal and the API take next-morning pain for any past session, paused plan or not. Pain
+# at the pause threshold told while paused is a safety signal like any other: the clinicians
+# hear of it at once, and the resume page lists it, so that resuming is reviewing it.
+
+
+def test_severe_next_morning_pain_told_while_paused_alerts_at_once(plan, actor):
+    """The fall of day(1) paused the plan; on day(2), still paused, the patient tells of 9/10
+    pain the morning after that walk. A new pause decision names the pain (beside the fall, not
+    reviewed yet either) and alerts the clinicians; the plan stays paused."""
+    _pause_with(plan, actor, "fall")
+    fell = SessionLog.objects.get(plan=plan, date=day(1))
+    services.session_add_next_morning_pain(session=fell, pain=9, actor=actor, today=day(2))
+    plan.refresh_from_db()
+    assert plan.status == "paused"
+    assert _pauses(plan) == (2, 2)
+    latest = plan.decisions.order_by("-id").first()
+    assert (latest.trigger, latest.status) == ("next_morning", "applied")
+    assert [r["code"] for r in latest.reasons if r["outcome"] == "pause"] == [
+        "fall",
+        "severe_pain",
+    ]
+    assert selectors.plan_pause_reasons(plan=plan) == (
+        "A fall was reported on 3 March. The plan is paused until the clinician has reviewed it.",
+        "Pain reached 9/10 the morning after the session on 3 March (pause at 8/10 or more).",
+    )
+
+
+def test_severe_next_morning_pain_told_while_paused_is_reviewed_by_the_resume(plan, actor):
+    """Once the clinicians were told and the resume page listed it, the resume is their review:
+    the evaluations after it do not pause the plan again for that pain."""
+    _pause_with(plan, actor, "fall")
+    fell = SessionLog.objects.get(plan=plan, date=day(1))
+    services.session_add_next_morning_pain(session=fell, pain=9, actor=actor, today=day(2))
+    _rescreen_and_resume(plan, actor, day(2))
+    services.progression_evaluate_many(plan_ids=[plan.pk], trigger="nightly", now=_noon(3))
+    walked = services.session_log(
+        plan=plan, actor=actor, date=day(3), today=day(3), **good_session()
+    )
+    services.session_evaluate(session_id=walked.pk)
+    plan.refresh_from_db()
+    assert plan.status == "active"
+    assert _pauses(plan) == (2, 2)
+    assert selectors.plan_pause_reasons(plan=plan) == ()
+
+
+def test_severe_next_morning_pain_told_during_a_clinicians_pause_alerts_at_once(plan, actor):
+    """A pause the clinician made (a holiday) records no decision; pain at the threshold told
+    during it pauses the plan for that pain, with its alert, and the pause reads as a safety
+    pause from then on."""
+    walked = services.session_log(
+        plan=plan, actor=actor, date=day(0), today=day(0), **good_session()
+    )
+    services.plan_pause(plan=plan, actor=actor, reason="Away on holiday", today=day(1))
+    services.session_add_next_morning_pain(session=walked, pain=8, actor=actor, today=day(2))
+    plan.refresh_from_db()
+    assert plan.status == "paused"
+    assert _pauses(plan) == (1, 1)
+    text = "Pain reached 8/10 the morning after the session on 2 March (pause at 8/10 or more)."
+    assert plan.status_reason == text
+    assert selectors.plan_pause_reasons(plan=plan) == (text,)
+
+
+def test_mild_next_morning_pain_told_while_paused_records_no_decision(plan, actor):
+    """Below the pause threshold the pain is no safety signal: kept with the session, for the
+    rules to read once the plan is active again, and nobody is alerted."""
+    _pause_with(plan, actor, "fall")
+    fell = SessionLog.objects.get(plan=plan, date=day(1))
+    services.session_add_next_morning_pain(session=fell, pain=6, actor=actor, today=day(2))
+    plan.refresh_from_db()
+    assert plan.status == "paused"
+    assert _pauses(plan) == (1, 1)
+    assert SessionLog.objects.get(pk=fell.pk).pain_next_morning == 6

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -10,7 +11,7 @@ from django.utils import timezone
 
 from rehab import services
 from rehab.models import AuditEvent, ProgressionDecision, Screening
-from tests.factories import builtin_protocol
+from tests.factories import builtin_protocol, good_session
 from tests.web.clinicians.flows.conftest import assign, html_of, screen, value_attr
 
 pytestmark = pytest.mark.django_db
@@ -63,6 +64,28 @@ def test_resume_a_paused_plan(dashboard, plan):
     assert response.status_code == 302
     plan.refresh_from_db()
     assert plan.status == "active"
+
+
+def test_the_resume_form_lists_every_safety_signal_since_the_pause(dashboard, plan):
+    """A fall paused the plan; while it was paused the patient told of 9/10 pain the morning
+    after. Resuming reviews both, so the page that resumes shows both."""
+    fell = services.session_log(
+        plan=plan, actor=None, date=dt.date(2026, 3, 2), **good_session(fall=True)
+    )
+    services.session_add_next_morning_pain(
+        session=fell, pain=9, actor=None, today=dt.date(2026, 3, 3)
+    )
+    html = html_of(dashboard.get(reverse("clinicians:plan_manage", args=[plan.pk])))
+    assert "Paused after a safety event." in html
+    assert (
+        "<li>A fall was reported on 2 March. The plan is paused until the clinician has "
+        "reviewed it.</li>"
+    ) in html
+    assert (
+        "<li>Pain reached 9/10 the morning after the session on 2 March (pause at 8/10 or "
+        "more).</li>"
+    ) in html
+    assert 'value="resume"' in html
 
 
 def test_resume_without_a_valid_screening_shows_the_services_refusal(dashboard, plan):
