@@ -70,12 +70,12 @@ class TokenView(APIView):
         summary="Get a personal token with a username and password (and the code, for an "
         "account with two-step sign-in)",
         tags=["auth"],
-        request=s.TokenRequestSerializer,
+        request=s.CredentialsSerializer,
         responses={200: s.TokenSerializer},
         auth=[],
     )
     def post(self, request):
-        serializer = s.TokenRequestSerializer(data=request.data)
+        serializer = s.CredentialsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         code = serializer.validated_data.pop("otp", None)
         user = authenticate(request, **serializer.validated_data)
