@@ -70,6 +70,13 @@ class TokenView(APIView):
         summary="Get a personal token with a username and password (and the code, for an "
         "account with two-step sign-in)",
         tags=["auth"],
+        description=(
+            "Exchanges a username and password (and, for an account with two-step sign-in, the "
+            "authenticator's code as `otp`) for a new personal token: send it as `Authorization: "
+            "Token <token>`. Needs no credentials. Each call makes another token, valid for "
+            "API_TOKEN_DAYS days; failures count towards the sign-in lockout (429 "
+            "too_many_attempts)."
+        ),
         request=s.CredentialsSerializer,
         responses={200: s.TokenSerializer},
         auth=[],
@@ -97,6 +104,10 @@ class TokenView(APIView):
     @extend_schema(
         summary="Revoke the personal token you send",
         tags=["auth"],
+        description=(
+            "Revokes the personal token this request is sent with; the person's other tokens keep "
+            "working."
+        ),
         request=None,
         responses={204: None},
     )
