@@ -517,6 +517,11 @@ SPECTACULAR_SETTINGS = {
         "shape: `{code, message, fields}`."
     ),
     "VERSION": "1.0.0",
+    # Relative: the API is this same server, wherever a clinic runs it (the paths carry
+    # /api/v1/). A generated client takes its base URL when it is made.
+    "SERVERS": [{"url": "/", "description": "The server that serves this schema."}],
+    # The project grants no licence (it has no LICENSE file): say so rather than leave it unsaid.
+    "LICENSE": {"name": "All rights reserved"},
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -530,6 +535,10 @@ SPECTACULAR_SETTINGS = {
         # A decision's status is named in the decisions and, nested, in the sessions' responses.
         "DecisionStatusEnum": "rehab.models.ProgressionDecision.Status",
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "rehab.api.schema.nullable_references",
+    ],
 }
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

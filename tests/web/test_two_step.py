@@ -479,9 +479,9 @@ def test_patients_get_a_token_with_the_password(client, clinic):
 
 def test_the_otp_field_is_in_the_openapi_schema(client):
     schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
-    field = schema["components"]["schemas"]["TokenRequestRequest"]["properties"]["otp"]
+    field = schema["components"]["schemas"]["CredentialsRequest"]["properties"]["otp"]
     assert "two-step" in field["description"]
-    assert "otp" not in schema["components"]["schemas"]["TokenRequestRequest"]["required"]
+    assert "otp" not in schema["components"]["schemas"]["CredentialsRequest"]["required"]
 
 
 def test_api_keys_are_unaffected(client, clinic):

@@ -60,7 +60,7 @@ from rehab.api.serializers.sessions import (
     SessionCreateSerializer,
     SessionSerializer,
 )
-from rehab.api.serializers.tokens import TokenRequestSerializer, TokenSerializer
+from rehab.api.serializers.tokens import CredentialsSerializer, TokenSerializer
 
 __all__ = [
     "LOCAL_TIME_PATTERN",
@@ -69,6 +69,7 @@ __all__ = [
     "Boolean",
     "ClinicalNoteCreateSerializer",
     "ClinicalNoteSerializer",
+    "CredentialsSerializer",
     "DecisionReasonSerializer",
     "DecisionSerializer",
     "ErrorSerializer",
@@ -107,7 +108,6 @@ __all__ = [
     "SessionCreateSerializer",
     "SessionSerializer",
     "Text",
-    "TokenRequestSerializer",
     "TokenSerializer",
     "VerdictSerializer",
     "prescribed",

@@ -1,4 +1,4 @@
-"""A person's personal API token: the request for one, and the token."""
+"""A person's personal API token: the credentials it is asked for with, and the token."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from rest_framework import serializers
 from rehab.api.serializers.fields import Text
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class CredentialsSerializer(serializers.Serializer):
+    """What a token is asked for with. (Its schema component, a request body, is named
+    CredentialsRequest; "TokenRequest" became TokenRequestRequest.)"""
+
     username = Text(max_length=150)
     password = Text(max_length=200, style={"input_type": "password"})
     otp = Text(

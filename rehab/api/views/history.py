@@ -15,8 +15,22 @@ from rehab.models import AuditEvent, Reminder
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Reminder history (read only)", tags=["reminders"]),
-    retrieve=extend_schema(summary="Get a reminder and its delivery result", tags=["reminders"]),
+    list=extend_schema(
+        summary="Reminder history (read only)",
+        tags=["reminders"],
+        description=(
+            "Reminders sent or due, the latest due date first, each with its channel and delivery "
+            "result. A patient sees their own. The read is audited."
+        ),
+    ),
+    retrieve=extend_schema(
+        summary="Get a reminder and its delivery result",
+        tags=["reminders"],
+        description=(
+            "One reminder by id, with its channel, due day and the send's result. Another clinic's"
+            " reminder is a 404. The read is audited."
+        ),
+    ),
 )
 class ReminderViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     queryset = Reminder.objects.none()  # for the schema; rows come from get_queryset
@@ -33,9 +47,23 @@ class ReminderViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
 
 @extend_schema_view(
     list=extend_schema(
-        summary="Audit events of the clinic (clinic administrators)", tags=["audit"]
+        summary="Audit events of the clinic (clinic administrators)",
+        tags=["audit"],
+        description=(
+            "The clinic's audit trail, newest first: who read or changed which patient's data, "
+            "when and from which address. Clinic administrators only (anyone else gets a 403). "
+            "Paged by cursor, without a count, as the trail grows by millions of rows: follow "
+            "`next` and `previous`. Reading the trail is itself recorded in it."
+        ),
     ),
-    retrieve=extend_schema(summary="Get an audit event", tags=["audit"]),
+    retrieve=extend_schema(
+        summary="Get an audit event",
+        tags=["audit"],
+        description=(
+            "One event of the clinic's audit trail by id, for clinic administrators. Another "
+            "clinic's event is a 404; the read is recorded in the trail too."
+        ),
+    ),
 )
 class AuditEventViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     queryset = AuditEvent.objects.none()  # for the schema; rows come from get_queryset

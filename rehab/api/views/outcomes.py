@@ -17,8 +17,22 @@ from rehab.models import OutcomeScore, Patient
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List outcome scores", tags=["outcomes"]),
-    retrieve=extend_schema(summary="Get an outcome score", tags=["outcomes"]),
+    list=extend_schema(
+        summary="List outcome scores",
+        tags=["outcomes"],
+        description=(
+            "Questionnaire scores, the latest first, filtered by patient and measure. A patient "
+            "sees their own. The read is audited."
+        ),
+    ),
+    retrieve=extend_schema(
+        summary="Get an outcome score",
+        tags=["outcomes"],
+        description=(
+            "One outcome score by id, with its answers and scores. Another clinic's score is a "
+            "404. The read is audited."
+        ),
+    ),
 )
 class OutcomeViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     queryset = OutcomeScore.objects.none()  # for the schema; rows come from get_queryset
@@ -35,6 +49,11 @@ class OutcomeViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
     @extend_schema(
         summary="Submit questionnaire answers; the scores are in the response",
         tags=["outcomes"],
+        description=(
+            "Scores a patient's answers to one questionnaire and records them; the scores are in "
+            "the response. `taken_on` is the patient's local date (today when left out). A patient"
+            " may record their own."
+        ),
         request=s.OutcomeCreateSerializer,
         responses={201: s.OutcomeSerializer},
     )
@@ -48,6 +67,11 @@ class OutcomeViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
     @extend_schema(
         summary="Change of a measure's latest score against the baseline (first)",
         tags=["outcomes"],
+        description=(
+            "For one patient and one measure, per subscale: the latest score against the first "
+            "(the baseline), the improvement and whether it passes the measure's meaningful-change"
+            " threshold. Not paged. Another clinic's patient is a 404. The read is audited."
+        ),
         parameters=[s.OutcomeChangeQuerySerializer],
         responses=s.OutcomeChangeSerializer(many=True),
     )

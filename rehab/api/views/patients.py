@@ -15,8 +15,23 @@ from rehab.models import Patient, Screening
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List patients", tags=["patients"]),
-    retrieve=extend_schema(summary="Get a patient", tags=["patients"]),
+    list=extend_schema(
+        summary="List patients",
+        tags=["patients"],
+        description=(
+            "The clinic's patients by last name, archived ones included with their `archived_at` "
+            "(`?archived=false` leaves them out); `?search=` needs every word in the name, record "
+            "number or e-mail. A patient's login sees only their own record. The read is audited."
+        ),
+    ),
+    retrieve=extend_schema(
+        summary="Get a patient",
+        tags=["patients"],
+        description=(
+            "One patient's record by id. Another clinic's patient is a 404; a patient may read "
+            "their own. The read is audited."
+        ),
+    ),
 )
 class PatientViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     queryset = Patient.objects.none()  # for the schema; rows come from get_queryset
@@ -36,6 +51,11 @@ class PatientViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
     @extend_schema(
         summary="Create a patient",
         tags=["patients"],
+        description=(
+            "Creates a patient in the caller's clinic, with an IANA `timezone` (the clinic's when "
+            "left out) and reminder preferences (09:00 by e-mail when left out). Staff and clinic "
+            "systems only."
+        ),
         request=s.PatientCreateSerializer,
         responses={201: s.PatientSerializer},
     )
@@ -52,6 +72,10 @@ class PatientViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
     @extend_schema(
         summary="Update a patient",
         tags=["patients"],
+        description=(
+            "Changes the fields sent and keeps the rest (a partial update); the same rules as at "
+            "creation. Staff and clinic systems only."
+        ),
         request=s.PatientUpdateSerializer,
         responses=s.PatientSerializer,
     )
@@ -66,12 +90,20 @@ class PatientViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
         methods=["GET"],
         summary="A patient's clinical notes, newest first (the clinic's staff only)",
         tags=["patients"],
+        description=(
+            "The clinic's dated working notes on a patient, newest first, paged. The clinic's "
+            "staff and systems only: a patient's login gets a 403. The read is audited."
+        ),
         responses=s.ClinicalNoteSerializer(many=True),
     )
     @extend_schema(
         methods=["POST"],
         summary="Add a dated clinical note to a patient's record",
         tags=["patients"],
+        description=(
+            "Adds a note (`noted_on`, `text`) to a patient's record. The clinic's staff and "
+            "systems only."
+        ),
         request=s.ClinicalNoteCreateSerializer,
         responses={201: s.ClinicalNoteSerializer},
     )
@@ -99,6 +131,11 @@ class PatientViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
     @extend_schema(
         summary="Archive a patient (discontinues the open plan)",
         tags=["patients"],
+        description=(
+            "Archives a patient: their open plan is discontinued, their record kept and still "
+            "listed with its `archived_at`. Archiving an archived patient changes nothing. Staff "
+            "and clinic systems only."
+        ),
         request=None,
         responses=s.PatientSerializer,
     )
@@ -109,8 +146,23 @@ class PatientViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List screenings", tags=["screenings"]),
-    retrieve=extend_schema(summary="Get a screening and its verdict", tags=["screenings"]),
+    list=extend_schema(
+        summary="List screenings",
+        tags=["screenings"],
+        description=(
+            "Contraindication screenings, newest first, each with its verdict (status, referral, "
+            "reasons, missing answers, constraints). Staff and clinic systems only. The read is "
+            "audited."
+        ),
+    ),
+    retrieve=extend_schema(
+        summary="Get a screening and its verdict",
+        tags=["screenings"],
+        description=(
+            "One screening by id: its answers, its verdict and each reason in words. Another "
+            "clinic's screening is a 404. The read is audited."
+        ),
+    ),
 )
 class ScreeningViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     queryset = Screening.objects.none()  # for the schema; rows come from get_queryset
@@ -126,6 +178,11 @@ class ScreeningViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMi
     @extend_schema(
         summary="Submit screening answers; the verdict is in the response",
         tags=["screenings"],
+        description=(
+            "Screens a patient: the answers give a verdict (cleared, modified, incomplete or "
+            "blocked, with a referral and the constraints a plan must respect), stored and "
+            "returned. A missing answer makes it incomplete. Staff and clinic systems only."
+        ),
         request=s.ScreeningCreateSerializer,
         responses={201: s.ScreeningSerializer},
     )

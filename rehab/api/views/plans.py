@@ -16,9 +16,23 @@ from rehab.models import Plan, ProgressionDecision
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List plans", tags=["plans"]),
+    list=extend_schema(
+        summary="List plans",
+        tags=["plans"],
+        description=(
+            "Plans, newest first, each with its status, current level (numbered from 1), today's "
+            "prescription capped to the screening's constraints, and every level. A patient sees "
+            "their own. The read is audited."
+        ),
+    ),
     retrieve=extend_schema(
-        summary="Get a plan: current level with caps and every level", tags=["plans"]
+        summary="Get a plan: current level with caps and every level",
+        tags=["plans"],
+        description=(
+            "One plan by id: its status, current level and prescription with each cap in words, "
+            "and every level of its protocol snapshot. Another clinic's plan is a 404. The read is"
+            " audited."
+        ),
     ),
 )
 class PlanViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
@@ -36,6 +50,13 @@ class PlanViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     @extend_schema(
         summary="Assign a protocol (needs a valid screening that allows it)",
         tags=["plans"],
+        description=(
+            "Assigns a protocol to a patient as a new plan, its levels copied so later edits of "
+            "the protocol never change it. Needs a valid screening that allows the protocol (409 "
+            "screening_required, screening_blocked; a clinician may override a blocked one with "
+            "`override_reason` where the referral allows it) and no other open plan (409 "
+            "plan_already_open). With an Idempotency-Key a retry returns the first response."
+        ),
         request=s.PlanCreateSerializer,
         responses={201: s.PlanSerializer},
         parameters=[IDEMPOTENCY_HEADER],
@@ -55,6 +76,11 @@ class PlanViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     @extend_schema(
         summary="Change a plan's settings",
         tags=["plans"],
+        description=(
+            "Turns the automatic application of progression decisions on or off (`auto_apply`); "
+            "off, each suggested decision waits for a clinician's approval. Staff and clinic "
+            "systems only."
+        ),
         request=s.PlanUpdateSerializer,
         responses=s.PlanSerializer,
     )
@@ -74,6 +100,10 @@ class PlanViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     @extend_schema(
         summary="Pause a plan",
         tags=["plans"],
+        description=(
+            "Pauses an active plan from the patient's today, with an optional reason: its days are"
+            " paused, never missed, until it resumes. A plan that is not active is a 409."
+        ),
         request=s.ReasonSerializer,
         responses=s.PlanSerializer,
     )
@@ -84,6 +114,11 @@ class PlanViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     @extend_schema(
         summary="Resume a paused plan (needs a valid screening again)",
         tags=["plans"],
+        description=(
+            "Resumes a paused plan. It needs a valid screening again (a fall invalidates the old "
+            "one, so a patient who fell is screened again), or an `override_reason` where a "
+            "clinician may override. A plan that is not paused is a 409."
+        ),
         request=s.PlanResumeSerializer,
         responses=s.PlanSerializer,
     )
@@ -94,6 +129,10 @@ class PlanViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     @extend_schema(
         summary="Complete a plan",
         tags=["plans"],
+        description=(
+            "Ends an active or paused plan as completed, with an optional reason. An ended plan is"
+            " a 409."
+        ),
         request=s.ReasonSerializer,
         responses=s.PlanSerializer,
     )
@@ -104,6 +143,10 @@ class PlanViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     @extend_schema(
         summary="Discontinue a plan",
         tags=["plans"],
+        description=(
+            "Ends an active or paused plan before its course is through; the reason is required. "
+            "An ended plan is a 409."
+        ),
         request=s.PlanDiscontinueSerializer,
         responses=s.PlanSerializer,
     )
@@ -114,6 +157,10 @@ class PlanViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     @extend_schema(
         summary="Move a plan to another level (recorded as a decision)",
         tags=["plans"],
+        description=(
+            "Moves an active plan to another level (numbered from 1) with a reason, recorded as an"
+            " applied progression decision. A plan that is not active is a 409 plan_not_active."
+        ),
         request=s.PlanSetLevelSerializer,
         responses=s.PlanSerializer,
     )
@@ -129,9 +176,23 @@ class PlanViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List progression decisions", tags=["decisions"]),
+    list=extend_schema(
+        summary="List progression decisions",
+        tags=["decisions"],
+        description=(
+            "Progression decisions, newest first: each evaluation's outcome (advance, hold, "
+            "regress or pause), its reasons in words and codes, its levels, and whether it was "
+            "applied or awaits approval. A patient sees those on their own plans. The read is "
+            "audited."
+        ),
+    ),
     retrieve=extend_schema(
-        summary="Get a progression decision with its reasons", tags=["decisions"]
+        summary="Get a progression decision with its reasons",
+        tags=["decisions"],
+        description=(
+            "One progression decision by id, with every reason (code, words and the outcome it "
+            "argues for). Another clinic's decision is a 404. The read is audited."
+        ),
     ),
 )
 class DecisionViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
@@ -152,6 +213,12 @@ class DecisionViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
     @extend_schema(
         summary="Approve a decision awaiting approval",
         tags=["decisions"],
+        description=(
+            "Applies a suggested decision that awaits approval, with an optional note. Sessions "
+            "logged since and not yet evaluated are judged first: if one replaces the suggestion, "
+            "the approval is refused (409 decision_not_pending) and the new decision kept. Staff "
+            "and clinic systems only."
+        ),
         request=s.NoteSerializer,
         responses=s.DecisionSerializer,
     )
@@ -168,6 +235,11 @@ class DecisionViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
     @extend_schema(
         summary="Reject a decision awaiting approval",
         tags=["decisions"],
+        description=(
+            "Declines a suggested decision that awaits approval, with an optional note; the plan "
+            "stays at its level. A decision no longer awaiting approval is a 409 "
+            "decision_not_pending. Staff and clinic systems only."
+        ),
         request=s.NoteSerializer,
         responses=s.DecisionSerializer,
     )

@@ -15,9 +15,21 @@ from rehab.models import Protocol
 
 @extend_schema_view(
     list=extend_schema(
-        summary="List the protocol library (built-in and the clinic's own)", tags=["protocols"]
+        summary="List the protocol library (built-in and the clinic's own)",
+        tags=["protocols"],
+        description=(
+            "The protocols the clinic may assign: the built-in library and the clinic's own "
+            "copies, by condition and name. Staff and clinic systems only."
+        ),
     ),
-    retrieve=extend_schema(summary="Get a protocol with its levels", tags=["protocols"]),
+    retrieve=extend_schema(
+        summary="Get a protocol with its levels",
+        tags=["protocols"],
+        description=(
+            "One protocol by id: its levels, citations, outcome measures, retest interval and "
+            "progression settings. Another clinic's own protocol is a 404."
+        ),
+    ),
 )
 class ProtocolViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     queryset = Protocol.objects.none()  # for the schema; rows come from get_queryset
@@ -32,6 +44,10 @@ class ProtocolViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
     @extend_schema(
         summary="Copy a protocol into the clinic's library",
         tags=["protocols"],
+        description=(
+            "Copies a built-in protocol or one of the clinic's own into the clinic's library, "
+            "under a new name if one is given, so it can be edited."
+        ),
         request=s.ProtocolCopySerializer,
         responses={201: s.ProtocolSerializer},
     )
@@ -49,6 +65,11 @@ class ProtocolViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
     @extend_schema(
         summary="Edit one of the clinic's own protocols (built-ins are read-only)",
         tags=["protocols"],
+        description=(
+            "Changes the name, summary, levels or progression settings of one of the clinic's own "
+            "protocols. Built-in protocols are read-only (403 protocol_read_only: copy one and "
+            "edit the copy); plans already assigned keep the levels they were assigned with."
+        ),
         request=s.ProtocolUpdateSerializer,
         responses=s.ProtocolSerializer,
     )

@@ -18,8 +18,22 @@ from rehab.models import Report
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List progress reports", tags=["reports"]),
-    retrieve=extend_schema(summary="A report's status", tags=["reports"]),
+    list=extend_schema(
+        summary="List progress reports",
+        tags=["reports"],
+        description=(
+            "Progress reports, newest first, with their status. A patient sees the plain-language "
+            "reports of their own. The read is audited."
+        ),
+    ),
+    retrieve=extend_schema(
+        summary="A report's status",
+        tags=["reports"],
+        description=(
+            "One report by id: its status (pending, rendering, ready or failed); download it once "
+            "it is ready. Another clinic's report is a 404."
+        ),
+    ),
 )
 class ReportViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     queryset = Report.objects.none()  # for the schema; rows come from get_queryset
@@ -36,6 +50,11 @@ class ReportViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin
     @extend_schema(
         summary="Request a PDF progress report; a worker renders it (poll its status)",
         tags=["reports"],
+        description=(
+            "Asks for a PDF progress report of a patient for an audience (clinician or patient). A"
+            " worker renders it, so the answer is a 202 with the report pending: poll its status, "
+            "then download it. A patient may ask only for the patient version of their own."
+        ),
         request=s.ReportCreateSerializer,
         responses={202: s.ReportSerializer},
     )
@@ -49,8 +68,16 @@ class ReportViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin
     @extend_schema(
         summary="Download a ready report (PDF)",
         tags=["reports"],
+        description=(
+            "The report's PDF as an attachment, once its status is ready (409 report_not_ready "
+            "before; report_missing when the file is gone). A clinician or clinic system may "
+            "download any report of the clinic, a patient only their own plain-language ones. The "
+            "hand-over is audited."
+        ),
         responses={
-            (200, "application/pdf"): OpenApiTypes.BINARY,
+            (200, "application/pdf"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The PDF, as an attachment."
+            ),
             409: OpenApiResponse(
                 s.ErrorSerializer, description="report_not_ready or report_missing"
             ),

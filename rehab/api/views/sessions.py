@@ -16,8 +16,22 @@ from rehab.models import SessionLog
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List session logs", tags=["sessions"]),
-    retrieve=extend_schema(summary="Get a session log", tags=["sessions"]),
+    list=extend_schema(
+        summary="List session logs",
+        tags=["sessions"],
+        description=(
+            "Session logs, the latest date first, each with its pain, safety signals and the "
+            "decision its evaluation arrived at. A patient sees their own. The read is audited."
+        ),
+    ),
+    retrieve=extend_schema(
+        summary="Get a session log",
+        tags=["sessions"],
+        description=(
+            "One session log by id, with its evaluation's decision (null while pending). Another "
+            "clinic's session is a 404. The read is audited."
+        ),
+    ),
 )
 class SessionViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     queryset = SessionLog.objects.none()  # for the schema; rows come from get_queryset
@@ -35,6 +49,13 @@ class SessionViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
         summary="Log a session; a safety signal is evaluated at once (a fall pauses the plan), "
         "any other session's decision follows moments later",
         tags=["sessions"],
+        description=(
+            "Logs a session on an active plan, dated the patient's local day (never in the future;"
+            " a second one for the same day is a 409 session_duplicate). A fall, a near fall, "
+            "dizziness or high pain is evaluated before the response (a fall pauses the plan); any"
+            " other session's decision follows moments later (`decision_pending`). A patient may "
+            "log their own. With an Idempotency-Key a retry returns the first response."
+        ),
         request=s.SessionCreateSerializer,
         responses={201: s.SessionSerializer},
         parameters=[IDEMPOTENCY_HEADER],
@@ -52,6 +73,10 @@ class SessionViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
     @extend_schema(
         summary="Add the next morning's pain to a session",
         tags=["sessions"],
+        description=(
+            "Adds the next morning's pain (0-10) to a logged session, for the evaluation that "
+            "weighs it. A patient may add it to their own sessions."
+        ),
         request=s.NextMorningPainSerializer,
         responses=s.SessionSerializer,
     )

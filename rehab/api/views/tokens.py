@@ -70,12 +70,19 @@ class TokenView(APIView):
         summary="Get a personal token with a username and password (and the code, for an "
         "account with two-step sign-in)",
         tags=["auth"],
-        request=s.TokenRequestSerializer,
+        description=(
+            "Exchanges a username and password (and, for an account with two-step sign-in, the "
+            "authenticator's code as `otp`) for a new personal token: send it as `Authorization: "
+            "Token <token>`. Needs no credentials. Each call makes another token, valid for "
+            "API_TOKEN_DAYS days; failures count towards the sign-in lockout (429 "
+            "too_many_attempts)."
+        ),
+        request=s.CredentialsSerializer,
         responses={200: s.TokenSerializer},
         auth=[],
     )
     def post(self, request):
-        serializer = s.TokenRequestSerializer(data=request.data)
+        serializer = s.CredentialsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         code = serializer.validated_data.pop("otp", None)
         user = authenticate(request, **serializer.validated_data)
@@ -97,6 +104,10 @@ class TokenView(APIView):
     @extend_schema(
         summary="Revoke the personal token you send",
         tags=["auth"],
+        description=(
+            "Revokes the personal token this request is sent with; the person's other tokens keep "
+            "working."
+        ),
         request=None,
         responses={204: None},
     )
