@@ -196,6 +196,13 @@ LOGIN_REDIRECT_URL = "clinicians:today"
 SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}").rstrip(
     "/"
 )
+# The FHIR door's identifier and code systems start with this (our patient ids, each clinic's
+# record numbers, our own codes: rehab/fhir/codes.py). Clinic systems store these URIs beside the
+# values, so a deployment fixes it once and never changes it (its own public address is a fair
+# choice, and the default).
+FHIR_SYSTEM_BASE = env.str("FHIR_SYSTEM_BASE", default=f"{SITE_URL}/fhir").rstrip("/")
+# A FHIR search's page when the client sends no _count (at most API_MAX_PAGE_SIZE either way).
+FHIR_PAGE_SIZE = 20
 # The product's name where the system itself acted (a report's "Assigned by Retrowalk").
 SYSTEM_NAME = env.str("SYSTEM_NAME", default="Retrowalk")
 # [I] A portal invitation link works once, for this many days.

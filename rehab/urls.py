@@ -31,6 +31,7 @@ urlpatterns = [
     path("readyz", ready, name="ready"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("rehab.api.urls")),
+    path("fhir/r4/", include("rehab.fhir.urls")),
 ]
 
 # Under /api/ these answer the API's JSON error shape; elsewhere Django's pages.

@@ -145,6 +145,15 @@ PARAMETERS: dict[tuple[str, str], str | Callable] = {
     ("/admin/*/*/<object_id>/*", "object_id"): _admin_row,
     ("/admin/*/*/<id>/*", "id"): _admin_row,
     ("/admin/*/*/<pk>/*", "pk"): _admin_row,
+    # The FHIR door: a route per resource type, its id the row's (a session's Observation adds
+    # the part it is).
+    ("/fhir/r4/Patient/<resource_id>*", "resource_id"): "patient",
+    ("/fhir/r4/Condition/<resource_id>", "resource_id"): "patient",
+    ("/fhir/r4/CarePlan/<resource_id>", "resource_id"): "plan",
+    ("/fhir/r4/ServiceRequest/<resource_id>", "resource_id"): "plan",
+    ("/fhir/r4/Observation/<resource_id>", "resource_id"): lambda r, side, own: (
+        f"{side.objects['session'].pk}-pain"
+    ),
 }
 
 # Parameters that name no record (the same for every caller).
@@ -253,6 +262,8 @@ POLICIES: list[tuple[str, dict[str, Expect]]] = [
     ("/portal/*", PORTAL),
     ("/api/v1/audit-events/*", {**everyone(FORBIDDEN), "clinic_admin": NOT_FOUND}),
     ("/api/v1/*", API),
+    # Read-only, and open to patients on their own records: another's is a 404 for everyone.
+    ("/fhir/r4/*", everyone(NOT_FOUND)),
     # The operators' admin: none of these callers is staff, so every page is its sign-in.
     ("/admin/*", everyone(redirect("/admin/login/"))),
 ]
@@ -262,6 +273,7 @@ CONTROL_CALLERS = [
     ("/clinic/*", "clinic_admin"),
     ("/portal/*", "patient"),
     ("/api/v1/*", "clinic_admin"),
+    ("/fhir/r4/*", "api_key"),
     ("/admin/*", None),  # no caller here is staff: nothing to reach
 ]
 

@@ -1,0 +1,264 @@
+"""The FHIR door's interactions: metadata, read, search, Patient/$everything. Thin, as the API's
+views: the registry says where rows come from (selectors scoped by the acting principal) and how
+they become resources; these parse, page, audit and render."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.http import QueryDict
+from django.urls import reverse
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.resource import Resource
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.renderers import BaseRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from rehab import selectors
+from rehab.access import Principal
+from rehab.api.auth import principal_of
+from rehab.audit import AuditAction, audit_reads_by_ref
+from rehab.fhir import errors, resources, search
+from rehab.fhir.capability import capability_statement
+from rehab.fhir.registry import REGISTRY, ResourceType
+
+MEDIA_TYPE = "application/fhir+json"
+# Parameters of every search that are not search parameters of a type: the page size, our
+# paging cursor, and the format a client may name (we have one).
+RESULT_PARAMS = frozenset({"_count", "_cursor", "_format"})
+
+
+class FhirJSONRenderer(BaseRenderer):
+    media_type = MEDIA_TYPE
+    format = "json"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if data is None:
+            return b""
+        # fhir.resources writes FHIR's JSON itself (its primitives, no empty elements).
+        return data.model_dump_json().encode()
+
+
+class FhirContentNegotiation(BaseContentNegotiation):
+    """One format, whatever the Accept header says (application/json, */*, or none): a client
+    asking for JSON gets FHIR's JSON, not a 406."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class HasPrincipal(BasePermission):
+    """Someone with a clinic (an API key, a clinician) or a patient record: what each sees is the
+    selectors' scope, so a patient's token reads only their own resources."""
+
+    message = "This account has no clinic or patient record to act on."
+
+    def has_permission(self, request, view) -> bool:
+        return principal_of(request) is not None
+
+
+class FhirView(APIView):
+    # Not in the REST API's OpenAPI schema: the CapabilityStatement describes this door.
+    schema = None
+    renderer_classes = [FhirJSONRenderer]
+    content_negotiation_class = FhirContentNegotiation
+    permission_classes = [HasPrincipal]
+
+    def get_exception_handler(self):
+        return errors.exception_handler
+
+    @property
+    def principal(self) -> Principal:
+        return principal_of(self.request)
+
+    def base_url(self) -> str:
+        return self.request.build_absolute_uri(reverse("fhir:metadata")).removesuffix("metadata")
+
+    def resource_type(self, name: str) -> ResourceType:
+        rt = REGISTRY.get(name)
+        if rt is None:
+            raise errors.FhirNotFound(
+                f"This server does not serve {name} resources; GET metadata lists those it does."
+            )
+        return rt
+
+    def audit(self, action: AuditAction, patient_ids: list[int], **detail) -> None:
+        """One event for the response, naming the patients it showed (none: no event)."""
+        if patient_ids:
+            clinic = self.principal.clinic
+            audit_reads_by_ref(
+                actor=self.principal.actor,
+                action=action,
+                refs=[(pk, clinic.pk) for pk in patient_ids],
+                detail={"via": "fhir", **detail},
+                clinic=clinic,
+            )
+
+    def searchset(self, found: list[Resource], links: list[dict]) -> Bundle:
+        base = self.base_url()
+        return Bundle(
+            type="searchset",
+            link=links,
+            entry=[
+                {
+                    "fullUrl": f"{base}{resource.get_resource_type()}/{resource.id}",
+                    "resource": resource,
+                    "search": {"mode": "match"},
+                }
+                for resource in found
+            ]
+            or None,
+        )
+
+
+class MetadataView(FhirView):
+    """The CapabilityStatement: no patient data, so no credentials needed (as FHIR expects)."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def get(self, request):
+        return Response(capability_statement(base_url=self.base_url()))
+
+
+class ReadView(FhirView):
+    def get(self, request, resource_type: str, resource_id: str):
+        rt = self.resource_type(resource_type)
+        pk = rt.row_id(resource_id)
+        row = rt.rows(self.principal).filter(pk=pk).first() if pk is not None else None
+        resource = None
+        if row is not None:
+            resource = next((r for r in rt.build(row, self.principal) if r.id == resource_id), None)
+        if resource is None:
+            raise errors.FhirNotFound(f"{resource_type}/{resource_id} is not known.")
+        self.audit(rt.audit_action, [rt.patient_id(row)], interaction="read", type=rt.name)
+        return Response(resource)
+
+
+class SearchView(FhirView):
+    def get(self, request, resource_type: str):
+        rt = self.resource_type(resource_type)
+        params = request.query_params
+        rows = rt.rows(self.principal)
+        for name in params:
+            if name in RESULT_PARAMS:
+                continue
+            param = rt.param(name)
+            if param is None:
+                raise search.SearchError(
+                    f"{name}: not a search parameter of {rt.name} on this server; GET metadata "
+                    "lists those it supports.",
+                    code="not-supported",
+                )
+            for value in params.getlist(name):
+                if not value:
+                    raise search.SearchError(f"{name}: give a value.")
+                rows = rows.filter(param.condition(value, self.principal))
+        size = search.count(
+            params.getlist("_count"),
+            default=settings.FHIR_PAGE_SIZE,
+            maximum=settings.API_MAX_PAGE_SIZE,
+        )
+        start = search.cursor(params.getlist("_cursor"))
+        rows = rows.order_by("pk")
+        if start is not None:
+            rows = rows.filter(pk__gte=start[0])
+        # size + 1 rows always fill a page and tell whether another follows: each row gives at
+        # least one resource. One query, whatever the page size.
+        page: list[tuple[object, Resource]] = []
+        following = None
+        for row, index, resource in self._resources(rt, list(rows[: size + 1]), start):
+            if len(page) == size:
+                following = f"{row.pk}" if index == 0 else f"{row.pk}.{index}"
+                break
+            page.append((row, resource))
+        self.audit(
+            rt.audit_action,
+            [rt.patient_id(row) for row, _ in page],
+            interaction="search",
+            type=rt.name,
+        )
+        links = [{"relation": "self", "url": request.build_absolute_uri()}]
+        if following is not None:
+            query = QueryDict(mutable=True)
+            query.update(params)
+            query.setlist("_cursor", [following])
+            links.append(
+                {"relation": "next", "url": f"{self.base_url()}{rt.name}?{query.urlencode()}"}
+            )
+        return Response(self.searchset([resource for _, resource in page], links))
+
+    def _resources(
+        self, rt: ResourceType, rows: list, start: tuple[int, int] | None
+    ) -> Iterator[tuple[object, int, Resource]]:
+        """The rows' resources in order, built only as far as the page needs them; those of the
+        cursor's row that the previous page already gave are skipped."""
+        for row in rows:
+            for index, resource in enumerate(rt.build(row, self.principal)):
+                if start is not None and row.pk == start[0] and index < start[1]:
+                    continue
+                yield row, index, resource
+
+
+class PatientEverythingView(FhirView):
+    """GET Patient/{id}/$everything: the patient and every resource we serve about them, in one
+    searchset Bundle; one audit event naming the patient."""
+
+    def get(self, request, resource_id: str):
+        principal = self.principal
+        pk = REGISTRY["Patient"].row_id(resource_id)
+        patient = selectors.patients_for(principal).filter(pk=pk).first() if pk else None
+        if patient is None:
+            raise errors.FhirNotFound(f"Patient/{resource_id} is not known.")
+        plans = list(
+            selectors.plans_for(principal)
+            .filter(patient=patient)
+            .select_related("assigned_by")
+            .order_by("pk")
+        )
+        sessions = (
+            selectors.sessions_for(principal)
+            .select_related(None)
+            .filter(patient=patient)
+            .order_by("pk")
+        )
+        found: list[Resource] = [
+            resources.patient_resource(patient, clinic=principal.clinic),
+            resources.condition_resource(patient),
+            *(resources.careplan_resource(plan) for plan in plans),
+            *(resources.service_request_resource(plan) for plan in plans),
+        ]
+        for session in sessions:
+            found.extend(resources.session_observations(session))
+        self.audit(AuditAction.PATIENT_READ, [patient.pk], interaction="everything")
+        links = [{"relation": "self", "url": request.build_absolute_uri()}]
+        return Response(self.searchset(found, links))
+
+
+class UnknownView(FhirView):
+    """Any other path under /fhir/r4/: a 404 OperationOutcome, whatever the method."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def get(self, request, *args, **kwargs):
+        first = request.path_info.removeprefix(reverse("fhir:metadata").removesuffix("metadata"))
+        name = first.split("/", 1)[0]
+        if name[:1].isupper() and name.isalpha() and name not in REGISTRY:
+            raise errors.FhirNotFound(
+                f"This server does not serve {name} resources; GET metadata lists those it does."
+            )
+        raise errors.FhirNotFound("This server has no such FHIR endpoint; GET metadata lists them.")
+
+    post = put = patch = delete = head = options = get
+
+
+# The views of the operations the registry declares, by (type, operation).
+OPERATION_VIEWS = {("Patient", "everything"): PatientEverythingView}
