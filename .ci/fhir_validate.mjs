@@ -13,6 +13,9 @@
 // (severity, code, details.text, expression). Exit status: 0 no error, 1 an error in some
 // resource (the report says which), 2 input it cannot read.
 //
+// 4.5.2 is Medplum's last release for Node.js 20 (5.x asks for 22.18+); it loads and validates
+// on Node 20 without --experimental-websocket (only its API client, unused here, opens one).
+//
 // Needs `npm ci --prefix .ci`. Offline: the definitions are files of the package. Medplum's
 // validator checks structure (required elements, cardinality, unknown elements, the primitives'
 // formats) and the resources' FHIRPath invariants, and warns on a reference to a type the element
