@@ -58,7 +58,8 @@ run: seed
 	SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} DEBUG=$${DEBUG:-true} \
 		$(BIN)/honcho start --procfile Procfile.dev --port $(PORT)
 
-# Browser tests need Debian's chromium (`.ci/run` installs it); without it they skip.
+# Browser tests need Debian's chromium (`.ci/run` installs it), the FHIR resources' third-party
+# validation Node.js and `npm ci --prefix .ci`; without them they skip.
 test: install
 	$(BIN)/pytest -n auto $(PYTEST_ARGS)
 

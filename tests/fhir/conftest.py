@@ -74,6 +74,11 @@ def assign_plan(patient, *, actor, start: dt.date, sessions: int = 0):
 
 @pytest.fixture
 def world(db) -> World:
+    return make_world()
+
+
+def make_world() -> World:
+    """The world's rows and clients; needs database access (the world fixture gives it)."""
     clinic1, clinic2 = ClinicFactory(slug="one", name="Clinic One"), ClinicFactory(slug="two")
     clinician = ClinicianFactory(
         clinic=clinic1, user=UserFactory(first_name="Ada", last_name="Lee")
