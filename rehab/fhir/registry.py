@@ -28,30 +28,58 @@ class SearchParam:
     documentation: str
     # One value of the parameter -> a condition on the rows; a repeated parameter must meet each
     # (AND), a comma inside one value is any of them (OR) where the type allows it.
-    condition: Callable[[str, Principal], Q]
+    # Rows from the database: the condition on them. Definitions (Questionnaire): `matches`.
+    condition: Callable[[str, Principal], Q] | None = None
     definition: str = ""  # the canonical SearchParameter, where it is a standard one
+    # Where one row gives several resources: the parts (id suffixes) one value allows, None for
+    # all of them (`code`: a session's pain Observation, not its minutes).
+    parts: Callable[[str], frozenset[str] | None] | None = None
+    # A definition's parameter: whether one value matches the resource.
+    matches: Callable[[str, Resource], bool] | None = None
 
 
 @dataclass(frozen=True)
 class ResourceType:
     name: str
     documentation: str
-    rows: Callable[[Principal], QuerySet]
-    build: Callable[[Any, Principal], list[Resource]]
-    patient_id: Callable[[Any], int]
-    audit_action: AuditAction
-    search_params: tuple[SearchParam, ...]
+    rows: Callable[[Principal], QuerySet] | None = None
+    build: Callable[[Any, Principal], list[Resource]] | None = None
+    patient_id: Callable[[Any], int | None] | None = None
+    audit_action: AuditAction | None = None
+    search_params: tuple[SearchParam, ...] = ()
     # The suffixes of the ids when one row gives several resources ("12-pain"); none: the id is
     # the row's.
     parts: tuple[str, ...] = ()
     # Operations on one resource ("everything": Patient/12/$everything), served by the view the
     # URLs name for (type, operation), declared from here.
     operations: tuple[str, ...] = ()
+    # More tables the type's resources come from, after this one's (Observation: the sessions',
+    # then the outcome scores'): each a ResourceType of the same name, with its own rows, builder
+    # and search parameters (the same names as this one's, for its own columns) and parts that
+    # tell its ids apart. A search walks them in this order, each in id order.
+    also: tuple[ResourceType, ...] = ()
+    # Not patient data, not rows: the definitions we publish (Questionnaire), built from code;
+    # read and searched without an audit event.
+    definitions: Callable[[], list[Resource]] | None = None
+    # Only clinic administrators (AuditEvent): anyone else gets a 403, as in the REST API.
+    admin_only: bool = False
+    # The response's audit event(s) when the default (one `audit_action` event naming the
+    # patients shown) does not fit: (principal, rows shown, detail) -> None.
+    audit: Callable[[Principal, list, dict], None] | None = None
+
+    def __post_init__(self) -> None:
+        names = [p.name for p in self.search_params]
+        for source in self.also:
+            assert [p.name for p in source.search_params] == names, (self.name, source.parts)
+
+    @property
+    def sources(self) -> tuple[ResourceType, ...]:
+        return (self, *self.also)
 
     def row_id(self, resource_id: str) -> int | None:
         """The row a resource id names, None for an id that cannot be one of ours."""
         if self.parts:
-            match = re.fullmatch(r"([0-9]{1,18})-([a-z]+)", resource_id)
+            match = re.fullmatch(r"([0-9]{1,18})-([a-z][a-z-]*)", resource_id)
             if match is None or match[2] not in self.parts:
                 return None
             return int(match[1])
