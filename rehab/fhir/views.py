@@ -22,7 +22,7 @@ from rehab import selectors
 from rehab.access import Principal
 from rehab.api.auth import principal_of
 from rehab.audit import AuditAction, audit_reads_by_ref
-from rehab.fhir import errors, resources, search
+from rehab.fhir import errors, questionnaires, records, resources, search
 from rehab.fhir.capability import capability_statement
 from rehab.fhir.registry import REGISTRY, ResourceType
 
@@ -297,20 +297,33 @@ class PatientEverythingView(FhirView):
             .select_related("assigned_by")
             .order_by("pk")
         )
-        sessions = (
+        sessions = list(
             selectors.sessions_for(principal)
             .select_related(None)
             .filter(patient=patient)
             .order_by("pk")
+        )
+        # The registry's rows, as their searches read them (the ready reports only).
+        scores = list(
+            REGISTRY["QuestionnaireResponse"].rows(principal).filter(patient=patient).order_by("pk")
+        )
+        reports = (
+            REGISTRY["DocumentReference"].rows(principal).filter(patient=patient).order_by("pk")
         )
         found: list[Resource] = [
             resources.patient_resource(patient, clinic=principal.clinic),
             resources.condition_resource(patient),
             *(resources.careplan_resource(plan) for plan in plans),
             *(resources.service_request_resource(plan) for plan in plans),
+            *(records.goal_resource(plan) for plan in plans),
         ]
         for session in sessions:
             found.extend(resources.session_observations(session))
+        found.extend(questionnaires.outcome_observation(score) for score in scores)
+        found.extend(questionnaires.questionnaire_response(score) for score in scores)
+        for session in sessions:
+            found.extend(records.adverse_events(session))
+        found.extend(records.document_reference(report) for report in reports)
         self.audit(AuditAction.PATIENT_READ, [patient.pk], interaction="everything")
         links = [{"relation": "self", "url": request.build_absolute_uri()}]
         return Response(self.searchset(found, links))
