@@ -108,8 +108,7 @@ class FhirView(APIView):
         """The response's event for the rows of one table it showed: the type's own audit, or
         one `audit_action` event naming their patients."""
         if source.audit is not None:
-            if rows:
-                source.audit(self.principal, rows, {"via": "fhir", **detail})
+            source.audit(self.principal, rows, {"via": "fhir", **detail})
             return
         self.audit(source.audit_action, [source.patient_id(row) for row in rows], **detail)
 
@@ -241,7 +240,8 @@ class SearchView(FhirView):
                 break
         for number, source in enumerate(rt.sources):
             shown = [row for n, row, _ in page if n == number]
-            if shown:
+            # A type's own audit records even a page without rows (reading the audit trail).
+            if shown or source.audit is not None:
                 self.audit_rows(
                     source, list(dict.fromkeys(shown)), interaction="search", type=rt.name
                 )
