@@ -118,3 +118,9 @@ PROGRESS_NOTE = ("11506-3", "Progress note")
 AUDIT_EVENT_TYPE = "http://terminology.hl7.org/CodeSystem/audit-event-type"
 AUDIT_ACTION_SYSTEM = "audit-action"  # our AuditAction values, e.g. "patient.read"
 GOAL_ACHIEVEMENT = "http://terminology.hl7.org/CodeSystem/goal-achievement"
+
+# The HL7 Physical Activity IG's exercise prescription (PAServiceRequest, its example
+# Scen1ExerciseRx): category PhysicalActivity from the IG's temporary codes, the Goal it pertains
+# to in the core extension, the patient as performer.
+PA_TEMPORARY_CODES = "http://hl7.org/fhir/us/physical-activity/CodeSystem/pa-temporary-codes"
+PERTAINS_TO_GOAL = "http://hl7.org/fhir/StructureDefinition/resource-pertainsToGoal"

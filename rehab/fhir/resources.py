@@ -181,8 +181,25 @@ def service_request_resource(plan: Plan) -> ServiceRequest:
     return ServiceRequest(
         id=str(plan.pk),
         meta=_meta(plan.updated_at),
+        # As the HL7 Physical Activity IG's exercise prescription: the Goal it serves, the
+        # physical-activity category, the patient who does it.
+        extension=[
+            {"url": codes.PERTAINS_TO_GOAL, "valueReference": {"reference": f"Goal/{plan.pk}"}}
+        ],
         status=PLAN_STATUS[plan.status],
         intent="order",
+        category=[
+            {
+                "coding": [
+                    {
+                        "system": codes.PA_TEMPORARY_CODES,
+                        "code": "PhysicalActivity",
+                        "display": "Physical Activity",
+                    }
+                ]
+            }
+        ],
+        performer=[_patient_ref(plan.patient_id)],
         code={
             "coding": [_coding(codes.SNOMED, codes.EXERCISE_THERAPY)],
             "text": f"Backward walking, level {plan.current_level + 1}: {level.describe()}",

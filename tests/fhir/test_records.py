@@ -47,6 +47,16 @@ def test_goal_is_the_plans_last_level_with_its_minutes_as_target(world):
     assert body["expressedBy"] == {"display": "Ada Lee"}
     careplan = read(world.key1, f"CarePlan/{plan.pk}")
     assert careplan["goal"] == [{"reference": f"Goal/{plan.pk}"}]
+    # The prescription pertains to the Goal, as the Physical Activity IG's exercise prescription.
+    prescription = read(world.key1, f"ServiceRequest/{plan.pk}")
+    assert prescription["extension"] == [
+        {
+            "url": "http://hl7.org/fhir/StructureDefinition/resource-pertainsToGoal",
+            "valueReference": {"reference": f"Goal/{plan.pk}"},
+        }
+    ]
+    assert prescription["category"][0]["coding"][0]["code"] == "PhysicalActivity"
+    assert prescription["performer"] == [{"reference": f"Patient/{world.patient_a.pk}"}]
 
 
 def test_goal_is_achieved_at_the_last_level_and_follows_the_plans_status(world):
