@@ -202,7 +202,7 @@ class SearchView(FhirView):
         return Response(self.searchset(found, links))
 
     def _rows(
-        self, rt: ResourceType, given: list[tuple[str, str]], size: int, start: search.Cursor
+        self, rt: ResourceType, given: list[tuple[str, str]], size: int, start: search.Cursor | None
     ) -> tuple[list[Resource], str | None]:
         """A page of the type's resources, table after table (rt.sources), each in id order:
         one query per table the page reaches, and one audit event per table it showed."""
@@ -267,7 +267,7 @@ class SearchView(FhirView):
                 yield row, index, resource
 
     def _definitions(
-        self, rt: ResourceType, given: list[tuple[str, str]], size: int, start: search.Cursor
+        self, rt: ResourceType, given: list[tuple[str, str]], size: int, start: search.Cursor | None
     ) -> tuple[list[Resource], str | None]:
         """Definitions (a handful, built from code): filtered and paged in memory, unaudited."""
         found = rt.definitions()
