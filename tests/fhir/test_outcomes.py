@@ -310,3 +310,8 @@ def test_questionnaire_response_search(world, record):
     bundle = fhir_json(world.key1.get("/fhir/r4/QuestionnaireResponse?_count=2"))
     assert len(entries(bundle)) == 2
     assert [link["relation"] for link in bundle["link"]] == ["self", "next"]
+
+
+@pytest.mark.parametrize("cursor", ["2:1", "9:1", "1:x", ":1"])
+def test_a_cursor_naming_no_table_of_the_type_is_a_400(world, cursor):
+    outcome(world.key1.get(f"/fhir/r4/Observation?_cursor={cursor}"), 400, "invalid")
