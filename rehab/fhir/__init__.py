@@ -7,6 +7,10 @@ that R4 (4.0.1) has in the same shape, and the CapabilityStatement says R4.
 
 - codes.py: the code systems, codes and identifier systems we speak;
 - resources.py: a row (patient, plan, session) -> its FHIR resources;
+- questionnaires.py: the outcome measures: our Questionnaires, each recorded score's
+  QuestionnaireResponse and Observation;
+- records.py: a plan's Goal, a session's AdverseEvents, a ready report's DocumentReference, an
+  audit event as an AuditEvent;
 - search.py: the search parameters' values parsed (dates with prefixes, tokens, references);
 - registry.py: each resource type we serve, its rows, builder and search parameters; the views
   and the CapabilityStatement both read it, so what is served and what is declared cannot drift;

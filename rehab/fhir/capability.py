@@ -13,8 +13,10 @@ OPERATION_DEFINITIONS = {
     ("Patient", "everything"): (
         "http://hl7.org/fhir/OperationDefinition/Patient-everything",
         "Everything we serve about one patient, as one searchset Bundle (not paged): the "
-        "Patient, its Condition, every CarePlan and ServiceRequest, every session's "
-        "Observations. No parameters.",
+        "Patient, its Condition, every CarePlan, ServiceRequest and Goal, every session's "
+        "Observations, every outcome measure's Observation and QuestionnaireResponse, every "
+        "AdverseEvent, every ready report's DocumentReference. Not the Questionnaires (our "
+        "definitions, not about the patient) nor the audit trail. No parameters.",
     ),
 }
 
@@ -25,7 +27,8 @@ SECURITY = (
     "data is recorded in the clinic's audit trail."
 )
 SEARCH_RULES = (
-    "Searches return a searchset Bundle without total, in id order, _count resources a page "
+    "Searches return a searchset Bundle without total, in id order (Observation: the sessions', "
+    "then the outcome measures'), _count resources a page "
     "(default {default}, at most {maximum}) with a next link while there are more. A search "
     "parameter not listed here (or a modifier) is refused with a 400 OperationOutcome rather "
     "than ignored."

@@ -73,3 +73,54 @@ def record_number_system(clinic_slug: str) -> str:
 CONDITION_SYSTEM = "condition"
 PAIN_MOMENT_SYSTEM = "pain-moment"
 SESSION_SYSTEM = "session-observation"
+
+# --- outcome measures (rehab.clinical.outcomes) ---------------------------------------------------
+
+# Each measure's score as LOINC where we found its term, checked against two sources where we
+# could: NPRS, the pain rating's 72514-3 (as CLINICAL.md §5, and outcomes.MEASURES' loinc); ODI,
+# 97909-6 "Oswestry disability index score ODI" (loinc.org); KOOS, the panel 72091-2 "Knee injury
+# and Osteoarthritis Outcome Score [KOOS]" with one term per subscale (the US eCQM value sets of
+# the total-knee-replacement functional-status measure list all five; 72101-9 and 72100-1 also on
+# a second LOINC listing). RMDQ, PSFS and WOMAC: no LOINC term we could confirm, so our own code
+# only. Every measure also carries our own code (the measure's, e.g. "koos"), always.
+OUTCOME_LOINC: dict[str, tuple[str, str]] = {
+    "nprs": PAIN_SEVERITY,
+    "odi": ("97909-6", "Oswestry disability index score ODI"),
+    "koos": ("72091-2", "Knee injury and Osteoarthritis Outcome Score [KOOS]"),
+}
+KOOS_SUBSCALE_LOINC: dict[str, tuple[str, str]] = {
+    "pain": ("72102-7", "Pain score [KOOS]"),
+    "symptoms": ("72101-9", "Symptoms score [KOOS]"),
+    "adl": ("72100-1", "Activities of daily living score [KOOS]"),
+    "sport_rec": ("72099-5", "Sport-recreation score [KOOS]"),
+    "qol": ("72098-7", "Quality of life score [KOOS]"),
+}
+KOOS_SUBSCALE_NAMES: dict[str, str] = {
+    "pain": "KOOS Pain",
+    "symptoms": "KOOS Symptoms",
+    "adl": "KOOS Function in daily living (ADL)",
+    "sport_rec": "KOOS Function in sport and recreation (Sport/Rec)",
+    "qol": "KOOS Knee-related quality of life (QOL)",
+}
+OUTCOME_SYSTEM = "outcome-measure"  # our codes: the measure ("koos"), a subscale ("koos-pain")
+
+# --- safety events (SessionLog's fall and chest pain) ---------------------------------------------
+
+# SNOMED CT 1912002 |Fall (event)| (the code FHIR's adverse-event-type value set names) and
+# 29857009 |Chest pain (finding)|.
+ADVERSE_EVENTS: dict[str, tuple[str, str]] = {
+    "fall": ("1912002", "Fall"),
+    "chest-pain": ("29857009", "Chest pain"),
+}
+DATA_ABSENT_REASON = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+# LOINC 11506-3 "Progress note", the kind of document our PDF reports are.
+PROGRESS_NOTE = ("11506-3", "Progress note")
+AUDIT_EVENT_TYPE = "http://terminology.hl7.org/CodeSystem/audit-event-type"
+AUDIT_ACTION_SYSTEM = "audit-action"  # our AuditAction values, e.g. "patient.read"
+GOAL_ACHIEVEMENT = "http://terminology.hl7.org/CodeSystem/goal-achievement"
+
+# The HL7 Physical Activity IG's exercise prescription (PAServiceRequest, its example
+# Scen1ExerciseRx): category PhysicalActivity from the IG's temporary codes, the Goal it pertains
+# to in the core extension, the patient as performer.
+PA_TEMPORARY_CODES = "http://hl7.org/fhir/us/physical-activity/CodeSystem/pa-temporary-codes"
+PERTAINS_TO_GOAL = "http://hl7.org/fhir/StructureDefinition/resource-pertainsToGoal"

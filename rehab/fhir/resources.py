@@ -125,7 +125,7 @@ def condition_resource(patient: Patient) -> Condition:
     )
 
 
-def _plan_end(plan: Plan) -> dt.date | None:
+def plan_end(plan: Plan) -> dt.date | None:
     return plan.patient.local_today(plan.ended_at) if plan.ended_at is not None else None
 
 
@@ -134,7 +134,7 @@ def careplan_resource(plan: Plan) -> CarePlan:
     the current prescription (the ServiceRequest with the plan's id). Needs plan.patient and
     plan.assigned_by loaded."""
     period = {"start": plan.start_date}
-    if (end := _plan_end(plan)) is not None:
+    if (end := plan_end(plan)) is not None:
         period["end"] = end
     if plan.condition == plan.patient.condition:
         addresses = {"reference": f"Condition/{plan.patient_id}"}
@@ -153,6 +153,7 @@ def careplan_resource(plan: Plan) -> CarePlan:
         created=plan.created_at,
         author={"display": person_name(plan.assigned_by)} if plan.assigned_by else None,
         addresses=[addresses],
+        goal=[{"reference": f"Goal/{plan.pk}"}],
         activity=[{"reference": {"reference": f"ServiceRequest/{plan.pk}"}}],
     )
 
@@ -165,7 +166,7 @@ def service_request_resource(plan: Plan) -> ServiceRequest:
     level = capped.level
     repeat: dict = {"duration": level.minutes, "durationUnit": "min"}
     bounds = {"start": plan.level_started_on}
-    if (end := _plan_end(plan)) is not None:
+    if (end := plan_end(plan)) is not None:
         bounds["end"] = end
     repeat["boundsPeriod"] = bounds
     if plan.schedule_days:
@@ -180,8 +181,25 @@ def service_request_resource(plan: Plan) -> ServiceRequest:
     return ServiceRequest(
         id=str(plan.pk),
         meta=_meta(plan.updated_at),
+        # As the HL7 Physical Activity IG's exercise prescription: the Goal it serves, the
+        # physical-activity category, the patient who does it.
+        extension=[
+            {"url": codes.PERTAINS_TO_GOAL, "valueReference": {"reference": f"Goal/{plan.pk}"}}
+        ],
         status=PLAN_STATUS[plan.status],
         intent="order",
+        category=[
+            {
+                "coding": [
+                    {
+                        "system": codes.PA_TEMPORARY_CODES,
+                        "code": "PhysicalActivity",
+                        "display": "Physical Activity",
+                    }
+                ]
+            }
+        ],
+        performer=[_patient_ref(plan.patient_id)],
         code={
             "coding": [_coding(codes.SNOMED, codes.EXERCISE_THERAPY)],
             "text": f"Backward walking, level {plan.current_level + 1}: {level.describe()}",

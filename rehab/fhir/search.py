@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 
 from django.db.models import Q
 
@@ -115,12 +116,29 @@ def count(raw_values: list[str], *, default: int, maximum: int) -> int:
     return min(int(raw_values[0]), maximum)
 
 
-def cursor(raw_values: list[str]) -> tuple[int, int] | None:
-    """Our paging cursor, as the next link writes it: `<row id>` or `<row id>.<skip>`, where a
-    row (a session) gives several resources and the page ended inside it."""
+BAD_CURSOR = "_cursor: not a cursor this server wrote; follow the next link as given."
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page starts: the table (the type's nth source; 0, the first, is left out of the
+    text), the row's id, and how many of the row's resources the previous page already gave."""
+
+    source: int
+    row: int
+    skip: int = 0
+
+    def text(self) -> str:
+        head = f"{self.source}:" if self.source else ""
+        return f"{head}{self.row}" + (f".{self.skip}" if self.skip else "")
+
+
+def cursor(raw_values: list[str]) -> Cursor | None:
+    """Our paging cursor, as the next link writes it: `[<table>:]<row id>[.<skip>]`, where a row
+    (a session) gives several resources and the page ended inside it."""
     if not raw_values:
         return None
-    match = re.fullmatch(r"([0-9]{1,18})(?:\.([0-9]{1,2}))?", raw_values[0])
+    match = re.fullmatch(r"(?:([0-9]):)?([0-9]{1,18})(?:\.([0-9]{1,2}))?", raw_values[0])
     if len(raw_values) > 1 or match is None:
-        raise SearchError("_cursor: not a cursor this server wrote; follow the next link as given.")
-    return int(match[1]), int(match[2] or 0)
+        raise SearchError(BAD_CURSOR)
+    return Cursor(int(match[1] or 0), int(match[2]), int(match[3] or 0))

@@ -11,6 +11,7 @@ from django.http import QueryDict
 from django.urls import reverse
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.resource import Resource
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.renderers import BaseRenderer
@@ -21,7 +22,7 @@ from rehab import selectors
 from rehab.access import Principal
 from rehab.api.auth import principal_of
 from rehab.audit import AuditAction, audit_reads_by_ref
-from rehab.fhir import errors, resources, search
+from rehab.fhir import errors, questionnaires, records, resources, search
 from rehab.fhir.capability import capability_statement
 from rehab.fhir.registry import REGISTRY, ResourceType
 
@@ -87,6 +88,8 @@ class FhirView(APIView):
             raise errors.FhirNotFound(
                 f"This server does not serve {name} resources; GET metadata lists those it does."
             )
+        if rt.admin_only and not self.principal.is_clinic_admin:
+            raise PermissionDenied(f"Only clinic administrators can read {name} resources.")
         return rt
 
     def audit(self, action: AuditAction, patient_ids: list[int], **detail) -> None:
@@ -100,6 +103,14 @@ class FhirView(APIView):
                 detail={"via": "fhir", **detail},
                 clinic=clinic,
             )
+
+    def audit_rows(self, source: ResourceType, rows: list, **detail) -> None:
+        """The response's event for the rows of one table it showed: the type's own audit, or
+        one `audit_action` event naming their patients."""
+        if source.audit is not None:
+            source.audit(self.principal, rows, {"via": "fhir", **detail})
+            return
+        self.audit(source.audit_action, [source.patient_id(row) for row in rows], **detail)
 
     def searchset(self, found: list[Resource], links: list[dict]) -> Bundle:
         base = self.base_url()
@@ -131,14 +142,24 @@ class MetadataView(FhirView):
 class ReadView(FhirView):
     def get(self, request, resource_type: str, resource_id: str):
         rt = self.resource_type(resource_type)
-        pk = rt.row_id(resource_id)
-        row = rt.rows(self.principal).filter(pk=pk).first() if pk is not None else None
-        resource = None
+        if rt.definitions is not None:
+            resource = next((r for r in rt.definitions() if r.id == resource_id), None)
+            if resource is None:
+                raise errors.FhirNotFound(f"{resource_type}/{resource_id} is not known.")
+            return Response(resource)
+        # The id names its table: a plain id the type's own, a suffix ("12-outcome") the one
+        # whose parts hold it.
+        source = next((s for s in rt.sources if s.row_id(resource_id) is not None), None)
+        row = resource = None
+        if source is not None:
+            pk = source.row_id(resource_id)
+            row = source.rows(self.principal).filter(pk=pk).first()
         if row is not None:
-            resource = next((r for r in rt.build(row, self.principal) if r.id == resource_id), None)
+            built = source.build(row, self.principal)
+            resource = next((r for r in built if r.id == resource_id), None)
         if resource is None:
             raise errors.FhirNotFound(f"{resource_type}/{resource_id} is not known.")
-        self.audit(rt.audit_action, [rt.patient_id(row)], interaction="read", type=rt.name)
+        self.audit_rows(source, [row], interaction="read", type=rt.name)
         return Response(resource)
 
 
@@ -146,12 +167,11 @@ class SearchView(FhirView):
     def get(self, request, resource_type: str):
         rt = self.resource_type(resource_type)
         params = request.query_params
-        rows = rt.rows(self.principal)
+        given: list[tuple[str, str]] = []
         for name in params:
             if name in RESULT_PARAMS:
                 continue
-            param = rt.param(name)
-            if param is None:
+            if rt.param(name) is None:
                 raise search.SearchError(
                     f"{name}: not a search parameter of {rt.name} on this server; GET metadata "
                     "lists those it supports.",
@@ -160,31 +180,17 @@ class SearchView(FhirView):
             for value in params.getlist(name):
                 if not value:
                     raise search.SearchError(f"{name}: give a value.")
-                rows = rows.filter(param.condition(value, self.principal))
+                given.append((name, value))
         size = search.count(
             params.getlist("_count"),
             default=settings.FHIR_PAGE_SIZE,
             maximum=settings.API_MAX_PAGE_SIZE,
         )
         start = search.cursor(params.getlist("_cursor"))
-        rows = rows.order_by("pk")
-        if start is not None:
-            rows = rows.filter(pk__gte=start[0])
-        # size + 1 rows always fill a page and tell whether another follows: each row gives at
-        # least one resource. One query, whatever the page size.
-        page: list[tuple[object, Resource]] = []
-        following = None
-        for row, index, resource in self._resources(rt, list(rows[: size + 1]), start):
-            if len(page) == size:
-                following = f"{row.pk}" if index == 0 else f"{row.pk}.{index}"
-                break
-            page.append((row, resource))
-        self.audit(
-            rt.audit_action,
-            [rt.patient_id(row) for row, _ in page],
-            interaction="search",
-            type=rt.name,
-        )
+        if rt.definitions is not None:
+            found, following = self._definitions(rt, given, size, start)
+        else:
+            found, following = self._rows(rt, given, size, start)
         links = [{"relation": "self", "url": request.build_absolute_uri()}]
         if following is not None:
             query = QueryDict(mutable=True)
@@ -193,18 +199,86 @@ class SearchView(FhirView):
             links.append(
                 {"relation": "next", "url": f"{self.base_url()}{rt.name}?{query.urlencode()}"}
             )
-        return Response(self.searchset([resource for _, resource in page], links))
+        return Response(self.searchset(found, links))
+
+    def _rows(
+        self, rt: ResourceType, given: list[tuple[str, str]], size: int, start: search.Cursor | None
+    ) -> tuple[list[Resource], str | None]:
+        """A page of the type's resources, table after table (rt.sources), each in id order:
+        one query per table the page reaches, and one audit event per table it showed."""
+        if start is not None and start.source >= len(rt.sources):
+            raise search.SearchError(search.BAD_CURSOR)
+        page: list[tuple[int, object, Resource]] = []
+        following = None
+        for number, source in enumerate(rt.sources):
+            if start is not None and number < start.source:
+                continue
+            rows = source.rows(self.principal)
+            allowed: frozenset[str] | None = None
+            for name, value in given:
+                param = source.param(name)
+                rows = rows.filter(param.condition(value, self.principal))
+                if param.parts is not None and (parts := param.parts(value)) is not None:
+                    allowed = parts if allowed is None else allowed & parts
+            if allowed is not None and not allowed:
+                continue  # no resource of this table can match: no query
+            here = start if start is not None and number == start.source else None
+            rows = rows.order_by("pk")
+            if here is not None:
+                rows = rows.filter(pk__gte=here.row)
+            # need + 1 rows always fill the page and tell whether another follows: each row
+            # gives at least one resource. One query, whatever the page size.
+            need = size - len(page)
+            for row, index, resource in self._resources(
+                source, list(rows[: need + 1]), here, allowed
+            ):
+                if len(page) == size:
+                    following = search.Cursor(number, row.pk, index).text()
+                    break
+                page.append((number, row, resource))
+            if following is not None:
+                break
+        for number, source in enumerate(rt.sources):
+            shown = [row for n, row, _ in page if n == number]
+            # A type's own audit records even a page without rows (reading the audit trail).
+            if shown or source.audit is not None:
+                self.audit_rows(
+                    source, list(dict.fromkeys(shown)), interaction="search", type=rt.name
+                )
+        return [resource for _, _, resource in page], following
 
     def _resources(
-        self, rt: ResourceType, rows: list, start: tuple[int, int] | None
+        self,
+        source: ResourceType,
+        rows: list,
+        start: search.Cursor | None,
+        allowed: frozenset[str] | None,
     ) -> Iterator[tuple[object, int, Resource]]:
-        """The rows' resources in order, built only as far as the page needs them; those of the
-        cursor's row that the previous page already gave are skipped."""
+        """The rows' resources in order (those of the parts allowed), built only as far as the
+        page needs them; those of the cursor's row that the previous page already gave are
+        skipped."""
         for row in rows:
-            for index, resource in enumerate(rt.build(row, self.principal)):
-                if start is not None and row.pk == start[0] and index < start[1]:
+            built = source.build(row, self.principal)
+            if allowed is not None:
+                built = [r for r in built if r.id.split("-", 1)[1] in allowed]
+            for index, resource in enumerate(built):
+                if start is not None and row.pk == start.row and index < start.skip:
                     continue
                 yield row, index, resource
+
+    def _definitions(
+        self, rt: ResourceType, given: list[tuple[str, str]], size: int, start: search.Cursor | None
+    ) -> tuple[list[Resource], str | None]:
+        """Definitions (a handful, built from code): filtered and paged in memory, unaudited."""
+        found = rt.definitions()
+        for name, value in given:
+            param = rt.param(name)
+            found = [resource for resource in found if param.matches(value, resource)]
+        offset = start.row if start is not None else 0
+        following = (
+            search.Cursor(0, offset + size, 0).text() if len(found) > offset + size else None
+        )
+        return found[offset : offset + size], following
 
 
 class PatientEverythingView(FhirView):
@@ -223,20 +297,33 @@ class PatientEverythingView(FhirView):
             .select_related("assigned_by")
             .order_by("pk")
         )
-        sessions = (
+        sessions = list(
             selectors.sessions_for(principal)
             .select_related(None)
             .filter(patient=patient)
             .order_by("pk")
+        )
+        # The registry's rows, as their searches read them (the ready reports only).
+        scores = list(
+            REGISTRY["QuestionnaireResponse"].rows(principal).filter(patient=patient).order_by("pk")
+        )
+        reports = (
+            REGISTRY["DocumentReference"].rows(principal).filter(patient=patient).order_by("pk")
         )
         found: list[Resource] = [
             resources.patient_resource(patient, clinic=principal.clinic),
             resources.condition_resource(patient),
             *(resources.careplan_resource(plan) for plan in plans),
             *(resources.service_request_resource(plan) for plan in plans),
+            *(records.goal_resource(plan) for plan in plans),
         ]
         for session in sessions:
             found.extend(resources.session_observations(session))
+        found.extend(questionnaires.outcome_observation(score) for score in scores)
+        found.extend(questionnaires.questionnaire_response(score) for score in scores)
+        for session in sessions:
+            found.extend(records.adverse_events(session))
+        found.extend(records.document_reference(report) for report in reports)
         self.audit(AuditAction.PATIENT_READ, [patient.pk], interaction="everything")
         links = [{"relation": "self", "url": request.build_absolute_uri()}]
         return Response(self.searchset(found, links))

@@ -144,3 +144,111 @@ def entries(bundle: dict) -> list[str]:
         f"{entry['resource']['resourceType']}/{entry['resource']['id']}"
         for entry in bundle.get("entry", [])
     ]
+
+
+KOOS_ANSWERS = {
+    # Every item answered but Sport/Rec's: that subscale cannot be scored.
+    **{f"S{i}": 1 for i in range(1, 8)},
+    **{f"P{i}": 2 for i in range(1, 10)},
+    **{f"A{i}": 1 for i in range(1, 18)},
+    **{f"Q{i}": 3 for i in range(1, 5)},
+}
+PSFS_ANSWERS = {
+    "activities": [
+        {"activity": "Climbing stairs", "score": 4},
+        {"activity": "Gardening", "score": 6},
+        {"activity": "Walking the dog", "score": 5},
+    ]
+}
+
+
+@dataclass
+class Record:
+    """The rest of the record: outcome scores of A (and one of Z), a session of B with a fall
+    and chest pain, ready and pending reports of A, and a clinic administrator's client."""
+
+    nprs: object
+    koos: object
+    psfs: object
+    odi: object
+    rmdq: object
+    score_z: object
+    plan_b: object
+    unsafe: object
+    report: object
+    patient_report: object
+    pending_report: object
+    admin: APIClient
+    admin_user: object
+
+
+def ready_report(patient, *, audience: str, status: str = "ready"):
+    from django.utils import timezone
+
+    from rehab.models import Report
+
+    today = patient.local_today()
+    return Report.objects.create(
+        patient=patient,
+        clinic=patient.clinic,
+        plan=patient.plans.first(),
+        audience=audience,
+        period_start=today - dt.timedelta(days=28),
+        period_end=today,
+        status=status,
+        file_name=f"report-{audience}.pdf" if status == "ready" else "",
+        size_bytes=2048 if status == "ready" else None,
+        rendered_at=timezone.now() if status == "ready" else None,
+    )
+
+
+@pytest.fixture
+def record(world) -> Record:
+    from rehab.clinical.outcomes import RMDQ_ITEMS
+
+    a, b, z = world.patient_a, world.patient_b, world.patient_z
+    actor = world.clinician.user
+    today = a.local_today()
+
+    def score(patient, measure, answers, days_ago=0):
+        return services.outcome_record(
+            patient=patient,
+            measure=measure,
+            answers=answers,
+            actor=actor if patient.clinic_id == world.clinic1.pk else None,
+            taken_on=today - dt.timedelta(days=days_ago),
+        )
+
+    nprs = score(a, "nprs", {"score": 4}, days_ago=3)
+    koos = score(a, "koos", KOOS_ANSWERS, days_ago=2)
+    psfs = score(a, "psfs", PSFS_ANSWERS, days_ago=1)
+    odi = score(a, "odi", {"total": 30})
+    rmdq = score(b, "rmdq", {item: index % 3 == 0 for index, item in enumerate(RMDQ_ITEMS)})
+    score_z = score(z, "nprs", {"score": 6})
+    start = b.local_today() - dt.timedelta(days=2)
+    plan_b, _ = assign_plan(b, actor=None, start=start)
+    unsafe = services.session_log(
+        plan=plan_b,
+        actor=None,
+        date=start,
+        today=start,
+        **good_session(minutes_done=5, fall=True, chest_pain=True),
+    )
+    admin_user = ClinicianFactory(clinic=world.clinic1, is_clinic_admin=True).user
+    admin = APIClient()
+    admin.force_login(admin_user)
+    return Record(
+        nprs=nprs,
+        koos=koos,
+        psfs=psfs,
+        odi=odi,
+        rmdq=rmdq,
+        score_z=score_z,
+        plan_b=plan_b,
+        unsafe=unsafe,
+        report=ready_report(a, audience="clinician"),
+        patient_report=ready_report(a, audience="patient"),
+        pending_report=ready_report(a, audience="clinician", status="pending"),
+        admin=admin,
+        admin_user=admin_user,
+    )

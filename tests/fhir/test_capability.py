@@ -36,20 +36,34 @@ def test_it_lists_exactly_the_types_and_parameters_served(statement):
         "Condition": ["_lastUpdated", "patient"],
         "CarePlan": ["_lastUpdated", "patient", "status"],
         "ServiceRequest": ["_lastUpdated", "patient", "status"],
-        "Observation": ["_lastUpdated", "date", "patient"],
+        "Observation": ["_lastUpdated", "code", "date", "patient", "status"],
+        "Goal": ["_lastUpdated", "lifecycle-status", "patient"],
+        "Questionnaire": ["url"],
+        "QuestionnaireResponse": ["_lastUpdated", "authored", "patient", "status"],
+        "AdverseEvent": ["_lastUpdated", "date", "patient"],
+        "DocumentReference": ["_lastUpdated", "date", "patient", "status"],
+        "AuditEvent": ["_lastUpdated", "date", "patient"],
     }
     for resource in statement["rest"][0]["resource"]:
         assert [i["code"] for i in resource["interaction"]] == ["read", "search-type"]
 
 
-def test_every_declared_parameter_is_accepted_and_no_other(world, statement):
-    sample = {"reference": "1", "date": "ge2026-01-01", "token": "active"}
+def test_every_declared_parameter_is_accepted_and_no_other(world, record, statement):
+    sample = {"reference": "1", "date": "ge2026-01-01", "token": "active", "uri": "x"}
+    special = {
+        ("Patient", "identifier"): "MRN-001",
+        ("Observation", "status"): "final",
+        ("Observation", "code"): "72514-3",
+        ("QuestionnaireResponse", "status"): "completed",
+        ("DocumentReference", "status"): "current",
+    }
+    # A clinic administrator reads every type (AuditEvent is theirs only).
     for resource in statement["rest"][0]["resource"]:
         for param in resource["searchParam"]:
-            value = sample[param["type"]] if param["name"] != "identifier" else "MRN-001"
-            response = world.key1.get(f"/fhir/r4/{resource['type']}?{param['name']}={value}")
+            value = special.get((resource["type"], param["name"]), sample[param["type"]])
+            response = record.admin.get(f"/fhir/r4/{resource['type']}?{param['name']}={value}")
             fhir_json(response)
-        undeclared = world.key1.get(f"/fhir/r4/{resource['type']}?_text=knee")
+        undeclared = record.admin.get(f"/fhir/r4/{resource['type']}?_text=knee")
         assert undeclared.status_code == 400
 
 
@@ -71,19 +85,32 @@ def test_declared_operations_are_served(world, statement):
         fhir_json(world.key1.get(f"/fhir/r4/{kind}/{world.patient_a.pk}/${operation}"))
 
 
-def test_everything_holds_every_type_served_about_the_patient(world):
+def test_everything_holds_every_type_served_about_the_patient(world, record):
+    b = world.patient_b
     bundle = fhir_json(world.key1.get(f"/fhir/r4/Patient/{world.patient_a.pk}/$everything"))
     kinds = {entry["resource"]["resourceType"] for entry in bundle["entry"]}
-    assert kinds == set(REGISTRY)
+    kinds |= {
+        entry["resource"]["resourceType"]
+        for entry in fhir_json(world.key1.get(f"/fhir/r4/Patient/{b.pk}/$everything"))["entry"]
+    }
+    # Not our Questionnaires (definitions, not about the patient) nor the audit trail.
+    assert kinds == set(REGISTRY) - {"Questionnaire", "AuditEvent"}
     ids = [f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in bundle["entry"]]
     a, plan = world.patient_a.pk, world.plan.pk
-    assert ids[:4] == [
+    assert ids[:5] == [
         f"Patient/{a}",
         f"Condition/{a}",
         f"CarePlan/{plan}",
         f"ServiceRequest/{plan}",
+        f"Goal/{plan}",
     ]
-    assert len(ids) == 4 + 3 * len(world.sessions)
+    scores = (record.nprs, record.koos, record.psfs, record.odi)
+    assert ids[5 + 3 * len(world.sessions) :] == [
+        *(f"Observation/{s.pk}-outcome" for s in scores),
+        *(f"QuestionnaireResponse/{s.pk}" for s in scores),
+        f"DocumentReference/{record.report.pk}",
+        f"DocumentReference/{record.patient_report.pk}",
+    ]
     assert all(entry["search"]["mode"] == "match" for entry in bundle["entry"])
     assert "total" not in bundle
 

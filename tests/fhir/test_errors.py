@@ -78,7 +78,7 @@ def test_throttled_is_a_429_outcome(world, monkeypatch):
 
 
 @pytest.mark.parametrize(
-    ("url", "name"), [("Foo", "Foo"), ("Foo/1", "Foo"), ("Goal?patient=1", "Goal")]
+    ("url", "name"), [("Foo", "Foo"), ("Foo/1", "Foo"), ("Medication?patient=1", "Medication")]
 )
 def test_a_type_we_do_not_serve_is_named(world, url, name):
     message = outcome(world.key1.get(f"/fhir/r4/{url}"), 404, "not-found")

@@ -17,8 +17,9 @@ pytestmark = pytest.mark.django_db
 # The key's look-up, the rows' query and the audit event's insert. (The key's last use is
 # written at most once in API_KEY_TOUCH_INTERVAL: the first request below pays for it.)
 SEARCH_QUERIES = 3
-# The key, the patient, their plans, their sessions, the audit event.
-EVERYTHING_QUERIES = 5
+# The key, the patient, their plans, their sessions, their outcome scores, their ready reports,
+# the audit event.
+EVERYTHING_QUERIES = 7
 
 
 def queries_of(client, url: str) -> tuple[int, dict]:
@@ -76,8 +77,9 @@ def test_everything_queries_do_not_grow_with_the_sessions(busy):
     a, b = busy.patient_a, busy.patient_b
     few, few_bundle = queries_of(busy.key1, f"/fhir/r4/Patient/{a.pk}/$everything")
     many, many_bundle = queries_of(busy.key1, f"/fhir/r4/Patient/{b.pk}/$everything")
-    assert len(entries(few_bundle)) == 4 + 3 * len(busy.sessions)
-    assert len(entries(many_bundle)) == 4 + 3 * 40
+    # Patient, Condition, and a CarePlan, ServiceRequest and Goal; three per session.
+    assert len(entries(few_bundle)) == 5 + 3 * len(busy.sessions)
+    assert len(entries(many_bundle)) == 5 + 3 * 40
     assert few == many == EVERYTHING_QUERIES
 
 
@@ -86,8 +88,9 @@ def test_a_patients_token_search_costs_a_fixed_number(world):
     n, bundle = queries_of(world.token_a, "/fhir/r4/Observation")
     assert len(entries(bundle)) == 3 * len(world.sessions)
     # The token with its user; whether the user is a clinician, then their patient record
-    # (with its clinic), as rehab.access.principal_for_user asks; the rows; the audit event.
-    assert n == 5
+    # (with its clinic), as rehab.access.principal_for_user asks; the sessions; the outcome
+    # scores (the page is not full after the sessions); the audit event.
+    assert n == 6
 
 
 def test_read_costs_a_fixed_number(world):

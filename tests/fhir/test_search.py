@@ -220,7 +220,7 @@ def test_unreadable_search_values_are_400_outcomes(world, query):
     [
         "Patient?name=Adams",
         "Patient?identifier:exact=MRN-001",
-        "Observation?code=72514-3",
+        "Observation?category=survey",
         "Patient?_sort=_id",
     ],
 )

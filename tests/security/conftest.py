@@ -30,7 +30,7 @@ from django.utils.http import urlsafe_base64_encode
 from rest_framework.test import APIClient
 
 from rehab import services, two_step
-from rehab.models import AuditEvent, Clinic, Patient, Reminder, User
+from rehab.models import AuditEvent, Clinic, Patient, Reminder, SessionLog, User
 from tests.factories import (
     ClinicFactory,
     ClinicianFactory,
@@ -95,6 +95,9 @@ def _patient_with_history(
         session = services.session_log(
             plan=plan, actor=actor, date=day, today=day, **good_session(minutes_done=10)
         )
+    # Chest pain during the last session (written as the row, not through the service, which
+    # would pause the plan): the FHIR door's AdverseEvent has a record to reach.
+    SessionLog.objects.filter(pk=session.pk).update(chest_pain=True)
     # An advance suggestion awaiting approval, so approve and reject have something to act on.
     decision = plan.decisions.create(
         evaluated_on=today,

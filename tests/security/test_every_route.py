@@ -154,6 +154,13 @@ PARAMETERS: dict[tuple[str, str], str | Callable] = {
     ("/fhir/r4/Observation/<resource_id>", "resource_id"): lambda r, side, own: (
         f"{side.objects['session'].pk}-pain"
     ),
+    ("/fhir/r4/Goal/<resource_id>", "resource_id"): "plan",
+    ("/fhir/r4/QuestionnaireResponse/<resource_id>", "resource_id"): "outcome",
+    ("/fhir/r4/AdverseEvent/<resource_id>", "resource_id"): lambda r, side, own: (
+        f"{side.objects['session'].pk}-chest-pain"
+    ),
+    ("/fhir/r4/DocumentReference/<resource_id>", "resource_id"): "report",
+    ("/fhir/r4/AuditEvent/<resource_id>", "resource_id"): "audit_event",
 }
 
 # Parameters that name no record (the same for every caller).
@@ -163,6 +170,8 @@ VOCABULARY = {
     ("/clinic/patients/<pk>/outcomes/<measure>/", "measure"): "nprs",
     ("/admin/<app_label>/", "app_label"): "rehab",
     ("/admin/<url>", "url"): "no-such-page/",
+    # Our Questionnaires are definitions, the same for every caller.
+    ("/fhir/r4/Questionnaire/<resource_id>", "resource_id"): "koos",
 }
 
 
@@ -262,6 +271,8 @@ POLICIES: list[tuple[str, dict[str, Expect]]] = [
     ("/portal/*", PORTAL),
     ("/api/v1/audit-events/*", {**everyone(FORBIDDEN), "clinic_admin": NOT_FOUND}),
     ("/api/v1/*", API),
+    # The audit trail is for clinic administrators only (as the API's).
+    ("/fhir/r4/AuditEvent/*", {**everyone(FORBIDDEN), "clinic_admin": NOT_FOUND}),
     # Read-only, and open to patients on their own records: another's is a 404 for everyone.
     ("/fhir/r4/*", everyone(NOT_FOUND)),
     # The operators' admin: none of these callers is staff, so every page is its sign-in.
@@ -273,6 +284,7 @@ CONTROL_CALLERS = [
     ("/clinic/*", "clinic_admin"),
     ("/portal/*", "patient"),
     ("/api/v1/*", "clinic_admin"),
+    ("/fhir/r4/AuditEvent/*", "clinic_admin"),
     ("/fhir/r4/*", "api_key"),
     ("/admin/*", None),  # no caller here is staff: nothing to reach
 ]
