@@ -24,12 +24,19 @@ from pathlib import Path
 
 import pytest
 from django.db import transaction
+from rest_framework.test import APIClient
 
 from rehab import services
 from rehab.clinical import levels as L
 from rehab.fhir.registry import REGISTRY
-from tests.factories import PatientFactory, builtin_protocol, clean_answers, good_session
-from tests.fhir.conftest import World, fhir_json, make_world
+from tests.factories import (
+    ClinicianFactory,
+    PatientFactory,
+    builtin_protocol,
+    clean_answers,
+    good_session,
+)
+from tests.fhir.conftest import World, fhir_json, make_world, ready_report
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / ".ci" / "fhir_validate.mjs"
@@ -128,7 +135,7 @@ def _assign(patient, *, start: dt.date, actor=None, sessions=(), **answers):
 def build_clinic() -> World:
     """The conftest's world, with every shape a resource can take: each plan status, a plan for a
     condition the patient no longer has, a plan with the screening's caps and one on schedule
-    days, a plan without an author, sessions with and without next-morning pain, a fall, a
+    days, a plan without an author, sessions with and without next-morning pain, a fall with chest pain, ready reports, a
     condition with no SNOMED CT mapping, an archived patient without record number or telecom,
     outcome measures and a note. A type added to the registry whose rows are none of these fails
     test_every_type_has_resources: add its rows here."""
@@ -151,9 +158,14 @@ def build_clinic() -> World:
     capped = _assign(w.patient_b, start=start, actor=actor, sessions=[{}], feels_unsteady=True)
     services.plan_pause(plan=capped, actor=actor, reason="Away for a week")
 
-    # A fall (the plan pauses itself) and a near fall.
+    # A near fall, then a fall with chest pain (the plan pauses itself): two AdverseEvents.
     fell = PatientFactory(clinic=w.clinic1, condition=L.ACL_RECONSTRUCTION)
-    _assign(fell, start=start, actor=actor, sessions=[{"near_fall": True}, {"fall": True}])
+    _assign(
+        fell,
+        start=start,
+        actor=actor,
+        sessions=[{"near_fall": True}, {"fall": True, "chest_pain": True}],
+    )
 
     # Completed, then the patient's condition changed: the plan names its condition.
     moved = PatientFactory(clinic=w.clinic1, condition=L.TOTAL_KNEE_ARTHROPLASTY)
@@ -167,6 +179,10 @@ def build_clinic() -> World:
     stopped = _assign(gone, start=start, sessions=[{}])
     services.plan_discontinue(plan=stopped, actor=None, reason="Moved away")
     services.patient_archive(patient=gone, actor=None)
+
+    # Reports: one ready for the clinician and one for the patient (DocumentReference).
+    ready_report(w.patient_a, audience="clinician")
+    ready_report(w.patient_a, audience="patient")
     return w
 
 
@@ -198,16 +214,23 @@ def collect(w: World) -> Emitted:
     emitted = Emitted(sources=[], resources=[], found={})
     base = "/fhir/r4"
     _get(w.anonymous, f"{base}/metadata", emitted)
+    # The audit trail is for clinic administrators only (a key and a patient get a 403).
+    admin = APIClient()
+    admin.force_login(ClinicianFactory(clinic=w.clinic1, is_clinic_admin=True).user)
     for name, rt in REGISTRY.items():
-        everything = _search_all(w.key1, f"{base}/{name}?_count=100", emitted)
+        client = admin if rt.admin_only else w.key1
+        everything = _search_all(client, f"{base}/{name}?_count=100", emitted)
         emitted.found[name] = {r["id"] for r in everything}
-        _search_all(w.key1, f"{base}/{name}?_count=2", emitted)  # pages with next links
-        _search_all(w.token_a, f"{base}/{name}", emitted)  # a patient's own
+        _search_all(client, f"{base}/{name}?_count=2", emitted)  # pages with next links
+        if rt.admin_only:
+            _get(w.token_a, f"{base}/{name}", emitted, 403)
+        else:
+            _search_all(w.token_a, f"{base}/{name}", emitted)  # a patient's own
         if rt.param("patient"):
-            _search_all(w.key1, f"{base}/{name}?patient={w.patient_a.pk}", emitted)
+            _search_all(client, f"{base}/{name}?patient={w.patient_a.pk}", emitted)
         for resource_id in sorted(emitted.found[name]):
-            _get(w.key1, f"{base}/{name}/{resource_id}", emitted)
-        _get(w.key1, f"{base}/{name}/999999999", emitted, 404)  # an id no row has
+            _get(client, f"{base}/{name}/{resource_id}", emitted)
+        _get(client, f"{base}/{name}/999999999", emitted, 404)  # an id no row has
     for patient_id in sorted(emitted.found["Patient"]):
         _get(w.key1, f"{base}/Patient/{patient_id}/$everything", emitted)
     _get(w.token_a, f"{base}/Patient/{w.patient_a.pk}/$everything", emitted)
