@@ -38,8 +38,17 @@ def test_it_lists_exactly_the_types_and_parameters_served(statement):
         "ServiceRequest": ["_lastUpdated", "patient", "status"],
         "Observation": ["_lastUpdated", "date", "patient"],
     }
-    for resource in statement["rest"][0]["resource"]:
-        assert [i["code"] for i in resource["interaction"]] == ["read", "search-type"]
+    interactions = {
+        resource["type"]: [i["code"] for i in resource["interaction"]]
+        for resource in statement["rest"][0]["resource"]
+    }
+    assert interactions == {
+        "Patient": ["read", "search-type", "create", "update"],
+        **{
+            kind: ["read", "search-type"]
+            for kind in ("Condition", "CarePlan", "ServiceRequest", "Observation")
+        },
+    }
 
 
 def test_every_declared_parameter_is_accepted_and_no_other(world, statement):
