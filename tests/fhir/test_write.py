@@ -602,3 +602,26 @@ def test_queries_of_create_and_updates_are_pinned(world):
     count, response = queries(world.key1, "put", by_identifier("MRN-500"), body)
     fhir_json(response)
     assert count == CONDITIONAL_UPDATE_QUERIES
+
+
+def test_a_record_number_written_by_another_request_at_the_same_moment_is_a_409(
+    world, monkeypatch
+):
+    from django.db import IntegrityError
+
+    from rehab.fhir import write
+
+    def lost_race(**kwargs):
+        # What the constraint answers when two creates of one record number pass its check at
+        # once: the second insert fails.
+        raise IntegrityError("patient_external_id_unique_per_clinic")
+
+    monkeypatch.setattr(write.services, "patient_create", lost_race)
+    response = send(world.key1, "put", by_identifier("MRN-500"), new_patient())
+    assert issues(response, 409) == [("error", "conflict", ["Patient.identifier"])]
+
+
+def test_a_body_over_the_upload_limit_is_a_413(world, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 200
+    body = new_patient(name=[{"family": "B" * 100, "given": ["C" * 100]}])
+    outcome(send(world.key1, "post", "Patient", body), 413, "too-costly")
