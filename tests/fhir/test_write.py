@@ -8,7 +8,7 @@ import datetime as dt
 import json
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from rehab import services
 from rehab.audit import AuditAction
 from rehab.clinical import levels as L
-from rehab.fhir import codes
+from rehab.fhir import codes, write
 from rehab.models import AuditEvent, Patient
 from tests.factories import ClinicianFactory, PatientFactory
 from tests.fhir.conftest import FHIR_JSON, fhir_json, outcome
@@ -604,13 +604,7 @@ def test_queries_of_create_and_updates_are_pinned(world):
     assert count == CONDITIONAL_UPDATE_QUERIES
 
 
-def test_a_record_number_written_by_another_request_at_the_same_moment_is_a_409(
-    world, monkeypatch
-):
-    from django.db import IntegrityError
-
-    from rehab.fhir import write
-
+def test_a_record_number_two_requests_create_at_once_is_a_409(world, monkeypatch):
     def lost_race(**kwargs):
         # What the constraint answers when two creates of one record number pass its check at
         # once: the second insert fails.
