@@ -619,3 +619,14 @@ def test_a_body_over_the_upload_limit_is_a_413(world, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 200
     body = new_patient(name=[{"family": "B" * 100, "given": ["C" * 100]}])
     outcome(send(world.key1, "post", "Patient", body), 413, "too-costly")
+
+
+def test_queries_of_a_clinicians_writes_are_pinned(world, clinician):
+    # Instead of the key: the session, the user and their Clinician row (the principal).
+    count, response = queries(clinician, "post", "Patient", new_patient())
+    created = fhir_json(response, 201)
+    assert count == CREATE_QUERIES + 2
+    body = {**created, "birthDate": "1958-03-10"}
+    count, response = queries(clinician, "put", by_identifier("MRN-500"), body)
+    fhir_json(response)
+    assert count == CONDITIONAL_UPDATE_QUERIES + 2
