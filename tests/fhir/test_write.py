@@ -241,6 +241,12 @@ def test_a_patients_token_writes_nothing_not_even_their_own_record(world):
     assert a.date_of_birth == dt.date(1960, 5, 17)
 
 
+def test_a_method_no_one_may_use_is_a_405_for_a_patient_too(world):
+    for method in ("patch", "delete"):
+        url = f"Patient/{world.patient_a.pk}"
+        outcome(send(world.token_a, method, url, {}), 405, "not-supported")
+
+
 @pytest.mark.parametrize(
     ("method", "url"), [("post", "Patient"), ("put", "Patient?identifier=X"), ("put", "Patient/1")]
 )
