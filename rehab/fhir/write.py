@@ -98,8 +98,15 @@ FIELD_ELEMENTS = {
     # Text-message reminders need a phone: removing it is refused on the phone.
     "reminder_channel": "Patient.telecom.where(system='phone')",
     "external_id": "Patient.identifier",
-    "condition": "Patient.extension",
 }
+
+
+def _condition_element() -> str:
+    return f"Patient.extension('{codes.patient_condition_extension()}')"
+
+
+def _element(field: str) -> str | None:
+    return _condition_element() if field == "condition" else FIELD_ELEMENTS.get(field)
 
 
 def _expression(loc: tuple[Any, ...]) -> str:
@@ -142,14 +149,14 @@ def _condition(resource: FhirPatient, refusals: list[dict]) -> str | None:
     ours = [ext for ext in resource.extension or [] if ext.url == url]
     if not ours:
         return None
-    where = f"Patient.extension('{url}')"
+    where = _condition_element()
     concept = ours[0].valueCodeableConcept
     if len(ours) > 1 or concept is None:
         refusals.append(
             issue("value", "Give the condition once, as a valueCodeableConcept.", where)
         )
         return None
-    from_snomed = {code: ours for ours, (code, _) in codes.CONDITION_SNOMED.items()}
+    from_snomed = {code: condition for condition, (code, _) in codes.CONDITION_SNOMED.items()}
     system = codes.local_system(codes.CONDITION_SYSTEM)
     for coding in concept.coding or []:
         if coding.system == system and coding.code in L.CONDITIONS:
@@ -306,10 +313,10 @@ def _refused(exc: RehabError) -> FhirRefused:
     """A service's refusal as the FHIR door says it: a rule on the fields is a 422 naming each
     element, a conflict with the record's state (an archived patient, an open plan) a 409."""
     if exc.code != ErrorCode.VALIDATION_ERROR:
-        where = next((FIELD_ELEMENTS.get(name) for name in exc.fields), None)
+        where = next((_element(name) for name in exc.fields), None)
         return FhirRefused(exc.status, [issue("conflict", exc.message, where)])
     issues = [
-        issue("business-rule", message, FIELD_ELEMENTS.get(name))
+        issue("business-rule", message, _element(name))
         for name, messages in exc.fields.items()
         for message in messages
     ]
@@ -338,7 +345,7 @@ def patient_create_from(*, principal: Principal, data: PatientInput) -> Patient:
                     "required",
                     "Give the condition the patient is treated for, in the extension "
                     f"{codes.patient_condition_extension()}.",
-                    "Patient.extension",
+                    _condition_element(),
                 )
             ],
         )

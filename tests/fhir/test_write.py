@@ -315,7 +315,8 @@ def test_a_condition_change_while_a_plan_is_open_is_a_409(world):
     body = new_patient(id=str(a.pk), extension=[condition_extension(L.CHRONIC_LOW_BACK_PAIN)])
     body["identifier"] = [{"system": record_system(), "value": "MRN-001"}]
     response = send(world.key1, "put", f"Patient/{a.pk}", body)
-    assert issues(response, 409) == [("error", "conflict", ["Patient.extension"])]
+    condition = f"Patient.extension('{codes.patient_condition_extension()}')"
+    assert issues(response, 409) == [("error", "conflict", [condition])]
     a.refresh_from_db()
     assert (a.condition, a.last_name) == (L.KNEE_OA, "Adams")
 
@@ -481,7 +482,7 @@ def test_a_body_that_is_not_a_valid_patient_is_400_naming_the_element(world, bod
         ({"name": []}, [("required", ["Patient.name"])]),
         ({"birthDate": "1958"}, [("value", ["Patient.birthDate"])]),
         ({"birthDate": "{tomorrow}"}, [("business-rule", ["Patient.birthDate"])]),
-        ({"extension": []}, [("required", ["Patient.extension"])]),
+        ({"extension": []}, [("required", ["Patient.extension('{extension}')"])]),
         (
             {"extension": [condition_extension("ankle")]},
             [("code-invalid", ["Patient.extension('{extension}')"])],
