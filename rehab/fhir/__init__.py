@@ -1,4 +1,5 @@
-"""The FHIR R4 door (/fhir/r4/): read and search of a clinic's rehab data as FHIR resources.
+"""The FHIR R4 door (/fhir/r4/): read and search of a clinic's rehab data as FHIR resources,
+and the writes of a Patient a clinic system makes (create, update, conditional by identifier).
 
 The same credentials as /api/v1/ (rehab.api.auth), the same scoping (the selectors, by the acting
 principal) and the same audit (one event per response naming the patients shown). Resources are
@@ -14,5 +15,7 @@ that R4 (4.0.1) has in the same shape, and the CapabilityStatement says R4.
 - search.py: the search parameters' values parsed (dates with prefixes, tokens, references);
 - registry.py: each resource type we serve, its rows, builder and search parameters; the views
   and the CapabilityStatement both read it, so what is served and what is declared cannot drift;
-- views.py / urls.py: the interactions; errors.py: every error as an OperationOutcome.
+- views.py / urls.py: the interactions; errors.py: every error as an OperationOutcome;
+- write.py: the types we write, declared beside the registry (the CapabilityStatement reads it
+  too), and a Patient mapped to the services' fields; write_views.py: the writes' HTTP side.
 """

@@ -6,7 +6,9 @@ from django.conf import settings
 from django.utils import timezone
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
-from rehab.fhir.registry import REGISTRY
+from rehab.fhir import codes
+from rehab.fhir.registry import REGISTRY, ResourceType
+from rehab.fhir.write import WRITES
 
 # The base specification's definitions of the operations we serve.
 OPERATION_DEFINITIONS = {
@@ -35,6 +37,30 @@ SEARCH_RULES = (
 )
 
 
+def _interactions(rt: ResourceType) -> dict:
+    """A type's interactions: read and search, and for a type we write (write.WRITES) its
+    writes, with what they keep, no versions kept, no create with a client's id."""
+    read = {
+        "documentation": rt.documentation,
+        "interaction": [{"code": "read"}, {"code": "search-type"}],
+    }
+    writable = WRITES.get(rt.name)
+    if writable is None:
+        return read
+    kept = writable.documentation.format(condition_extension=codes.patient_condition_extension())
+    return {
+        "documentation": f"{rt.documentation} {kept}",
+        "interaction": [
+            *read["interaction"],
+            *({"code": code} for code in writable.interactions),
+        ],
+        "versioning": "no-version",
+        "updateCreate": False,
+        "conditionalCreate": writable.conditional_create,
+        "conditionalUpdate": writable.conditional_update,
+    }
+
+
 def capability_statement(*, base_url: str) -> CapabilityStatement:
     resources = []
     for rt in REGISTRY.values():
@@ -42,8 +68,7 @@ def capability_statement(*, base_url: str) -> CapabilityStatement:
             {
                 "type": rt.name,
                 "profile": f"http://hl7.org/fhir/StructureDefinition/{rt.name}",
-                "documentation": rt.documentation,
-                "interaction": [{"code": "read"}, {"code": "search-type"}],
+                **_interactions(rt),
                 "searchParam": [
                     {
                         "name": param.name,
@@ -71,7 +96,7 @@ def capability_statement(*, base_url: str) -> CapabilityStatement:
         kind="instance",
         software={"name": settings.SYSTEM_NAME},
         implementation={
-            "description": f"{settings.SYSTEM_NAME}: backward-walking rehab plans, read-only",
+            "description": f"{settings.SYSTEM_NAME}: backward-walking rehab plans",
             "url": base_url,
         },
         # R4: we emit only elements R4 has in the same shape (see rehab/fhir/__init__.py).

@@ -70,6 +70,13 @@ def record_number_system(clinic_slug: str) -> str:
     return f"{system_base()}/sid/clinic/{clinic_slug}/record-number"
 
 
+def patient_condition_extension() -> str:
+    """The extension on Patient naming the condition they are treated for: a patient record
+    needs one, and a clinic system creating a patient through the FHIR door has no other element
+    to say it in (the Condition resource is read-only, and has the patient's id)."""
+    return f"{system_base()}/StructureDefinition/patient-condition"
+
+
 CONDITION_SYSTEM = "condition"
 PAIN_MOMENT_SYSTEM = "pain-moment"
 SESSION_SYSTEM = "session-observation"

@@ -1,13 +1,15 @@
 """Every error of the FHIR door as an OperationOutcome with the HTTP status that goes with it:
 401 (no or bad credentials), 403, 404 (an unknown type, an unknown id, another clinic's id: all
-the same answer), 400 (a search we cannot read), 405, 429, and 500/503 for our own failures,
-logged, never a traceback or an HTML page."""
+the same answer), 400 (a search or a resource we cannot read), 405, 409 and 412 (a write that
+conflicts), 413, 415 (a body that is not JSON), 422 (a resource breaking a rule of ours), 429,
+and 500/503 for our own failures, logged, never a traceback or an HTML page."""
 
 from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
 from django.http import Http404
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from rest_framework import exceptions
@@ -23,6 +25,30 @@ class FhirNotFound(Exception):
     def __init__(self, message: str = "Not found.") -> None:
         super().__init__(message)
         self.message = message
+
+
+class FhirRefused(Exception):
+    """A request refused with issues naming what to correct, each with the FHIRPath of its
+    element where there is one (`Patient.birthDate`): a resource we cannot read (400), a write
+    that conflicts (409, 412), a resource breaking a rule of ours (422)."""
+
+    def __init__(self, status: int, issues: list[dict]) -> None:
+        super().__init__("; ".join(issue["diagnostics"] for issue in issues))
+        self.status = status
+        self.issues = issues
+
+
+def issue(
+    code: str, message: str, expression: str | None = None, *, severity: str = "error"
+) -> dict:
+    """One OperationOutcome issue; `code` is FHIR's IssueType (invalid, required, value,
+    business-rule, conflict, informational...)."""
+    return {
+        "severity": severity,
+        "code": code,
+        "diagnostics": message,
+        **({"expression": [expression]} if expression else {}),
+    }
 
 
 def operation_outcome(code: str, message: str) -> OperationOutcome:
@@ -43,6 +69,7 @@ _ISSUE_CODES: tuple[tuple[type[exceptions.APIException], str], ...] = (
     (exceptions.Throttled, "throttled"),
     (exceptions.ValidationError, "invalid"),
     (exceptions.ParseError, "invalid"),
+    (exceptions.UnsupportedMediaType, "not-supported"),
 )
 
 
@@ -57,6 +84,13 @@ def _dependency_down(exc: BaseException | None) -> bool:
 def exception_handler(exc, context):
     if isinstance(exc, SearchError):
         return outcome_response(400, exc.code, exc.message)
+    if isinstance(exc, FhirRefused):
+        return Response(OperationOutcome(issue=exc.issues), status=exc.status)
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return outcome_response(
+            413, "too-costly", f"The request body is larger than the limit of {limit} bytes."
+        )
     if isinstance(exc, FhirNotFound):
         return outcome_response(404, "not-found", exc.message)
     if isinstance(exc, Http404 | ObjectDoesNotExist):

@@ -80,6 +80,14 @@ def patient_resource(patient: Patient, *, clinic: Clinic) -> FhirPatient:
     return FhirPatient(
         id=str(patient.pk),
         meta=_meta(patient.updated_at),
+        # The condition as the Condition resource codes it, so that a Patient read, changed and
+        # sent back (PUT) keeps it.
+        extension=[
+            {
+                "url": codes.patient_condition_extension(),
+                "valueCodeableConcept": condition_code(patient.condition),
+            }
+        ],
         identifier=identifiers,
         active=patient.archived_at is None,
         name=[{"use": "official", "family": patient.last_name, "given": [patient.first_name]}],

@@ -44,8 +44,28 @@ def test_it_lists_exactly_the_types_and_parameters_served(statement):
         "DocumentReference": ["_lastUpdated", "date", "patient", "status"],
         "AuditEvent": ["_lastUpdated", "date", "patient"],
     }
-    for resource in statement["rest"][0]["resource"]:
-        assert [i["code"] for i in resource["interaction"]] == ["read", "search-type"]
+    interactions = {
+        resource["type"]: [i["code"] for i in resource["interaction"]]
+        for resource in statement["rest"][0]["resource"]
+    }
+    assert interactions == {
+        "Patient": ["read", "search-type", "create", "update"],
+        **{
+            kind: ["read", "search-type"]
+            for kind in (
+                "Condition",
+                "CarePlan",
+                "ServiceRequest",
+                "Observation",
+                "Goal",
+                "Questionnaire",
+                "QuestionnaireResponse",
+                "AdverseEvent",
+                "DocumentReference",
+                "AuditEvent",
+            )
+        },
+    }
 
 
 def test_every_declared_parameter_is_accepted_and_no_other(world, record, statement):

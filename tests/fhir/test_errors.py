@@ -36,11 +36,20 @@ def test_unknown_types_ids_and_paths_are_404_outcomes(world, url):
     outcome(world.key1.get(f"/fhir/r4/{url}"), 404, "not-found")
 
 
-@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
-def test_writes_are_405_outcomes(world, method):
+@pytest.mark.parametrize("method", ["patch", "delete"])
+def test_patch_and_delete_are_405_outcomes(world, method):
     response = getattr(world.key1, method)(f"/fhir/r4/Patient/{world.patient_a.pk}", {})
     outcome(response, 405, "not-supported")
     outcome(getattr(world.key1, method)("/fhir/r4/Patient", {}), 405, "not-supported")
+
+
+@pytest.mark.parametrize("method", ["post", "put"])
+def test_writes_of_a_type_we_do_not_write_are_405_outcomes(world, method):
+    response = getattr(world.key1, method)(f"/fhir/r4/Condition/{world.patient_a.pk}", {})
+    outcome(response, 405, "not-supported")
+    outcome(getattr(world.key1, method)("/fhir/r4/Condition", {}), 405, "not-supported")
+    # Patient is written by type (POST) and by id (PUT), not the other way round.
+    outcome(world.key1.post(f"/fhir/r4/Patient/{world.patient_a.pk}", {}), 405, "not-supported")
 
 
 def test_our_own_failure_is_a_500_outcome_and_logged(world, monkeypatch, caplog):

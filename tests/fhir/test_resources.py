@@ -49,6 +49,15 @@ def test_patient_carries_record_number_our_id_name_birth_date_and_telecom(world)
     ]
     assert body["active"] is True
     assert body["managingOrganization"] == {"display": "Clinic One"}
+    # The condition, so that a Patient read, changed and sent back keeps it.
+    [extension] = body["extension"]
+    assert (
+        extension["url"] == "https://rehab.example.org/fhir/StructureDefinition/patient-condition"
+    )
+    assert [c["code"] for c in extension["valueCodeableConcept"]["coding"]] == [
+        "239873007",
+        "knee_oa",
+    ]
     assert body["meta"]["lastUpdated"].startswith(a.updated_at.strftime("%Y-%m-%dT%H:%M"))
 
 

@@ -273,6 +273,9 @@ POLICIES: list[tuple[str, dict[str, Expect]]] = [
     ("/api/v1/*", API),
     # The audit trail is for clinic administrators only (as the API's).
     ("/fhir/r4/AuditEvent/*", {**everyone(FORBIDDEN), "clinic_admin": NOT_FOUND}),
+    # Writes of a Patient: the clinic's staff and systems only, so a patient's login gets a 403
+    # for any id (decided before any lookup), as the API's staff-only actions.
+    ("/fhir/r4/Patient/<resource_id>", API),
     # Read-only, and open to patients on their own records: another's is a 404 for everyone.
     ("/fhir/r4/*", everyone(NOT_FOUND)),
     # The operators' admin: none of these callers is staff, so every page is its sign-in.
