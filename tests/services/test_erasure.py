@@ -108,7 +108,8 @@ def test_erasure_removes_every_personal_detail_and_file(hold, django_capture_on_
         erase(patient, admin)
 
     patient = Patient.objects.get(pk=patient.pk)
-    assert patient.erased_at is not None and patient.archived_at is not None
+    assert patient.erased_at is not None
+    assert patient.archived_at is not None
     assert (patient.first_name, patient.last_name) == ("Erased", "patient")
     assert patient.date_of_birth is None
     assert patient.email == patient.phone == patient.external_id == ""
@@ -116,7 +117,8 @@ def test_erasure_removes_every_personal_detail_and_file(hold, django_capture_on_
     user = User.objects.get(pk=user_id)
     assert user.username == f"erased-{user_id}"
     assert user.email == user.first_name == user.last_name == ""
-    assert not user.is_active and not user.has_usable_password()
+    assert not user.is_active
+    assert not user.has_usable_password()
     assert principal_for_user(user) is None
     assert not PersonalToken.objects.filter(user_id=user_id).exists()
     # Every file and the rows that pointed at them.
@@ -151,7 +153,8 @@ def test_the_erasure_is_audited_without_what_was_erased_and_the_chain_verifies()
     audit_seal()
 
     event = AuditEvent.objects.get(action=AuditAction.PATIENT_ERASE)
-    assert event.patient_ref == patient.pk and event.actor_id == admin.user_id
+    assert event.patient_ref == patient.pk
+    assert event.actor_id == admin.user_id
     assert event.detail == {"reason": "patient_request", "clinical_data": "kept"}
     for erased in ("Maria", "MRN-4471", "Ana", "example.org", "Knee sore"):
         assert erased not in str(event.detail)
