@@ -75,7 +75,8 @@ def patient_record(*, principal: Principal, patient: Patient) -> RecordSummary:
         ("Time zone", patient.timezone),
         (
             "Reminders",
-            f"{patient.get_reminder_channel_display()} at {patient.reminder_time:%H:%M}"
+            # A row just made holds the default as it was given ("09:00"), a read one a time.
+            f"{patient.get_reminder_channel_display()} at {str(patient.reminder_time)[:5]}"
             if patient.reminders_enabled
             else "Off",
         ),
