@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinicians.access import clinic_admin_required
 from clinicians.forms.data_requests import DataRequestSettingsForm, PatientEraseForm
@@ -55,8 +55,13 @@ def patient_erase(request, pk: int):
 
 
 @clinic_admin_required
-@require_http_methods(["GET"])
-def retention(request, form=None, status=200):
+@require_GET
+def retention(request):
+    return _render_retention(request)
+
+
+def _render_retention(request, form=None, status=200):
+    """The review list, a page of it, and the settings form (bound when a save was refused)."""
     principal = request.principal
     clinic = principal.clinic
     patients = selectors.patients_past_retention(principal=principal)
@@ -86,14 +91,14 @@ def retention_settings(request):
     principal = request.principal
     form = DataRequestSettingsForm(request.POST)
     if not form.is_valid():
-        return retention(request, form=form, status=400)
+        return _render_retention(request, form=form, status=400)
     try:
         services.clinic_set_data_requests(
             clinic=principal.clinic, actor=principal.actor, **form.cleaned_data
         )
     except RehabError as error:
         apply_errors(form, error)
-        return retention(request, form=form, status=error.status)
+        return _render_retention(request, form=form, status=error.status)
     messages.success(request, "The clinic's data request settings are saved.")
     return redirect("clinicians:retention")
 
