@@ -204,3 +204,18 @@ def test_an_unknown_reason_is_a_field_error():
         erase(patient, admin, reason="because")
     assert "reason" in refused.value.fields
     assert Patient.objects.get(pk=patient.pk).erased_at is None
+
+
+def test_alerts_not_yet_sent_about_the_patient_are_skipped():
+    from rehab.models import Alert
+
+    plan = active_plan(today=TODAY)
+    admin = ClinicianFactory(clinic=plan.patient.clinic, is_clinic_admin=True)
+    services.session_log(plan=plan, actor=None, date=TODAY, **good_session(fall=True))
+    pending = Alert.objects.filter(decision__plan=plan, status=Alert.Status.PENDING)
+    assert pending.exists()
+
+    erase(plan.patient, admin)
+
+    statuses = set(Alert.objects.filter(decision__plan=plan).values_list("status", flat=True))
+    assert statuses == {Alert.Status.SKIPPED}
