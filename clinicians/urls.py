@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("clinicians.views.library")),
     path("", include("clinicians.views.team")),
     path("", include("clinicians.views.two_step")),
+    path("", include("clinicians.views.data_requests")),
 ]

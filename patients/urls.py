@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("patients.views.progress")),
     path("", include("patients.views.reminders")),
     path("", include("patients.views.keepalive")),
+    path("", include("patients.views.account")),
 ]

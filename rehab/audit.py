@@ -26,6 +26,8 @@ class AuditAction(models.TextChoices):
     PATIENT_CREATE = "patient.create", _("Added the patient")
     PATIENT_UPDATE = "patient.update", _("Changed the patient's details")
     PATIENT_ARCHIVE = "patient.archive", _("Archived the patient")
+    PATIENT_EXPORT = "patient.export", _("Downloaded the patient's whole record")
+    PATIENT_ERASE = "patient.erase", _("Erased the patient's personal details")
     AUDIT_READ = "audit.read", _("Read the record's audit trail")
     AUDIT_EXPORT = "audit.export", _("Exported the audit trail")
     AUDIT_PRUNE = "audit.prune", _("Removed exported audit events")

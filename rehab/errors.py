@@ -72,6 +72,8 @@ class ErrorCode(models.TextChoices):
         "two_step_not_started",
         _("The two-step set-up expired or was finished elsewhere"),
     )
+    # data requests
+    NOT_CLINIC_ADMIN = "not_clinic_admin", _("Only the clinic's administrators can do this")
     # the audit trail
     AUDIT_RETENTION_KEEP = (
         "audit_retention_keep",

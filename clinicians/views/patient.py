@@ -8,7 +8,7 @@ or form errors, never as a 500. Opening the page is itself recorded in the audit
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.http.response import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -22,6 +22,7 @@ from rehab import selectors, services
 from rehab.audit import AuditAction, audit_view_with_trail
 from rehab.clinical import outcomes as clinical_outcomes
 from rehab.errors import RehabError
+from rehab.fhir.export import patient_export as patient_export_zip
 from rehab.models import Patient, Report
 from rehab.reports import charts
 from rehab.web import apply_errors
@@ -234,8 +235,25 @@ def report_download(request, pk: int):
     return response
 
 
+@clinician_required
+@require_GET
+def patient_export(request, pk: int):
+    """The patient's whole record in one zip (rehab.fhir.export), for a clinician of their
+    clinic: what a patient who asks for their data (GDPR Art. 15, 20) is given."""
+    base_url = request.build_absolute_uri(reverse("fhir:metadata")).removesuffix("metadata")
+    try:
+        export = patient_export_zip(principal=request.principal, patient_id=pk, base_url=base_url)
+    except Patient.DoesNotExist:
+        raise Http404("No such patient.") from None
+    response = HttpResponse(export.content, content_type=export.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 urlpatterns = [
     path("patients/<int:pk>/", patient, name="patient"),
+    path("patients/<int:pk>/export/", patient_export, name="patient_export"),
     path("decisions/<int:pk>/approve/", decision_approve, name="decision_approve"),
     path("decisions/<int:pk>/reject/", decision_reject, name="decision_reject"),
     path("patients/<int:pk>/reports/", report_request, name="report_request"),

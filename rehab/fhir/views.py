@@ -22,8 +22,9 @@ from rehab import selectors
 from rehab.access import Principal
 from rehab.api.auth import principal_of
 from rehab.audit import AuditAction, audit_reads_by_ref
-from rehab.fhir import errors, questionnaires, records, resources, search
+from rehab.fhir import errors, search
 from rehab.fhir.capability import capability_statement
+from rehab.fhir.everything import patient_everything, searchset
 from rehab.fhir.registry import REGISTRY, ResourceType
 
 MEDIA_TYPE = "application/fhir+json"
@@ -113,20 +114,7 @@ class FhirView(APIView):
         self.audit(source.audit_action, [source.patient_id(row) for row in rows], **detail)
 
     def searchset(self, found: list[Resource], links: list[dict]) -> Bundle:
-        base = self.base_url()
-        return Bundle(
-            type="searchset",
-            link=links,
-            entry=[
-                {
-                    "fullUrl": f"{base}{resource.get_resource_type()}/{resource.id}",
-                    "resource": resource,
-                    "search": {"mode": "match"},
-                }
-                for resource in found
-            ]
-            or None,
-        )
+        return searchset(found, links, base_url=self.base_url())
 
 
 class MetadataView(FhirView):
@@ -291,42 +279,11 @@ class PatientEverythingView(FhirView):
         patient = selectors.patients_for(principal).filter(pk=pk).first() if pk else None
         if patient is None:
             raise errors.FhirNotFound(f"Patient/{resource_id} is not known.")
-        plans = list(
-            selectors.plans_for(principal)
-            .filter(patient=patient)
-            .select_related("assigned_by")
-            .order_by("pk")
+        bundle = patient_everything(
+            principal, patient, base_url=self.base_url(), self_url=request.build_absolute_uri()
         )
-        sessions = list(
-            selectors.sessions_for(principal)
-            .select_related(None)
-            .filter(patient=patient)
-            .order_by("pk")
-        )
-        # The registry's rows, as their searches read them (the ready reports only).
-        scores = list(
-            REGISTRY["QuestionnaireResponse"].rows(principal).filter(patient=patient).order_by("pk")
-        )
-        reports = (
-            REGISTRY["DocumentReference"].rows(principal).filter(patient=patient).order_by("pk")
-        )
-        found: list[Resource] = [
-            resources.patient_resource(patient, clinic=principal.clinic),
-            resources.condition_resource(patient),
-            *(resources.careplan_resource(plan) for plan in plans),
-            *(resources.service_request_resource(plan) for plan in plans),
-            *(records.goal_resource(plan) for plan in plans),
-        ]
-        for session in sessions:
-            found.extend(resources.session_observations(session))
-        found.extend(questionnaires.outcome_observation(score) for score in scores)
-        found.extend(questionnaires.questionnaire_response(score) for score in scores)
-        for session in sessions:
-            found.extend(records.adverse_events(session))
-        found.extend(records.document_reference(report) for report in reports)
         self.audit(AuditAction.PATIENT_READ, [patient.pk], interaction="everything")
-        links = [{"relation": "self", "url": request.build_absolute_uri()}]
-        return Response(self.searchset(found, links))
+        return Response(bundle)
 
 
 class UnknownView(FhirView):

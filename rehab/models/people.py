@@ -6,6 +6,7 @@ import zoneinfo
 from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -46,6 +47,15 @@ class Clinic(models.Model):
     phone = models.CharField(max_length=32, blank=True, validators=[*ONE_LINE, validate_phone])
     address = models.TextField(blank=True, validators=note_validators(CLINIC_TEXT_MAX))
     opening_hours = models.TextField(blank=True, validators=note_validators(CLINIC_TEXT_MAX))
+    # Data requests (README, "A patient's data on request"), edited by its administrators. The
+    # legal hold: erasing a patient keeps their clinical rows, stripped of who they are, because
+    # health records must be kept for years after care ends in most jurisdictions (GDPR
+    # Art. 17(3)(b), (c)); a clinic whose law lets it erase them too turns it off.
+    erasure_legal_hold = models.BooleanField(default=True)
+    # Archived patients whose last activity is older than this are listed for review.
+    retention_years = models.PositiveSmallIntegerField(
+        default=10, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -98,6 +108,10 @@ class Patient(models.Model):
     reminder_time = models.TimeField(default="09:00")
     reminders_enabled = models.BooleanField(default=True)
     archived_at = models.DateTimeField(null=True, blank=True)
+    # Erased on request (services.patient_erase): no personal detail is left on the row, which
+    # stays (archived) only so that the audit trail and any clinical rows under the clinic's
+    # legal hold still point at something. No door shows it.
+    erased_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -67,6 +67,9 @@ from rehab.selectors.patient_page import (
     patient_page,
     session_points,
 )
+from rehab.selectors.patient_record import (
+    patient_record,
+)
 from rehab.selectors.portal_progress import (
     OUTCOME_RETEST_DEFAULT_WEEKS,
     PORTAL_CALENDAR_WEEKS,
@@ -113,6 +116,11 @@ from rehab.selectors.referrals import (
     open_referral,
     referrals_unacted,
     referrals_unacted_for,
+)
+from rehab.selectors.retention import (
+    RETENTION_PAGE_SIZE,
+    patients_past_retention,
+    retention_cutoff,
 )
 from rehab.selectors.scoped import (
     api_key_for,
@@ -196,6 +204,7 @@ __all__ = [
     "PORTAL_REPORTS_SHOWN",
     "REMINDER_CHANNEL_NEEDS",
     "REMINDER_HISTORY_SHOWN",
+    "RETENTION_PAGE_SIZE",
     "SCREENING_EXPIRY_WARNING_DAYS",
     "URGENT_REFERRALS",
     "Adherence",
@@ -248,8 +257,10 @@ __all__ = [
     "pain_trend_of",
     "patient_list_for_dashboard",
     "patient_page",
+    "patient_record",
     "patients_for",
     "patients_matching",
+    "patients_past_retention",
     "person_name",
     "personal_token_for",
     "plan_ids_active",
@@ -289,6 +300,7 @@ __all__ = [
     "reminder_settings_for",
     "reminders_for",
     "reports_for",
+    "retention_cutoff",
     "screening_current",
     "screenings_for",
     "session_points",

@@ -150,25 +150,34 @@ def outcome_changes(*, patient: Patient, measure: str) -> tuple[clinical_outcome
 
 # Staff (clinicians, API keys) see their clinic; a patient sees only their own rows. Role
 # checks (who may use an endpoint at all) are the doors' permissions; these scopes are the
-# second line, so a forgotten check still shows nothing of another clinic or patient.
+# second line, so a forgotten check still shows nothing of another clinic or patient. An erased
+# patient (services.patient_erase) is in no scope: what the legal hold keeps of their record is
+# kept, not shown; a patient's own scope needs no test, as their sign-in is gone.
 
 
 def _scope(queryset: QuerySet, principal: Principal, patient_path: str = "patient") -> QuerySet:
     if principal.is_staff:
-        return queryset.filter(**{f"{patient_path}__clinic": principal.clinic})
+        return queryset.filter(
+            **{
+                f"{patient_path}__clinic": principal.clinic,
+                f"{patient_path}__erased_at__isnull": True,
+            }
+        )
     return queryset.filter(**{patient_path: principal.patient})
 
 
 def patients_for(principal: Principal) -> QuerySet[Patient]:
     if principal.is_staff:
-        return Patient.objects.filter(clinic=principal.clinic)
+        return Patient.objects.filter(clinic=principal.clinic, erased_at__isnull=True)
     return Patient.objects.filter(pk=principal.patient.pk)
 
 
 def screenings_for(principal: Principal) -> QuerySet[Screening]:
     if not principal.is_staff:
         return Screening.objects.none()
-    return Screening.objects.filter(clinic=principal.clinic).select_related("patient")
+    return Screening.objects.filter(
+        clinic=principal.clinic, patient__erased_at__isnull=True
+    ).select_related("patient")
 
 
 def protocols_for(principal: Principal) -> QuerySet[Protocol]:
@@ -200,9 +209,9 @@ def clinical_notes_for(principal: Principal) -> QuerySet[ClinicalNote]:
     (as the clinician's version of a report is not theirs)."""
     if not principal.is_staff:
         return ClinicalNote.objects.none()
-    return ClinicalNote.objects.filter(patient__clinic=principal.clinic).select_related(
-        "patient", "author"
-    )
+    return ClinicalNote.objects.filter(
+        patient__clinic=principal.clinic, patient__erased_at__isnull=True
+    ).select_related("patient", "author")
 
 
 def reminders_for(principal: Principal) -> QuerySet[Reminder]:

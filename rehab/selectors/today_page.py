@@ -101,8 +101,11 @@ def patient_list_for_dashboard(
         return Patient.objects.none()
     patients = Patient.objects.filter(clinic=principal.clinic)
     if status == "archived":
-        patients = patients.filter(archived_at__isnull=False)
-    elif not include_archived:
+        # An erased patient is archived too, and listed nowhere.
+        patients = patients.filter(archived_at__isnull=False, erased_at__isnull=True)
+    elif include_archived:
+        patients = patients.filter(erased_at__isnull=True)
+    else:
         patients = patients.filter(archived_at__isnull=True)
     if condition:
         patients = patients.filter(condition=condition)

@@ -38,6 +38,11 @@ from rehab.services.dashboard import (
     dashboard_mark_stale,
     dashboard_refresh,
 )
+from rehab.services.erasure import (
+    ErasureReason,
+    clinic_set_data_requests,
+    patient_erase,
+)
 from rehab.services.invitations import (
     invite_accept,
     invite_check,
@@ -172,6 +177,7 @@ __all__ = [
     "REMINDER_SENDING_STALE_AFTER",
     "REPORT_CONTENT_TYPE",
     "REPORT_DEFAULT_WEEKS",
+    "ErasureReason",
     "KeptFormTaken",
     "ReportFile",
     "ReportUnavailable",
@@ -190,6 +196,7 @@ __all__ = [
     "check_protocol_visible",
     "check_row_fields",
     "clean_row",
+    "clinic_set_data_requests",
     "clinic_update_contact",
     "clinic_update_screening_settings",
     "clinical_note_add",
@@ -216,6 +223,7 @@ __all__ = [
     "patient_archive",
     "patient_create",
     "patient_email_ref",
+    "patient_erase",
     "patient_invite",
     "patient_page_url",
     "patient_set_reminders",

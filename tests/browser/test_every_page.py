@@ -90,6 +90,8 @@ def test_every_dashboard_page_passes_axe(
         "/clinic/api-keys/",
         "/clinic/team/two-step/",
         "/clinic/team/clinic/",
+        "/clinic/data/retention/",
+        f"/clinic/patients/{patient.pk}/erase/",
         "/clinic/account/two-step/",
         "/clinic/account/two-step/set-up/",
         "/clinic/password-reset/",

@@ -267,6 +267,9 @@ POLICIES: list[tuple[str, dict[str, Expect]]] = [
     ("/portal/calendar/<token>.ics", everyone(NOT_FOUND)),
     ("/clinic/team/*", {**DASHBOARD, "clinician": FORBIDDEN}),  # clinic administrators only
     ("/clinic/api-keys/*", {**DASHBOARD, "clinician": FORBIDDEN}),
+    # A patient's erasure and the retention review: clinic administrators only.
+    ("/clinic/patients/*/erase/", {**DASHBOARD, "clinician": FORBIDDEN}),
+    ("/clinic/data/*", {**DASHBOARD, "clinician": FORBIDDEN}),
     ("/clinic/*", DASHBOARD),
     ("/portal/*", PORTAL),
     ("/api/v1/audit-events/*", {**everyone(FORBIDDEN), "clinic_admin": NOT_FOUND}),
