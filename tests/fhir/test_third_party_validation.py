@@ -135,10 +135,10 @@ def _assign(patient, *, start: dt.date, actor=None, sessions=(), **answers):
 def build_clinic() -> World:
     """The conftest's world, with every shape a resource can take: each plan status, a plan for a
     condition the patient no longer has, a plan with the screening's caps and one on schedule
-    days, a plan without an author, sessions with and without next-morning pain, a fall with chest pain, ready reports, a
-    condition with no SNOMED CT mapping, an archived patient without record number or telecom,
-    outcome measures and a note. A type added to the registry whose rows are none of these fails
-    test_every_type_has_resources: add its rows here."""
+    days, a plan without an author, sessions with and without next-morning pain, a fall with
+    chest pain, ready reports, a condition with no SNOMED CT mapping, an archived patient
+    without record number or telecom, outcome measures and a note. A type added to the registry
+    whose rows are none of these fails test_every_type_has_resources: add its rows here."""
     w = make_world()
     actor = w.clinician.user
     today = w.patient_a.local_today()
