@@ -132,6 +132,8 @@ def arguments(name: str, admin, patient, plan) -> dict:
         "clinicians:report_status": {"pk": report.pk},
         "clinicians:report_download": {"pk": report.pk},
         "clinicians:patient_edit": {"pk": patient.pk},
+        "clinicians:patient_export": {"pk": patient.pk},
+        "clinicians:patient_erase": {"pk": patient.pk},
         "clinicians:screening_new": {"pk": patient.pk},
         "clinicians:screening_result": {"pk": patient.screenings.first().pk},
         "clinicians:referral_act": {"pk": patient.screenings.first().pk},
