@@ -399,6 +399,13 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 # Deferred work is recorded as rows with the change that causes it (rehab/outbox.py); this
 # often, beat's sweep hands a worker again whatever waits longer or was claimed by a dead one.
 OUTBOX_SWEEP_SECONDS = env.int("OUTBOX_SWEEP_SECONDS", default=60)
+# Signed webhooks to clinic systems (rehab/webhooks.py). Deliveries refuse private, loopback,
+# link-local and other non-public addresses unless this is true (development and tests only: a
+# clinic admin's URL must never reach the internal network). The signing secrets are derived
+# from WEBHOOKS_SECRET_KEY (by default SECRET_KEY): changing it changes every endpoint's
+# secret, as a rotation without overlap would.
+WEBHOOKS_ALLOW_PRIVATE_NETWORKS = _bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", False)
+WEBHOOKS_SECRET_KEY = env.str("WEBHOOKS_SECRET_KEY", default="") or SECRET_KEY
 # The nightly progression run (a message per batch of plans, minutes of work at clinic-group
 # scale) has a queue of its own, so a reminder or an alert due meanwhile never waits behind it:
 # production runs a worker for each queue (docker-compose.yml), `make run`'s one worker takes

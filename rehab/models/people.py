@@ -46,6 +46,10 @@ class Clinic(models.Model):
     phone = models.CharField(max_length=32, blank=True, validators=[*ONE_LINE, validate_phone])
     address = models.TextField(blank=True, validators=note_validators(CLINIC_TEXT_MAX))
     opening_hours = models.TextField(blank=True, validators=note_validators(CLINIC_TEXT_MAX))
+    # The events the clinic's enabled webhook endpoints subscribe to, kept by
+    # rehab.services.webhooks: a write that could emit one reads it from the clinic it has
+    # already loaded, so a clinic without webhooks pays no query for them (session logging's).
+    webhook_events = models.JSONField(default=list, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
