@@ -11,7 +11,8 @@ died (`rendering`/`sending` past the task's hard time limit). Workers claim a ro
 update, so the sweep's message and a redelivered one never render or send twice. A session's
 evaluation is claimed in the transaction that records its decision, so it has no claim to go
 stale: a worker that dies mid-way leaves it due. Reminders already work this way through
-`reminders_dispatch`.
+`reminders_dispatch`. A webhook delivery is its own outbox row: the sweep also hands over each
+one whose next attempt has come due (it is the retries' clock) and releases dead claims.
 """
 
 from __future__ import annotations

@@ -406,6 +406,10 @@ OUTBOX_SWEEP_SECONDS = env.int("OUTBOX_SWEEP_SECONDS", default=60)
 # secret, as a rotation without overlap would.
 WEBHOOKS_ALLOW_PRIVATE_NETWORKS = _bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", False)
 WEBHOOKS_SECRET_KEY = env.str("WEBHOOKS_SECRET_KEY", default="") or SECRET_KEY
+# How long a finished delivery (with its payload) stays in the endpoint's delivery log.
+WEBHOOK_LOG_DAYS = env.int("WEBHOOK_LOG_DAYS", default=30)
+if WEBHOOK_LOG_DAYS < 1:
+    raise ImproperlyConfigured("WEBHOOK_LOG_DAYS must be 1 or more.")
 # The nightly progression run (a message per batch of plans, minutes of work at clinic-group
 # scale) has a queue of its own, so a reminder or an alert due meanwhile never waits behind it:
 # production runs a worker for each queue (docker-compose.yml), `make run`'s one worker takes
@@ -468,6 +472,11 @@ CELERY_BEAT_SCHEDULE = {
         # Portal forms kept over an ended sign-in hold health data: gone within the hour after
         # PORTAL_KEPT_FORM_HOURS, even when no new one is kept meanwhile.
         "schedule": crontab(minute=40),
+    },
+    "webhook-deliveries-purge": {
+        "task": "rehab.tasks.webhook_deliveries_purge",
+        # The delivery log keeps each event's payload (patient data): kept WEBHOOK_LOG_DAYS.
+        "schedule": crontab(hour=3, minute=45),
     },
     "progression-nightly": {
         "task": "rehab.tasks.progression_nightly",

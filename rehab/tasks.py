@@ -148,6 +148,12 @@ def webhook_deliver(delivery_id: int) -> str:
     return services.webhook_deliver(delivery_id=delivery_id)
 
 
+@shared_task(acks_late=True)
+def webhook_deliveries_purge() -> int:
+    """Daily: the delivery log keeps finished deliveries WEBHOOK_LOG_DAYS."""
+    return services.webhook_deliveries_purge()
+
+
 DIGEST_LOCAL_HOUR = 7  # [I] the digest arrives before the clinic's day starts
 
 

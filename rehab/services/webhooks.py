@@ -20,6 +20,7 @@ import random
 import uuid
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.db import transaction
 from django.db.models import F, Model
 from django.template.loader import render_to_string
@@ -393,6 +394,17 @@ def _tell_admins_disabled(endpoint_id: int) -> None:
                 admin.pk,
                 exc.__class__.__name__,
             )
+
+
+def webhook_deliveries_purge(*, now: dt.datetime | None = None) -> int:
+    """Daily: remove the finished deliveries older than WEBHOOK_LOG_DAYS (their payloads hold
+    patient data); waiting ones stay whatever their age."""
+    now = now or timezone.now()
+    deleted, _ = WebhookDelivery.objects.filter(
+        status__in=(WebhookDelivery.Status.SUCCEEDED, WebhookDelivery.Status.FAILED),
+        created_at__lt=now - dt.timedelta(days=django_settings.WEBHOOK_LOG_DAYS),
+    ).delete()
+    return deleted
 
 
 @transaction.atomic

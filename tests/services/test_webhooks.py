@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import socket
 
+import httpx
 import pytest
 from django.utils import timezone
 from standardwebhooks import Webhook
@@ -391,3 +392,60 @@ def test_plain_http_is_refused_unless_private_networks_are_allowed(settings):
     settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = False
     with pytest.raises(RehabError):
         endpoint_for(ClinicFactory(), url="http://hooks.example.org/in")
+
+
+def test_the_post_connects_to_the_address_it_checked_with_the_urls_host_and_tls_name(
+    settings, monkeypatch
+):
+    """One resolution, then the connection to that address: a second DNS answer (rebinding)
+    is never asked for. The Host header and the TLS name stay the URL's."""
+    settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = False
+    lookups = []
+
+    def resolve(host, port, *args, **kwargs):
+        lookups.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    seen = []
+
+    def handler(request):
+        seen.append(request)
+        return httpx.Response(204)
+
+    real_client = httpx.Client
+    monkeypatch.setattr(
+        webhooks.httpx,
+        "Client",
+        lambda **kwargs: real_client(transport=httpx.MockTransport(handler), **kwargs),
+    )
+    result = attempt("https://hooks.example.org:8443/in?x=1")
+    assert result.ok
+    (request,) = seen
+    assert lookups == ["hooks.example.org"]
+    assert request.url.host == "93.184.215.14"
+    assert request.url.port == 8443
+    assert request.url.raw_path == b"/in?x=1"
+    assert request.headers["host"] == "hooks.example.org:8443"
+    assert request.extensions["sni_hostname"] == "hooks.example.org"
+
+
+def test_finished_deliveries_leave_the_log_after_its_days(settings):
+    settings.WEBHOOK_LOG_DAYS = 30
+    endpoint, _ = endpoint_for(ClinicFactory())
+    now = timezone.now()
+    old = now - dt.timedelta(days=31)
+    rows = [
+        WebhookDelivery.objects.create(
+            endpoint=endpoint,
+            event="patient.created",
+            message_id=f"msg_{status}",
+            payload={},
+            status=status,
+            created_at=old,
+            retry_until=old,
+        )
+        for status in ("succeeded", "failed", "pending")
+    ]
+    assert services.webhook_deliveries_purge(now=now) == 2
+    assert list(WebhookDelivery.objects.values_list("pk", flat=True)) == [rows[2].pk]
