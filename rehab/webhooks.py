@@ -189,7 +189,7 @@ def post(
         target = httpx.URL(url)
         port = target.port or (443 if target.scheme == "https" else 80)
         address = resolve(target.host, port)
-    except (ValueError, RefusedAddress, OSError) as exc:
+    except (ValueError, httpx.InvalidURL, RefusedAddress, OSError) as exc:
         return Attempt(ok=False, status_code=None, duration_ms=elapsed(), error=str(exc)[:300])
     headers = {
         **signature_headers(message_id=message_id, body=body, secrets_now=secrets_now, at=at),

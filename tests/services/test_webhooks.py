@@ -449,3 +449,10 @@ def test_finished_deliveries_leave_the_log_after_its_days(settings):
     ]
     assert services.webhook_deliveries_purge(now=now) == 2
     assert list(WebhookDelivery.objects.values_list("pk", flat=True)) == [rows[2].pk]
+
+
+@pytest.mark.parametrize("url", ["https://ex\x00ample.org/in", "https://[::1/in", "ftp://x.org/"])
+def test_a_malformed_url_fails_the_attempt_rather_than_the_worker(url):
+    result = attempt(url)
+    assert not result.ok
+    assert result.error
