@@ -48,6 +48,9 @@ WEBHOOK_MAX_BACKOFF = dt.timedelta(hours=2)
 # How long the previous secret keeps signing after a rotation, unless the caller says.
 WEBHOOK_ROTATION_OVERLAP = dt.timedelta(hours=24)
 WEBHOOK_ROTATION_OVERLAP_MAX = dt.timedelta(days=7)
+# A worker's clock a little behind the web server's that recorded the event must not leave a
+# first attempt to the sweep: an attempt may be claimed this much before it is due.
+WEBHOOK_CLOCK_SKEW = dt.timedelta(seconds=5)
 # An endpoint per integration; a clinic needs a handful, not hundreds.
 WEBHOOK_ENDPOINTS_MAX = 20
 
@@ -286,11 +289,15 @@ def webhook_deliver(*, delivery_id: int, now: dt.datetime | None = None) -> str:
     any transaction. Returns the delivery's status after the attempt, or "not_claimed"."""
     now = now or timezone.now()
     claimed = WebhookDelivery.objects.filter(
-        pk=delivery_id, status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now
+        pk=delivery_id,
+        status=WebhookDelivery.Status.PENDING,
+        next_attempt_at__lte=now + WEBHOOK_CLOCK_SKEW,
     ).update(status=WebhookDelivery.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
     if not claimed:
         return "not_claimed"
-    delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
+    delivery = WebhookDelivery.objects.select_related("endpoint").filter(pk=delivery_id).first()
+    if delivery is None:
+        return "not_claimed"  # its endpoint was removed meanwhile, and it with it
     endpoint = delivery.endpoint
     if not endpoint.enabled:
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
@@ -335,9 +342,10 @@ def _record_attempt(delivery: WebhookDelivery, attempt: webhooks.Attempt, *, now
         status=status, next_attempt_at=next_at, **result
     )
     endpoints.filter(failing_since__isnull=True).update(failing_since=now)
-    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=delivery.endpoint_id)
+    endpoint = endpoints.select_for_update().first()
     if (
-        endpoint.enabled
+        endpoint is not None
+        and endpoint.enabled
         and endpoint.failing_since is not None
         and now - endpoint.failing_since >= WEBHOOK_DISABLE_AFTER
     ):
@@ -404,6 +412,13 @@ def webhook_deliveries_purge(*, now: dt.datetime | None = None) -> int:
         status__in=(WebhookDelivery.Status.SUCCEEDED, WebhookDelivery.Status.FAILED),
         created_at__lt=now - dt.timedelta(days=django_settings.WEBHOOK_LOG_DAYS),
     ).delete()
+    return deleted
+
+
+def webhook_deliveries_forget_patient(*, patient_id: int) -> int:
+    """Remove every delivery whose payload is about this patient, sent or waiting (for an
+    erasure: the payloads are copies of the patient's data)."""
+    deleted, _ = WebhookDelivery.objects.filter(payload__data__patient_id=patient_id).delete()
     return deleted
 
 

@@ -456,3 +456,24 @@ def test_a_malformed_url_fails_the_attempt_rather_than_the_worker(url):
     result = attempt(url)
     assert not result.ok
     assert result.error
+
+
+def test_a_patients_deliveries_can_be_forgotten_for_an_erasure():
+    clinic = ClinicFactory()
+    endpoint_for(clinic, events=["patient.created"])
+    clinic = Clinic.objects.get(pk=clinic.pk)
+    kept, gone = (
+        services.patient_create(
+            clinic=clinic, actor=None, first_name=name, last_name="B", condition="knee_oa"
+        )
+        for name in ("Kept", "Gone")
+    )
+    assert services.webhook_deliveries_forget_patient(patient_id=gone.pk) == 1
+    assert [d.payload["data"]["patient_id"] for d in deliveries()] == [kept.pk]
+
+
+def test_a_delivery_whose_endpoint_was_removed_meanwhile_is_not_sent(receiver):
+    endpoint, delivery = failing_delivery(receiver)
+    services.webhook_endpoint_delete(endpoint=endpoint, actor=None)
+    assert services.webhook_deliver(delivery_id=delivery.pk) == "not_claimed"
+    assert receiver.received == []
