@@ -76,3 +76,33 @@ def test_the_sweep_task_delivers_what_is_due(delivery, monkeypatch):
     tasks.outbox_sweep()
     assert tasks.webhook_deliver(delivery.pk) == "not_claimed"
     assert len(sent) == 1
+
+
+def test_an_event_is_posted_after_commit_through_the_fast_path(
+    settings, django_capture_on_commit_callbacks
+):
+    from standardwebhooks import Webhook
+
+    from tests import webhook_receiver
+
+    settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True
+    receiver, server = webhook_receiver.start()
+    try:
+        clinic = ClinicFactory()
+        _, secret = services.webhook_endpoint_create(
+            clinic=clinic, actor=None, url=receiver.url, events=["patient.created"]
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            patient = services.patient_create(
+                clinic=Clinic.objects.get(pk=clinic.pk),
+                actor=None,
+                first_name="A",
+                last_name="B",
+                condition="knee_oa",
+            )
+        ((headers, body),) = receiver.received
+        assert Webhook(secret).verify(body, headers)["data"]["id"] == patient.pk
+        assert WebhookDelivery.objects.get().status == "succeeded"
+    finally:
+        server.shutdown()
+        server.server_close()
