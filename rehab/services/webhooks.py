@@ -206,7 +206,7 @@ def webhook_endpoint_rotate_secret(
     return endpoint, webhooks.secret_for(endpoint.secret_seed)
 
 
-def webhook_signing_secrets(endpoint: WebhookEndpoint, *, now: dt.datetime) -> list[str]:
+def webhook_signing_secrets(*, endpoint: WebhookEndpoint, now: dt.datetime) -> list[str]:
     """The secrets that sign now: the current one, and the previous one during its overlap."""
     current = [webhooks.secret_for(endpoint.secret_seed)]
     if (
@@ -310,7 +310,7 @@ def webhook_deliver(*, delivery_id: int, now: dt.datetime | None = None) -> str:
         url=endpoint.url,
         message_id=delivery.message_id,
         body=webhooks.body_of(delivery.payload),
-        secrets_now=webhook_signing_secrets(endpoint, now=now),
+        secrets_now=webhook_signing_secrets(endpoint=endpoint, now=now),
         at=now,
     )
     return _record_attempt(delivery, attempt, now=now)

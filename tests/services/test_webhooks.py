@@ -85,8 +85,10 @@ def test_a_rotated_secret_signs_beside_the_new_one_until_its_overlap_ends(receiv
         endpoint=endpoint, actor=None, overlap=dt.timedelta(hours=1), now=now
     )
     assert new != old
-    assert len(services.webhook_signing_secrets(endpoint, now=now)) == 2
-    assert services.webhook_signing_secrets(endpoint, now=now + dt.timedelta(hours=2)) == [new]
+    assert len(services.webhook_signing_secrets(endpoint=endpoint, now=now)) == 2
+    assert services.webhook_signing_secrets(endpoint=endpoint, now=now + dt.timedelta(hours=2)) == [
+        new
+    ]
     services.patient_create(
         clinic=Clinic.objects.get(pk=clinic.pk),
         actor=None,
