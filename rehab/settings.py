@@ -557,6 +557,8 @@ SPECTACULAR_SETTINGS = {
         "ChannelEnum": "rehab.models.Patient.Channel",
         # A decision's status is named in the decisions and, nested, in the sessions' responses.
         "DecisionStatusEnum": "rehab.models.ProgressionDecision.Status",
+        # A webhook's events, in its endpoints and in their deliveries.
+        "WebhookEventEnum": "rehab.models.WebhookEvent",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
