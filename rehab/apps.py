@@ -20,6 +20,10 @@ class RehabConfig(AppConfig):
         # Register the tasks now, in every process (web, worker, shell): the outbox sends them
         # by name, and only a registered task honours the tests' eager mode.
         celery_app.autodiscover_tasks(force=True)
+        # A webhook's resource as the API shows it (the services emit, the door renders).
+        from rehab.api import webhook_payloads
+
+        webhook_payloads.register()
 
 
 class RehabAdminConfig(admin_apps.AdminConfig):

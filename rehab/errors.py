@@ -65,6 +65,12 @@ class ErrorCode(models.TextChoices):
     # reports
     REPORT_NOT_READY = "report_not_ready", _("The report is not ready yet")
     REPORT_MISSING = "report_missing", _("The report's file is missing")
+    # webhooks
+    WEBHOOK_DISABLED = "webhook_disabled", _("The webhook endpoint is disabled")
+    WEBHOOK_DELIVERY_WAITING = (
+        "webhook_delivery_waiting",
+        _("The delivery is waiting for its next attempt"),
+    )
     # two-step sign-in
     TWO_STEP_ENROLLED = "two_step_enrolled", _("Two-step sign-in is already set up")
     TWO_STEP_NOT_ENROLLED = "two_step_not_enrolled", _("Two-step sign-in is not set up")

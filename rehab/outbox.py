@@ -11,7 +11,8 @@ died (`rendering`/`sending` past the task's hard time limit). Workers claim a ro
 update, so the sweep's message and a redelivered one never render or send twice. A session's
 evaluation is claimed in the transaction that records its decision, so it has no claim to go
 stale: a worker that dies mid-way leaves it due. Reminders already work this way through
-`reminders_dispatch`.
+`reminders_dispatch`. A webhook delivery is its own outbox row: the sweep also hands over each
+one whose next attempt has come due (it is the retries' clock) and releases dead claims.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 
 from rehab.celery import app as celery_app
-from rehab.models import Alert, Report, SessionLog
+from rehab.models import Alert, Report, SessionLog, WebhookDelivery
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +43,18 @@ ALERT_SEND_TIME_LIMIT = 60
 CLAIM_MARGIN = dt.timedelta(seconds=30)
 REPORT_CLAIM_DEAD_AFTER = dt.timedelta(seconds=REPORT_RENDER_TIME_LIMIT) + CLAIM_MARGIN
 ALERT_CLAIM_DEAD_AFTER = dt.timedelta(seconds=ALERT_SEND_TIME_LIMIT) + CLAIM_MARGIN
+# A webhook attempt: resolving the host, then the 10 s POST.
+WEBHOOK_SEND_SOFT_TIME_LIMIT = 25
+WEBHOOK_SEND_TIME_LIMIT = 30
+WEBHOOK_CLAIM_DEAD_AFTER = dt.timedelta(seconds=WEBHOOK_SEND_TIME_LIMIT) + CLAIM_MARGIN
 # A report whose render killed its worker this often is failed, not tried for ever; a pause
 # alert interrupted mid-send is sent again (twice is better than a fall alert never arriving).
 MAX_ATTEMPTS = 3
 # Deferred session evaluations handed over again by one sweep (a minute's worth at a busy clinic
 # group's peak, a few seconds of a worker's time).
 SWEEP_SESSIONS = 2000
+# Webhook deliveries handed over by one sweep, the earliest due first (the rest next sweep).
+SWEEP_WEBHOOKS = 2000
 
 # The alerts sent at once for a decision (tasks.alert_pause): a pause's, a hold's after a near
 # fall or dizziness, and a session's done outside the plan's settings; the digest is the other kind.
@@ -92,11 +99,17 @@ class Due:
     report_ids: list[int] = field(default_factory=list)
     decision_ids: list[int] = field(default_factory=list)
     session_ids: list[int] = field(default_factory=list)
+    webhook_ids: list[int] = field(default_factory=list)
     redriven: int = 0
     failed: int = 0
 
     def __len__(self) -> int:
-        return len(self.report_ids) + len(self.decision_ids) + len(self.session_ids)
+        return (
+            len(self.report_ids)
+            + len(self.decision_ids)
+            + len(self.session_ids)
+            + len(self.webhook_ids)
+        )
 
 
 def sweep(*, now: dt.datetime | None = None) -> Due:
@@ -153,6 +166,21 @@ def sweep(*, now: dt.datetime | None = None) -> Due:
         SessionLog.objects.filter(evaluation_due_on__isnull=False, created_at__lt=waited)
         .order_by("created_at", "id")
         .values_list("id", flat=True)[:SWEEP_SESSIONS]
+    )
+    # A webhook attempt interrupted mid-POST (its worker died) is due again at once: its
+    # attempt counted, and the receiver drops a duplicate by its webhook-id.
+    due.redriven += WebhookDelivery.objects.filter(
+        status=WebhookDelivery.Status.SENDING, claimed_at__lt=now - WEBHOOK_CLAIM_DEAD_AFTER
+    ).update(status=WebhookDelivery.Status.PENDING, claimed_at=None, next_attempt_at=now)
+    # Due: a retry whose time has come (no message waits for it: the sweep is its clock), or
+    # a first attempt whose fast-path message the broker lost.
+    due.webhook_ids = list(
+        WebhookDelivery.objects.filter(
+            Q(attempts__gt=0, next_attempt_at__lte=now) | Q(attempts=0, next_attempt_at__lt=waited),
+            status=WebhookDelivery.Status.PENDING,
+        )
+        .order_by("next_attempt_at", "id")
+        .values_list("id", flat=True)[:SWEEP_WEBHOOKS]
     )
     return due
 

@@ -399,6 +399,17 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 # Deferred work is recorded as rows with the change that causes it (rehab/outbox.py); this
 # often, beat's sweep hands a worker again whatever waits longer or was claimed by a dead one.
 OUTBOX_SWEEP_SECONDS = env.int("OUTBOX_SWEEP_SECONDS", default=60)
+# Signed webhooks to clinic systems (rehab/webhooks.py). Deliveries refuse private, loopback,
+# link-local and other non-public addresses unless this is true (development and tests only: a
+# clinic admin's URL must never reach the internal network). The signing secrets are derived
+# from WEBHOOKS_SECRET_KEY (by default SECRET_KEY): changing it changes every endpoint's
+# secret, as a rotation without overlap would.
+WEBHOOKS_ALLOW_PRIVATE_NETWORKS = _bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", False)
+WEBHOOKS_SECRET_KEY = env.str("WEBHOOKS_SECRET_KEY", default="") or SECRET_KEY
+# How long a finished delivery (with its payload) stays in the endpoint's delivery log.
+WEBHOOK_LOG_DAYS = env.int("WEBHOOK_LOG_DAYS", default=30)
+if WEBHOOK_LOG_DAYS < 1:
+    raise ImproperlyConfigured("WEBHOOK_LOG_DAYS must be 1 or more.")
 # The nightly progression run (a message per batch of plans, minutes of work at clinic-group
 # scale) has a queue of its own, so a reminder or an alert due meanwhile never waits behind it:
 # production runs a worker for each queue (docker-compose.yml), `make run`'s one worker takes
@@ -461,6 +472,11 @@ CELERY_BEAT_SCHEDULE = {
         # Portal forms kept over an ended sign-in hold health data: gone within the hour after
         # PORTAL_KEPT_FORM_HOURS, even when no new one is kept meanwhile.
         "schedule": crontab(minute=40),
+    },
+    "webhook-deliveries-purge": {
+        "task": "rehab.tasks.webhook_deliveries_purge",
+        # The delivery log keeps each event's payload (patient data): kept WEBHOOK_LOG_DAYS.
+        "schedule": crontab(hour=3, minute=45),
     },
     "progression-nightly": {
         "task": "rehab.tasks.progression_nightly",
@@ -541,6 +557,8 @@ SPECTACULAR_SETTINGS = {
         "ChannelEnum": "rehab.models.Patient.Channel",
         # A decision's status is named in the decisions and, nested, in the sessions' responses.
         "DecisionStatusEnum": "rehab.models.ProgressionDecision.Status",
+        # A webhook's events, in its endpoints and in their deliveries.
+        "WebhookEventEnum": "rehab.models.WebhookEvent",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -120,17 +120,38 @@ def outbox_sweep() -> int:
         alert_pause.delay(decision_id)
     for session_id in due.session_ids:
         session_evaluate.delay(session_id)
+    for delivery_id in due.webhook_ids:
+        webhook_deliver.delay(delivery_id)
     if due or due.failed:
         log.info(
-            "outbox_sweep: %d report(s), %d alert decision(s), %d session evaluation(s) handed "
-            "over; %d dead claim(s) released, %d given up",
+            "outbox_sweep: %d report(s), %d alert decision(s), %d session evaluation(s), %d "
+            "webhook deliveries handed over; %d dead claim(s) released, %d given up",
             len(due.report_ids),
             len(due.decision_ids),
             len(due.session_ids),
+            len(due.webhook_ids),
             due.redriven,
             due.failed,
         )
     return len(due)
+
+
+@shared_task(
+    acks_late=True,
+    soft_time_limit=outbox.WEBHOOK_SEND_SOFT_TIME_LIMIT,
+    time_limit=outbox.WEBHOOK_SEND_TIME_LIMIT,
+)
+def webhook_deliver(delivery_id: int) -> str:
+    """One attempt of a webhook delivery. It claims the row first, so a second message (the
+    sweep's, a redelivery) does nothing; a failure schedules the next attempt on the row,
+    which the outbox sweep hands over when it is due."""
+    return services.webhook_deliver(delivery_id=delivery_id)
+
+
+@shared_task(acks_late=True)
+def webhook_deliveries_purge() -> int:
+    """Daily: the delivery log keeps finished deliveries WEBHOOK_LOG_DAYS."""
+    return services.webhook_deliveries_purge()
 
 
 DIGEST_LOCAL_HOUR = 7  # [I] the digest arrives before the clinic's day starts

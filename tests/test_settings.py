@@ -55,7 +55,10 @@ def test_database_url_and_hosts_come_from_the_environment(tmp_path):
     assert values["hosts"] == ["a.org", "b.org"]
 
 
-@pytest.mark.parametrize("name", ["DEBUG", "SECURE_COOKIES", "CELERY_TASK_ALWAYS_EAGER"])
+@pytest.mark.parametrize(
+    "name",
+    ["DEBUG", "SECURE_COOKIES", "CELERY_TASK_ALWAYS_EAGER", "WEBHOOKS_ALLOW_PRIVATE_NETWORKS"],
+)
 def test_a_misspelt_boolean_fails_loudly_at_start_up(tmp_path, name):
     result = load(tmp_path, **{name: "ture"})
     assert result.returncode != 0

@@ -21,6 +21,7 @@ router.register("outcomes", views.OutcomeViewSet, basename="outcome")
 router.register("reminders", views.ReminderViewSet, basename="reminder")
 router.register("reports", views.ReportViewSet, basename="report")
 router.register("audit-events", views.AuditEventViewSet, basename="auditevent")
+router.register("webhooks", views.WebhookViewSet, basename="webhook")
 
 # Swagger UI under the site's Content-Security-Policy: the split view serves its bootstrap script
 # from this same URL (?script=) instead of inline, and our template gives its one inline

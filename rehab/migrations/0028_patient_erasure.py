@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('rehab', '0026_plan_resumed_at'),
+        ('rehab', '0027_webhooks'),
     ]
 
     operations = [

@@ -23,6 +23,7 @@ from rehab.models.portal import CalendarFeed, KeptForm, PortalInvite
 from rehab.models.protocols import Protocol, ProtocolLevel
 from rehab.models.reports import Report
 from rehab.models.screening import ReferralAction, Screening
+from rehab.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "CLINIC_TEXT_MAX",
@@ -59,5 +60,8 @@ __all__ = [
     "Screening",
     "SessionLog",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
     "validate_timezone",
 ]

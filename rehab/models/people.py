@@ -56,6 +56,10 @@ class Clinic(models.Model):
     retention_years = models.PositiveSmallIntegerField(
         default=10, validators=[MinValueValidator(1), MaxValueValidator(100)]
     )
+    # The events the clinic's enabled webhook endpoints subscribe to, kept by
+    # rehab.services.webhooks: a write that could emit one reads it from the clinic it has
+    # already loaded, so a clinic without webhooks pays no query for them (session logging's).
+    webhook_events = models.JSONField(default=list, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

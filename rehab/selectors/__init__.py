@@ -172,6 +172,11 @@ from rehab.selectors.today_page import (
     pain_trend_of,
     patient_list_for_dashboard,
 )
+from rehab.selectors.webhooks import (
+    webhook_deliveries_for,
+    webhook_endpoints_for,
+    webhooks_manageable_by,
+)
 
 __all__ = [
     "CALENDAR_TOKEN_MAX_LENGTH",
@@ -306,5 +311,8 @@ __all__ = [
     "session_points",
     "sessions_for",
     "team_for",
+    "webhook_deliveries_for",
+    "webhook_endpoints_for",
+    "webhooks_manageable_by",
     "with_open_plan",
 ]

@@ -156,6 +156,22 @@ from rehab.services.team import (
     clinician_set_active,
     clinician_set_admin,
 )
+from rehab.services.webhooks import (
+    WEBHOOK_DISABLE_AFTER,
+    WEBHOOK_GIVE_UP_AFTER,
+    WEBHOOK_ROTATION_OVERLAP,
+    webhook_backoff,
+    webhook_deliver,
+    webhook_deliveries_forget_patient,
+    webhook_deliveries_purge,
+    webhook_delivery_retry,
+    webhook_emit,
+    webhook_endpoint_create,
+    webhook_endpoint_delete,
+    webhook_endpoint_rotate_secret,
+    webhook_endpoint_update,
+    webhook_signing_secrets,
+)
 
 __all__ = [
     "API_KEY_PREFIX",
@@ -177,6 +193,9 @@ __all__ = [
     "REMINDER_SENDING_STALE_AFTER",
     "REPORT_CONTENT_TYPE",
     "REPORT_DEFAULT_WEEKS",
+    "WEBHOOK_DISABLE_AFTER",
+    "WEBHOOK_GIVE_UP_AFTER",
+    "WEBHOOK_ROTATION_OVERLAP",
     "ErasureReason",
     "KeptFormTaken",
     "ReportFile",
@@ -264,4 +283,15 @@ __all__ = [
     "session_log",
     "session_record",
     "site_url",
+    "webhook_backoff",
+    "webhook_deliver",
+    "webhook_deliveries_forget_patient",
+    "webhook_deliveries_purge",
+    "webhook_delivery_retry",
+    "webhook_emit",
+    "webhook_endpoint_create",
+    "webhook_endpoint_delete",
+    "webhook_endpoint_rotate_secret",
+    "webhook_endpoint_update",
+    "webhook_signing_secrets",
 ]

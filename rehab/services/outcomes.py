@@ -16,7 +16,9 @@ from rehab.models import (
     Patient,
     QuestionnaireDraft,
 )
+from rehab.models.webhooks import WebhookEvent
 from rehab.services.common import check_dates, check_json, require_active_patient
+from rehab.services.webhooks import webhook_emit
 
 PSFS_ACTIVITY_MAX = 100
 
@@ -64,6 +66,12 @@ def outcome_record(
         obj=record,
         patient=patient,
         detail={"measure": measure},
+    )
+    webhook_emit(
+        clinic=patient.clinic,
+        event=WebhookEvent.OUTCOME_RECORDED,
+        resource=record,
+        patient_id=patient.pk,
     )
     return record
 

@@ -16,10 +16,12 @@ from rehab.models import (
     Patient,
     User,
 )
+from rehab.models.webhooks import WebhookEvent
 from rehab.services.common import clean_row, require_active_patient
 from rehab.services.dashboard import dashboard_mark_stale
 from rehab.services.plans import plan_discontinue
 from rehab.services.reminders import reminders_follow_settings
+from rehab.services.webhooks import webhook_emit
 
 PATIENT_EDITABLE = (
     "first_name",
@@ -90,6 +92,9 @@ def patient_create(
     _check_patient(patient)
     patient.save()
     audit_record(actor=actor, action=AuditAction.PATIENT_CREATE, obj=patient, patient=patient)
+    webhook_emit(
+        clinic=clinic, event=WebhookEvent.PATIENT_CREATED, resource=patient, patient_id=patient.pk
+    )
     if user is not None and patient.email.strip():
         _login_email_follow(patient=patient, actor=actor)
     return patient
@@ -181,6 +186,14 @@ def patient_update(
         _login_email_follow(patient=patient, actor=actor)
     if REMINDER_FIELDS.intersection(changed):
         reminders_follow_settings(patient=patient, actor=actor, now=now or timezone.now())
+    if changed:
+        webhook_emit(
+            clinic=patient.clinic,
+            event=WebhookEvent.PATIENT_UPDATED,
+            resource=patient,
+            patient_id=patient.pk,
+            extra={"changed": sorted(changed)},
+        )
     return patient
 
 

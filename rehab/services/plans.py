@@ -20,9 +20,11 @@ from rehab.models import (
     Protocol,
     Screening,
 )
+from rehab.models.webhooks import WebhookEvent
 from rehab.services.common import check_dates, check_row_fields, require_active_patient
 from rehab.services.dashboard import dashboard_mark_stale
 from rehab.services.protocols import check_protocol_visible
+from rehab.services.webhooks import webhook_emit
 
 # A written override must say something; a single word is not a clinical reason.
 MIN_OVERRIDE_REASON_LENGTH = 15
@@ -181,6 +183,12 @@ def plan_assign(
         patient=patient,
         detail={"protocol": protocol.code, "version": protocol.version, "override": bool(reason)},
     )
+    webhook_emit(
+        clinic=patient.clinic,
+        event=WebhookEvent.PLAN_ASSIGNED,
+        resource=plan,
+        patient_id=patient.pk,
+    )
     return plan
 
 
@@ -194,7 +202,9 @@ def lock_plan(plan: Plan | int, *, within: QuerySet[Plan] | None = None) -> Plan
     rows = Plan.objects.all() if within is None else within
     return (
         rows.select_for_update(of=("self",))
-        .select_related("patient")
+        # The clinic in the same query: the events a write emits are read from it (no query
+        # for a clinic without webhooks, services.webhooks).
+        .select_related("patient__clinic")
         .get(pk=plan.pk if isinstance(plan, Plan) else plan)
     )
 
@@ -248,7 +258,20 @@ def _transition(
     plan.save()
     dashboard_mark_stale(plan.patient_id)
     audit_record(actor=actor, action=AuditAction(f"plan.{action}"), obj=plan, patient=plan.patient)
+    if to == Plan.Status.PAUSED:
+        plan_paused_emit(plan, reason=plan.status_reason, safety=False)
     return plan
+
+
+def plan_paused_emit(plan: Plan, *, reason: str, safety: bool, code: str = "") -> None:
+    """plan.paused, by a clinician or by the rules after a safety signal (`code` its reason's)."""
+    webhook_emit(
+        clinic=plan.patient.clinic,
+        event=WebhookEvent.PLAN_PAUSED,
+        resource=plan,
+        patient_id=plan.patient_id,
+        extra={"reason": {"text": reason, "safety": safety, "code": code}},
+    )
 
 
 @transaction.atomic
@@ -311,6 +334,12 @@ def plan_resume(
         obj=plan,
         patient=plan.patient,
         detail={"screening": screening.pk},
+    )
+    webhook_emit(
+        clinic=plan.patient.clinic,
+        event=WebhookEvent.PLAN_RESUMED,
+        resource=plan,
+        patient_id=plan.patient_id,
     )
     return plan
 
@@ -403,7 +432,28 @@ def plan_set_level(
         patient=plan.patient,
         detail={"from": decision.from_level, "to": level},
     )
+    decision_emit(decision, plan, created=True)
     return decision
+
+
+def decision_emit(decision: ProgressionDecision, plan: Plan, *, created: bool) -> None:
+    """decision.created for a new decision; decision.applied too when it moved the plan (an
+    advance or regress applied at once or approved, a manual level, a pause)."""
+    for event, happened in (
+        (WebhookEvent.DECISION_CREATED, created),
+        (
+            WebhookEvent.DECISION_APPLIED,
+            decision.status
+            in (ProgressionDecision.Status.APPLIED, ProgressionDecision.Status.APPROVED),
+        ),
+    ):
+        if happened:
+            webhook_emit(
+                clinic=plan.patient.clinic,
+                event=event,
+                resource=decision,
+                patient_id=plan.patient_id,
+            )
 
 
 def move_level(plan: Plan, level: int, today: dt.date) -> None:

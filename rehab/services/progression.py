@@ -26,7 +26,13 @@ from rehab.models import (
 from rehab.services.alerts import decision_alerts_record
 from rehab.services.common import check_row_fields
 from rehab.services.dashboard import dashboard_mark_stale
-from rehab.services.plans import lock_plan, move_level, pause_begin
+from rehab.services.plans import (
+    decision_emit,
+    lock_plan,
+    move_level,
+    pause_begin,
+    plan_paused_emit,
+)
 
 
 def session_record(log: SessionLog) -> clinical_progression.SessionRecord:
@@ -221,6 +227,9 @@ def evaluate_locked(
             "reasons": [r["code"] for r in reasons],
         },
     )
+    if result.outcome == Outcome.PAUSE:
+        plan_paused_emit(plan, reason=plan.status_reason, safety=True, code=result.reasons[0].code)
+    decision_emit(decision, plan, created=True)
     return decision
 
 
@@ -372,6 +381,7 @@ def _approve(
     audit_record(
         actor=actor, action=AuditAction.PROGRESSION_APPROVE, obj=decision, patient=plan.patient
     )
+    decision_emit(decision, plan, created=False)
     return decision
 
 

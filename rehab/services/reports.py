@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import secrets
 
@@ -21,7 +22,9 @@ from rehab.models import (
     Report,
     SessionLog,
 )
+from rehab.models.webhooks import WebhookEvent
 from rehab.services.common import check_dates
+from rehab.services.webhooks import webhook_emit
 
 REPORT_DEFAULT_WEEKS = 12
 
@@ -111,10 +114,29 @@ def report_render(*, report_id: int, now: dt.datetime | None = None) -> str:
     partial_path = folder / f".{name}.part"
     partial_path.write_bytes(pdf)
     partial_path.replace(folder / name)
-    Report.objects.filter(pk=report.pk).update(
-        status=Report.Status.READY, file_name=name, size_bytes=len(pdf), rendered_at=now, error=""
-    )
-    audit_record(actor=None, action=AuditAction.REPORT_RENDER, obj=report, patient=report.patient)
+    ready = {
+        "status": Report.Status.READY,
+        "file_name": name,
+        "size_bytes": len(pdf),
+        "rendered_at": now,
+        "error": "",
+    }
+    # The ready state, its audit event and its webhook deliveries commit together; without an
+    # endpoint for it the two writes need no transaction (and its two statements) of their own.
+    emits = WebhookEvent.REPORT_READY in report.patient.clinic.webhook_events
+    with transaction.atomic() if emits else contextlib.nullcontext():
+        Report.objects.filter(pk=report.pk).update(**ready)
+        audit_record(
+            actor=None, action=AuditAction.REPORT_RENDER, obj=report, patient=report.patient
+        )
+        for field, value in ready.items():
+            setattr(report, field, value)
+        webhook_emit(
+            clinic=report.patient.clinic,
+            event=WebhookEvent.REPORT_READY,
+            resource=report,
+            patient_id=report.patient_id,
+        )
     return Report.Status.READY
 
 

@@ -17,8 +17,10 @@ from rehab.models import (
     ReferralAction,
     Screening,
 )
+from rehab.models.webhooks import WebhookEvent
 from rehab.services.common import check_json, clean_row, require_active_patient
 from rehab.services.dashboard import dashboard_mark_stale
+from rehab.services.webhooks import webhook_emit
 
 
 @transaction.atomic
@@ -67,6 +69,13 @@ def screening_submit(
         obj=screening,
         patient=patient,
         detail={"status": screening.status, "referral": screening.referral},
+    )
+    webhook_emit(
+        clinic=patient.clinic,
+        event=WebhookEvent.SCREENING_COMPLETED,
+        resource=screening,
+        patient_id=patient.pk,
+        extra={"verdict": {"status": screening.status, "referral": screening.referral}},
     )
     return screening
 

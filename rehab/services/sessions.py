@@ -21,12 +21,14 @@ from rehab.models import (
     ProgressionDecision,
     SessionLog,
 )
+from rehab.models.webhooks import WebhookEvent
 from rehab.services.alerts import decision_alerts_record
 from rehab.services.common import as_decimal, clean_row
 from rehab.services.dashboard import dashboard_mark_stale
 from rehab.services.plans import lock_plan
 from rehab.services.progression import evaluate_locked, session_record
 from rehab.services.screening import screenings_invalidate
+from rehab.services.webhooks import webhook_emit
 
 
 def _plan_accepts_logs(plan: Plan) -> None:
@@ -161,6 +163,7 @@ def session_log(
         # list's stored need is marked stale by that evaluation, so the list shows the session
         # and its decision together (and this request spares the patient row's update).
         outbox.enqueue_after_commit("session_evaluate", log.pk)
+        _session_logged_emit(log)
         return log
     # For all this service writes: the session, a fall's invalidated screening, the decision.
     dashboard_mark_stale(patient.pk)
@@ -196,7 +199,18 @@ def session_log(
         # words change); a pause alerts by itself.
         decision_alerts_record(decision, kind=Alert.Kind.OFF_PLAN)
         outbox.enqueue_after_commit("alert_pause", decision.pk)
+    _session_logged_emit(log)
     return log
+
+
+def _session_logged_emit(log: SessionLog) -> None:
+    # The clinic came with the plan's lock: no query when none of its endpoints wants this.
+    webhook_emit(
+        clinic=log.patient.clinic,
+        event=WebhookEvent.SESSION_LOGGED,
+        resource=log,
+        patient_id=log.patient_id,
+    )
 
 
 @transaction.atomic

@@ -30,7 +30,7 @@ from django.utils.http import urlsafe_base64_encode
 from rest_framework.test import APIClient
 
 from rehab import services, two_step
-from rehab.models import AuditEvent, Clinic, Patient, Reminder, SessionLog, User
+from rehab.models import AuditEvent, Clinic, Patient, Reminder, SessionLog, User, WebhookDelivery
 from tests.factories import (
     ClinicFactory,
     ClinicianFactory,
@@ -174,6 +174,26 @@ class World:
     sessions: dict = field(default_factory=dict)  # caller -> a signed-in session's key
 
 
+def _webhook_rows(clinic: Clinic, patient: Patient) -> dict:
+    """A clinic's webhook endpoint and one failed delivery of it (written as the row, so nothing
+    is posted anywhere), so its routes have a record on each side; a retry can act on it."""
+    endpoint, _ = services.webhook_endpoint_create(
+        clinic=clinic, actor=None, url="https://hooks.example.org/in", events=["patient.updated"]
+    )
+    now = dt.datetime.now(dt.UTC)
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        event="patient.updated",
+        message_id=f"msg_security_{clinic.pk}",
+        payload={"type": "patient.updated", "data": {"patient_id": patient.pk}},
+        status="failed",
+        attempts=1,
+        created_at=now,
+        retry_until=now,
+    )
+    return {"webhook_endpoint": endpoint, "webhook_delivery": delivery}
+
+
 def reset_uid(user: User) -> str:
     return urlsafe_base64_encode(force_bytes(user.pk))
 
@@ -257,8 +277,18 @@ def _build(media_root) -> World:
     )
 
     clinic_rows = {
-        "a": {"protocol": copy_a, "clinician": clinician, "api_key": key_a},
-        "b": {"protocol": copy_b, "clinician": clinician_b, "api_key": key_b},
+        "a": {
+            "protocol": copy_a,
+            "clinician": clinician,
+            "api_key": key_a,
+            **_webhook_rows(clinic_a, p1.patient),
+        },
+        "b": {
+            "protocol": copy_b,
+            "clinician": clinician_b,
+            "api_key": key_b,
+            **_webhook_rows(clinic_b, pb.patient),
+        },
     }
     own = {
         **p1.objects,

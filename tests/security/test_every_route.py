@@ -26,11 +26,12 @@ that call must reach the view (not 404), or the 404s above would prove nothing.
 Extending it. A new route needs nothing when its parameters and door are known. Otherwise the
 route's test FAILS and says what it needs:
 - "no filler for parameter X": a parameter named `pk` takes the record its URL segment names
-  (OBJECT_SEGMENTS: `/webhooks/<pk>/` needs "webhooks": "webhook" there, and a "webhook" in the
-  world of tests/security/conftest.py, own and other); `<noun>_id` / `<noun>_pk` take the
-  "<noun>" record directly; anything else (tokens, slugs, vocabulary) goes in PARAMETERS (a
-  record, or a function of the two sides) or VOCABULARY (a value that names no record, such as
-  a format or a questionnaire's code: the route is then checked like one without parameters).
+  (OBJECT_SEGMENTS: `/gadget-feeds/<pk>/` needs "gadget-feeds": "gadget_feed" there, and a
+  "gadget_feed" in the world of tests/security/conftest.py, own and other); `<noun>_id` /
+  `<noun>_pk` take the "<noun>" record directly; anything else (tokens, slugs, vocabulary)
+  goes in PARAMETERS (a record, or a function of the two sides) or VOCABULARY (a value that
+  names no record, such as a format or a questionnaire's code: the route is then checked like
+  one without parameters).
 - "no caller policy": add the door (a path glob) to POLICIES with each caller's answer.
 - An admin page of a new model needs a row of that model on the other side in the world, or the
   model in NOT_TENANT_DATA when its rows belong to no clinic.
@@ -96,6 +97,7 @@ OBJECT_SEGMENTS = {
     "protocols": "protocol",
     "team": "clinician",
     "api-keys": "api_key",
+    "webhooks": "webhook_endpoint",
 }
 
 # Rows of these models belong to no clinic or patient; the admin's pages of them are refused to
@@ -145,6 +147,7 @@ PARAMETERS: dict[tuple[str, str], str | Callable] = {
     ("/admin/*/*/<object_id>/*", "object_id"): _admin_row,
     ("/admin/*/*/<id>/*", "id"): _admin_row,
     ("/admin/*/*/<pk>/*", "pk"): _admin_row,
+    ("/api/v1/webhooks/*", "delivery_id"): "webhook_delivery",
     # The FHIR door: a route per resource type, its id the row's (a session's Observation adds
     # the part it is).
     ("/fhir/r4/Patient/<resource_id>*", "resource_id"): "patient",
@@ -273,6 +276,11 @@ POLICIES: list[tuple[str, dict[str, Expect]]] = [
     ("/clinic/*", DASHBOARD),
     ("/portal/*", PORTAL),
     ("/api/v1/audit-events/*", {**everyone(FORBIDDEN), "clinic_admin": NOT_FOUND}),
+    # Clinic administrators and the clinic's systems only.
+    (
+        "/api/v1/webhooks/*",
+        {**everyone(FORBIDDEN), "clinic_admin": NOT_FOUND, "api_key": NOT_FOUND},
+    ),
     ("/api/v1/*", API),
     # The audit trail is for clinic administrators only (as the API's).
     ("/fhir/r4/AuditEvent/*", {**everyone(FORBIDDEN), "clinic_admin": NOT_FOUND}),
@@ -618,7 +626,7 @@ def test_the_walk_names_what_it_does_not_know():
         "/clinic/gadgets/<gadget>/: no filler for parameter 'gadget' (see OBJECT_SEGMENTS, "
         "PARAMETERS, VOCABULARY in tests/security/test_every_route.py)"
     ]
-    assert "no filler for parameter 'pk'" in problems["/api/v1/webhooks/<pk>/"][0]
+    assert "no filler for parameter 'pk'" in problems["/api/v1/gadget-feeds/<pk>/"][0]
     assert problems["/fhir/Observation/<patient_id>/"] == [
         "/fhir/Observation/<patient_id>/: no caller policy (add its door to POLICIES)"
     ]

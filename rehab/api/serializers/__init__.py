@@ -61,6 +61,14 @@ from rehab.api.serializers.sessions import (
     SessionSerializer,
 )
 from rehab.api.serializers.tokens import CredentialsSerializer, TokenSerializer
+from rehab.api.serializers.webhooks import (
+    WebhookDeliverySerializer,
+    WebhookEndpointCreateSerializer,
+    WebhookEndpointSerializer,
+    WebhookEndpointUpdateSerializer,
+    WebhookEndpointWithSecretSerializer,
+    WebhookRotateSerializer,
+)
 
 __all__ = [
     "LOCAL_TIME_PATTERN",
@@ -110,5 +118,11 @@ __all__ = [
     "Text",
     "TokenSerializer",
     "VerdictSerializer",
+    "WebhookDeliverySerializer",
+    "WebhookEndpointCreateSerializer",
+    "WebhookEndpointSerializer",
+    "WebhookEndpointUpdateSerializer",
+    "WebhookEndpointWithSecretSerializer",
+    "WebhookRotateSerializer",
     "prescribed",
 ]

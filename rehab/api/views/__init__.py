@@ -11,6 +11,7 @@ from rehab.api.views.protocols import ProtocolViewSet
 from rehab.api.views.reports import ReportViewSet
 from rehab.api.views.sessions import SessionViewSet
 from rehab.api.views.tokens import OtpInvalid, OtpRequired, TokenView, TwoStepSetupRequired
+from rehab.api.views.webhooks import WebhookViewSet
 
 __all__ = [
     "ID",
@@ -30,4 +31,5 @@ __all__ = [
     "SessionViewSet",
     "TokenView",
     "TwoStepSetupRequired",
+    "WebhookViewSet",
 ]
