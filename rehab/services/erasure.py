@@ -50,6 +50,7 @@ from rehab.models import (
 from rehab.services.common import clean_row
 from rehab.services.dashboard import dashboard_mark_stale
 from rehab.services.reports import report_path
+from rehab.services.webhooks import webhook_deliveries_forget_patient
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,9 @@ def patient_erase(*, patient: Patient, by: Principal, reason: str) -> Patient:
     # Nothing more goes to them or about them: their planned reminders, and the alerts not yet
     # sent about their decisions (sent ones are kept under the hold, and deleted with them).
     Reminder.objects.filter(patient=patient).delete()
+    # Webhook payloads are copies of their record (the resource as the API showed it), sent or
+    # waiting: they go too, so an erased patient's details do not leave in a retry.
+    webhook_deliveries_forget_patient(patient_id=patient.pk)
     Alert.objects.filter(
         decision__plan__patient=patient, status__in=(Alert.Status.PENDING, Alert.Status.SENDING)
     ).update(status=Alert.Status.SKIPPED, detail="The patient's record was erased.")

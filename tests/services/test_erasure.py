@@ -27,6 +27,7 @@ from rehab.models import (
     Screening,
     SessionLog,
     User,
+    WebhookDelivery,
 )
 from rehab.services.reports import report_path
 from tests.factories import TODAY, ClinicianFactory, UserFactory, active_plan, good_session
@@ -219,3 +220,26 @@ def test_alerts_not_yet_sent_about_the_patient_are_skipped():
 
     statuses = set(Alert.objects.filter(decision__plan=plan).values_list("status", flat=True))
     assert statuses == {Alert.Status.SKIPPED}
+
+
+def test_webhook_deliveries_about_the_patient_go_with_the_erasure():
+    # A delivery's payload is a copy of the patient's data (the resource as the API shows it),
+    # sent or waiting: it goes with the record; another patient's stay.
+    plan, other = active_plan(today=TODAY), active_plan(today=TODAY)
+    admin = ClinicianFactory(clinic=plan.patient.clinic, is_clinic_admin=True)
+    for each in (plan, other):
+        services.webhook_endpoint_create(
+            clinic=each.patient.clinic,
+            actor=None,
+            url="https://hooks.example.org/in",
+            events=["session.logged"],
+        )
+        each.patient.clinic.refresh_from_db()  # the clinic row with its endpoint's events
+        services.session_log(plan=each, actor=None, date=TODAY, **good_session())
+    about = WebhookDelivery.objects.filter(payload__data__patient_id=plan.patient_id)
+    assert about.count() == 1
+
+    erase(plan.patient, admin)
+
+    assert not about.exists()
+    assert WebhookDelivery.objects.filter(payload__data__patient_id=other.patient_id).count() == 1
