@@ -111,15 +111,15 @@ def fail(message: str) -> None:
     sys.exit(1)
 
 
-def wait_for(predicate, seconds: float, what: str, *, every: float = 0.5) -> float:
+def wait_for(predicate, seconds: float, what, *, every: float = 0.5) -> float:
     """Seconds until predicate() holds, asked every `every` seconds; fails the check after
-    `seconds`."""
+    `seconds`, saying `what` (a callable: asked then, for what is still missing)."""
     started = time.monotonic()
     while time.monotonic() - started < seconds:
         if predicate():
             return time.monotonic() - started
         time.sleep(every)
-    fail(f"timed out after {seconds:.0f} s waiting for {what}")
+    fail(f"timed out after {seconds:.0f} s waiting for {what() if callable(what) else what}")
     return seconds
 
 
@@ -450,7 +450,7 @@ def check_webhooks() -> None:
         wait_for(
             lambda: receiver.types() >= set(every_event),
             90,
-            f"every event type at the receiver (missing: {set(every_event) - receiver.types()})",
+            lambda: f"every event type (missing: {sorted(set(every_event) - receiver.types())})",
         )
         day_took = time.monotonic() - day_started
         if api.call("GET", f"/reports/{report['id']}/")["status"] != "ready":
@@ -464,6 +464,13 @@ def check_webhooks() -> None:
         )
 
         # --- the receiver down
+        # Not before the day's last delivery is through: one failing now would wait for its
+        # retry outside this part of the check.
+        wait_for(
+            lambda: all(r["status"] == "succeeded" for r in api.deliveries(endpoint["id"])),
+            30,
+            "the day's deliveries to be succeeded in the log",
+        )
         before_outage = {row["id"] for row in api.deliveries(endpoint["id"])}
         received_before = len(receiver.received)
         receiver.stop()
