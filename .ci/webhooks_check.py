@@ -12,7 +12,8 @@ event type of a clinic day, signed, including what happened while it was down.
 4. A clinic day over HTTP: a patient created and updated, screened, a plan assigned, an outcome
    score, a session with a fall (the plan pauses for safety: a pause decision made and
    applied), a new screening and the plan resumed, a report the worker renders. Every event type
-   must arrive. Only the clinic row is made in-process: no door creates a clinic.
+   must arrive. Only the setup is in-process: the built-in protocols (the load_protocols
+   command) and the clinic row, which no door creates.
 5. The receiver stops. A second patient is created, screened, given a plan, logs a session (the
    worker evaluates it: a decision), is moved a level (a decision made and applied), scores an
    outcome and gets a report: the delivery log shows each of these attempted and failed. The
