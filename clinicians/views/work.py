@@ -28,11 +28,9 @@ from rehab.web import apply_errors, apply_outcome_errors
 
 def _patient(request, pk: int):
     """The clinic's patient, or 404: another clinic's id is simply not found."""
-    patient = get_object_or_404(selectors.patients_for(request.principal), pk=pk)
-    # The clinic came with the signed-in clinician: the services that record an outcome or a
-    # session read its webhook events from it, with no query of their own.
-    patient.clinic = request.principal.clinic
-    return patient
+    # It carries the signed-in clinician's clinic row (selectors.patients_for): the services that
+    # record an outcome or a session read its webhook events from it, with no query of their own.
+    return get_object_or_404(selectors.patients_for(request.principal), pk=pk)
 
 
 def _audit_read(request, action: AuditAction, patient, obj=None) -> None:

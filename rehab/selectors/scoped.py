@@ -168,7 +168,10 @@ def _scope(queryset: QuerySet, principal: Principal, patient_path: str = "patien
 
 def patients_for(principal: Principal) -> QuerySet[Patient]:
     if principal.is_staff:
-        return Patient.objects.filter(clinic=principal.clinic, erased_at__isnull=True)
+        # Through the clinic's own manager: the same query, and each patient it gives carries the
+        # principal's clinic row, so a service that reads patient.clinic (the webhook events its
+        # write may emit) reads no clinic of its own.
+        return principal.clinic.patients.filter(erased_at__isnull=True)
     return Patient.objects.filter(pk=principal.patient.pk)
 
 

@@ -160,3 +160,19 @@ def test_a_page_of_patients_writes_its_audit_event_in_one_statement_without_a_tr
     assert "COMMIT" not in statements
     assert statements.count("INSERT") == 1
     assert len(statements) == PINNED["patients"]
+
+
+def test_changing_a_patient_through_the_api_reads_no_clinic_of_its_own(world, api):
+    # The patient comes from the key's clinic: the service's webhook check reads the events from
+    # that clinic row, not from a query of its own (a clinic without endpoints pays nothing).
+    patient = world.patient_a
+    url = f"/api/v1/patients/{patient.pk}/"
+    api.get(url)  # the key's last use written
+    with CaptureQueriesContext(connection) as ctx:
+        response = api.patch(url, {"phone": "+441632960123"}, format="json")
+    assert response.status_code == 200, response.content
+    assert not [q for q in ctx.captured_queries if q["sql"].startswith('SELECT "rehab_clinic".')]
+    # The key (with its clinic), the patient, the service: savepoints, the clinic's existence
+    # (model validation), the record number's uniqueness (its savepoint pair), the update, the
+    # audit event.
+    assert len(ctx.captured_queries) == 10
