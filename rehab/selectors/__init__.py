@@ -169,6 +169,11 @@ from rehab.selectors.webhooks import (
     webhook_endpoints_for,
     webhooks_manageable_by,
 )
+from rehab.selectors.webhooks_page import (
+    WEBHOOK_LOG_PAGE_SIZE,
+    webhook_log_for,
+    webhook_log_paginator,
+)
 
 __all__ = [
     "CALENDAR_TOKEN_MAX_LENGTH",
@@ -203,6 +208,7 @@ __all__ = [
     "REMINDER_HISTORY_SHOWN",
     "SCREENING_EXPIRY_WARNING_DAYS",
     "URGENT_REFERRALS",
+    "WEBHOOK_LOG_PAGE_SIZE",
     "Adherence",
     "AdherenceCalendar",
     "CalendarDay",
@@ -301,6 +307,8 @@ __all__ = [
     "team_for",
     "webhook_deliveries_for",
     "webhook_endpoints_for",
+    "webhook_log_for",
+    "webhook_log_paginator",
     "webhooks_manageable_by",
     "with_open_plan",
 ]

@@ -148,6 +148,7 @@ PARAMETERS: dict[tuple[str, str], str | Callable] = {
     ("/admin/*/*/<id>/*", "id"): _admin_row,
     ("/admin/*/*/<pk>/*", "pk"): _admin_row,
     ("/api/v1/webhooks/*", "delivery_id"): "webhook_delivery",
+    ("/clinic/webhooks/*", "delivery_id"): "webhook_delivery",
     # The FHIR door: a route per resource type, its id the row's (a session's Observation adds
     # the part it is).
     ("/fhir/r4/Patient/<resource_id>*", "resource_id"): "patient",
@@ -261,6 +262,7 @@ POLICIES: list[tuple[str, dict[str, Expect]]] = [
     ("/portal/calendar/<token>.ics", everyone(NOT_FOUND)),
     ("/clinic/team/*", {**DASHBOARD, "clinician": FORBIDDEN}),  # clinic administrators only
     ("/clinic/api-keys/*", {**DASHBOARD, "clinician": FORBIDDEN}),
+    ("/clinic/webhooks/*", {**DASHBOARD, "clinician": FORBIDDEN}),
     ("/clinic/*", DASHBOARD),
     ("/portal/*", PORTAL),
     ("/api/v1/audit-events/*", {**everyone(FORBIDDEN), "clinic_admin": NOT_FOUND}),
