@@ -338,6 +338,7 @@ def test_removing_asks_first_then_removes_with_the_log(admin_dashboard, endpoint
     response = admin_dashboard.post(delete_url(endpoint))
     assert response.status_code == 302
     assert response["Location"] == LIST
+    assert "hooks.example.org" not in response.cookies["messages"].value  # it may hold a token
     assert not WebhookEndpoint.objects.filter(pk=endpoint.pk).exists()
     assert not WebhookDelivery.objects.filter(pk=row.pk).exists()
     assert AuditEvent.objects.filter(action="webhook.delete", object_id=str(endpoint.pk)).exists()
