@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("clinicians.views.work")),
     path("", include("clinicians.views.library")),
     path("", include("clinicians.views.team")),
+    path("", include("clinicians.views.webhooks")),
     path("", include("clinicians.views.two_step")),
     path("", include("clinicians.views.data_requests")),
 ]

@@ -30,7 +30,7 @@ class ClinicianForm(forms.Form):
     )
     title = forms.CharField(label="Job title", max_length=100, initial="Physiotherapist")
     is_clinic_admin = forms.BooleanField(
-        label="Clinic administrator (can manage the team and API keys)", required=False
+        label="Clinic administrator (can manage the team, API keys and webhooks)", required=False
     )
 
 

@@ -177,6 +177,11 @@ from rehab.selectors.webhooks import (
     webhook_endpoints_for,
     webhooks_manageable_by,
 )
+from rehab.selectors.webhooks_page import (
+    WEBHOOK_LOG_PAGE_SIZE,
+    webhook_log_for,
+    webhook_log_paginator,
+)
 
 __all__ = [
     "CALENDAR_TOKEN_MAX_LENGTH",
@@ -212,6 +217,7 @@ __all__ = [
     "RETENTION_PAGE_SIZE",
     "SCREENING_EXPIRY_WARNING_DAYS",
     "URGENT_REFERRALS",
+    "WEBHOOK_LOG_PAGE_SIZE",
     "Adherence",
     "AdherenceCalendar",
     "CalendarDay",
@@ -313,6 +319,8 @@ __all__ = [
     "team_for",
     "webhook_deliveries_for",
     "webhook_endpoints_for",
+    "webhook_log_for",
+    "webhook_log_paginator",
     "webhooks_manageable_by",
     "with_open_plan",
 ]

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from rehab import services
-from rehab.models import Protocol
+from rehab.models import Protocol, WebhookDelivery, WebhookEndpoint
 from tests.browser.conftest import assert_page_is_clean, watch_policy
 from tests.factories import (
     ClinicianFactory,
@@ -61,12 +61,48 @@ def clinic_with_history(db):
     return admin, patient, plan
 
 
+def webhook_with_log(clinic):
+    """An endpoint failing since yesterday, with a failed, a waiting and a sent delivery."""
+    endpoint, _ = services.webhook_endpoint_create(
+        clinic=clinic,
+        actor=None,
+        url="https://hooks.example.org/in",
+        events=["plan.paused", "session.logged"],
+        description="Patient record system",
+    )
+    now = dt.datetime.now(dt.UTC)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=now - dt.timedelta(days=1))
+    log = [
+        ("failed", 500, "The endpoint answered 500."),
+        ("pending", None, "No answer within 10 s."),
+        ("succeeded", 204, ""),
+    ]
+    for n, (status, code, error) in enumerate(log):
+        WebhookDelivery.objects.create(
+            endpoint=endpoint,
+            event="plan.paused",
+            message_id=f"msg_page_{n}",
+            payload={},
+            status=status,
+            attempts=2,
+            last_attempt_at=now,
+            last_status_code=code,
+            last_duration_ms=120,
+            last_error=error,
+            next_attempt_at=now + dt.timedelta(minutes=5) if status == "pending" else None,
+            created_at=now - dt.timedelta(hours=n),
+            retry_until=now + dt.timedelta(hours=24),
+        )
+    return endpoint
+
+
 def test_every_dashboard_page_passes_axe(
     page, live_server, sign_in, axe_check, clinic_with_history, page_is_clean
 ):
     admin, patient, plan = clinic_with_history
     copy = Protocol.objects.get(clinic=admin.clinic)
     screening = patient.screenings.first()
+    endpoint = webhook_with_log(admin.clinic)
     sign_in(page, "lead")
     for path in (
         "/clinic/",
@@ -88,6 +124,11 @@ def test_every_dashboard_page_passes_axe(
         "/clinic/team/",
         f"/clinic/team/{admin.pk}/",
         "/clinic/api-keys/",
+        "/clinic/webhooks/",
+        f"/clinic/webhooks/{endpoint.pk}/",
+        f"/clinic/webhooks/{endpoint.pk}/rotate-secret/",
+        f"/clinic/webhooks/{endpoint.pk}/delete/",
+        f"/clinic/webhooks/{endpoint.pk}/deliveries/",
         "/clinic/team/two-step/",
         "/clinic/team/clinic/",
         "/clinic/data/retention/",

@@ -148,6 +148,7 @@ PARAMETERS: dict[tuple[str, str], str | Callable] = {
     ("/admin/*/*/<id>/*", "id"): _admin_row,
     ("/admin/*/*/<pk>/*", "pk"): _admin_row,
     ("/api/v1/webhooks/*", "delivery_id"): "webhook_delivery",
+    ("/clinic/webhooks/*", "delivery_id"): "webhook_delivery",
     # The FHIR door: a route per resource type, its id the row's (a session's Observation adds
     # the part it is).
     ("/fhir/r4/Patient/<resource_id>*", "resource_id"): "patient",
@@ -273,6 +274,7 @@ POLICIES: list[tuple[str, dict[str, Expect]]] = [
     # A patient's erasure and the retention review: clinic administrators only.
     ("/clinic/patients/*/erase/", {**DASHBOARD, "clinician": FORBIDDEN}),
     ("/clinic/data/*", {**DASHBOARD, "clinician": FORBIDDEN}),
+    ("/clinic/webhooks/*", {**DASHBOARD, "clinician": FORBIDDEN}),
     ("/clinic/*", DASHBOARD),
     ("/portal/*", PORTAL),
     ("/api/v1/audit-events/*", {**everyone(FORBIDDEN), "clinic_admin": NOT_FOUND}),

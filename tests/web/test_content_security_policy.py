@@ -114,6 +114,10 @@ def clinic_with_history(db):
     pending = services.report_request(patient=patient, audience="clinician", actor=None)
     Report.objects.filter(pk=pending.pk).update(status=Report.Status.PENDING)
     services.protocol_copy(protocol=protocol, clinic=admin.clinic, actor=admin.user)
+    # A webhook endpoint, added last: nothing above is sent to it.
+    services.webhook_endpoint_create(
+        clinic=admin.clinic, actor=None, url="https://hooks.example.org/in", events=["plan.paused"]
+    )
     return admin, patient, plan
 
 
@@ -121,6 +125,7 @@ def arguments(name: str, admin, patient, plan) -> dict:
     """The arguments each route is opened with: objects of the clinic with history."""
     report = patient.reports.first()
     copy = admin.clinic.protocols.first()
+    endpoint = admin.clinic.webhook_endpoints.first()
     return {
         "clinicians:patient": {"pk": patient.pk},
         "clinicians:decision_approve": {"pk": plan.decisions.first().pk},
@@ -145,6 +150,11 @@ def arguments(name: str, admin, patient, plan) -> dict:
         "clinicians:protocol_edit": {"pk": copy.pk},
         "clinicians:team_member": {"pk": admin.pk},
         "clinicians:api_key_revoke": {"pk": 1},
+        "clinicians:webhook": {"pk": endpoint.pk},
+        "clinicians:webhook_rotate": {"pk": endpoint.pk},
+        "clinicians:webhook_delete": {"pk": endpoint.pk},
+        "clinicians:webhook_deliveries": {"pk": endpoint.pk},
+        "clinicians:webhook_delivery_retry": {"pk": endpoint.pk, "delivery_id": 1},  # POST only
         "clinicians:password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
         "patients:password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
         "patients:invite_accept": {"token": "not-a-real-invitation"},
@@ -174,13 +184,25 @@ def test_every_route_sends_a_policy_without_inline_script(client, clinic_with_hi
 
 
 def test_pages_shown_after_an_action_carry_no_inline_script(client, clinic_with_history):
-    """The pages that show a new secret once (an API key, a calendar link) have a copy
-    button; its script must come from a file too."""
+    """The pages that show a new secret once (an API key, a webhook's signing secret, a calendar
+    link) have a copy button; its script must come from a file too."""
     admin, patient, _ = clinic_with_history
     client.force_login(admin.user)
     response = client.post(reverse("clinicians:api_keys"), {"name": "Records system"})
     assert response.status_code == 201
     assert_strict(response, "a new API key")
+    response = client.post(
+        reverse("clinicians:webhooks"),
+        {"url": "https://hooks.example.org/2", "events": ["plan.paused"]},
+    )
+    assert response.status_code == 201
+    assert_strict(response, "a new webhook endpoint's secret")
+    endpoint = admin.clinic.webhook_endpoints.first()
+    response = client.post(
+        reverse("clinicians:webhook_rotate", args=[endpoint.pk]), {"overlap_hours": 1}
+    )
+    assert b"whsec_" in response.content
+    assert_strict(response, "a rotated webhook secret")
     client.force_login(patient.user)
     response = client.post(reverse("patients:calendar_create"))
     assert b"calendar-copy" in response.content
