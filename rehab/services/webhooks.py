@@ -24,6 +24,7 @@ from django.conf import settings as django_settings
 from django.db import transaction
 from django.db.models import F, Model
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from rehab import notify, outbox, webhooks
@@ -387,6 +388,9 @@ def _tell_admins_disabled(endpoint_id: int) -> None:
         "clinic": endpoint.clinic,
         "days": WEBHOOK_DISABLE_AFTER.days,
         "api_url": site_url(f"/api/v1/webhooks/{endpoint.pk}/"),
+        # The dashboard's page of its deliveries (behind its sign-in), as the alerts link the
+        # patient's page: where an administrator sees why and enables it again.
+        "page_url": site_url(reverse("clinicians:webhook_deliveries", args=[endpoint.pk])),
     }
     text = render_to_string("emails/webhook_disabled.txt", context)
     html = render_to_string("emails/webhook_disabled.html", context)

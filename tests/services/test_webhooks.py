@@ -14,6 +14,7 @@ from standardwebhooks import Webhook
 from rehab import services, webhooks
 from rehab.errors import RehabError
 from rehab.models import Clinic, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from rehab.services.common import site_url
 from tests import webhook_receiver
 from tests.factories import (
     ClinicFactory,
@@ -287,6 +288,8 @@ def test_an_endpoint_failing_for_three_days_is_disabled_and_its_admins_told(rece
     assert mail.subject == "A webhook endpoint was disabled"
     assert receiver.url not in mail.subject
     assert receiver.url in mail.body
+    # Where an administrator sees why and enables it again: the dashboard's page for it.
+    assert site_url(f"/clinic/webhooks/{endpoint.pk}/deliveries/") in mail.body
 
 
 def django_capture_on_commit():
