@@ -23,6 +23,10 @@ class ErrorCode(models.TextChoices):
     )
     # patients and the team
     PATIENT_ARCHIVED = "patient_archived", _("The patient's record is archived")
+    RECORD_NUMBER_TAKEN = (
+        "record_number_taken",
+        _("Another request gave this record number at the same moment"),
+    )
     EMAIL_REQUIRED = "email_required", _("The patient has no e-mail address")
     EMAIL_NOT_SENT = "email_not_sent", _("The e-mail could not be sent")
     PORTAL_ACCOUNT_EXISTS = "portal_account_exists", _("The patient already has a portal account")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from rehab import selectors
@@ -55,6 +57,40 @@ def _check_patient(patient: Patient, *, changed: tuple[str, ...] | list[str] = (
         raise validation_error({field or "reminder_channel": _SMS_NEEDS_PHONE})
 
 
+RECORD_NUMBER_TAKEN = "Another patient of this clinic already has this record number."
+_Service = TypeVar("_Service", bound=Callable[..., Patient])
+
+
+def _taken_record_number_is_a_conflict(service: _Service) -> _Service:
+    """Two requests giving one record number at the same instant both pass _check_patient's
+    uniqueness check before either commits; the database's constraint then refuses the second.
+    Its transaction (or savepoint) is rolled back by then: the refusal is a 409 on the field,
+    as the check's own is a 400 on it, never a 500. Any other integrity error is not ours to
+    name and goes on."""
+
+    @functools.wraps(service)
+    def refusing(*args: Any, **kwargs: Any) -> Patient:
+        try:
+            return service(*args, **kwargs)
+        except IntegrityError as exc:
+            # The constraint's name (PostgreSQL) or its columns (SQLite) are in the message.
+            if "external_id" not in str(exc):
+                raise
+            raise RehabError(
+                ErrorCode.RECORD_NUMBER_TAKEN,
+                "Another request gave this record number to a patient at the same moment.",
+                fields={
+                    "external_id": [
+                        "Another patient of this clinic already has this record number."
+                    ]
+                },
+                status=409,
+            ) from None
+
+    return refusing  # type: ignore[return-value]
+
+
+@_taken_record_number_is_a_conflict
 @transaction.atomic
 def patient_create(
     *,
@@ -149,6 +185,7 @@ def _login_email_follow(*, patient: Patient, actor: Actor) -> None:
     )
 
 
+@_taken_record_number_is_a_conflict
 @transaction.atomic
 def patient_update(
     *, patient: Patient, actor: Actor, now: dt.datetime | None = None, **changes: Any

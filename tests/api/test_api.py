@@ -653,3 +653,23 @@ def test_the_schema_documents_every_status_a_report_download_can_answer(client, 
     spec = client.get(f"{R}/schema/?format=json").json()
     responses = spec["paths"]["/api/v1/reports/{id}/download/"]["get"]["responses"]
     assert {"200", "401", "403", "404", "409", "429"} <= set(responses)
+
+
+def test_a_record_number_another_request_took_a_moment_ago_is_a_409_not_a_500(
+    world, api, monkeypatch
+):
+    # Two clinic systems create one record number at the same instant: both pass the service's
+    # uniqueness check before either commits, and the database's constraint refuses the second.
+    # The check is skipped here to be that second request.
+    from rehab.services import patients as patient_services
+
+    body = {"first_name": "Jo", "last_name": "Bloggs", "condition": "knee_oa"}
+    first = api.post(f"{R}/patients/", {**body, "external_id": "MRN-77"}, format="json")
+    assert first.status_code == 201
+    monkeypatch.setattr(patient_services, "_check_patient", lambda patient, **kwargs: None)
+
+    second = api.post(f"{R}/patients/", {**body, "external_id": "MRN-77"}, format="json")
+
+    assert second.status_code == 409, second.content
+    assert "external_id" in second.json()["fields"]
+    assert world.clinic1.patients.filter(external_id="MRN-77").count() == 1
